@@ -1,0 +1,271 @@
+"""`sakip-bot` command line: run the bot, migrate the database, import an office, invite
+people, appoint acting officials, export a round, and run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import or_, select
+
+from bot.settings import Settings, SettingsError, load_settings
+from bot.texts import t
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _die(t("cli_bad_setting", error=str(exc)))
+        raise  # unreachable
+
+
+def _die(line: str, code: int = 2) -> None:
+    print(line, file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _db(settings: Settings, auto_upgrade: bool = False):  # type: ignore[no-untyped-def]
+    from db.engine import Database
+    from db.migrate import is_up_to_date, upgrade
+
+    db = Database(settings.db_url)
+    if not is_up_to_date(db.engine):
+        if auto_upgrade and not settings.database_url:
+            upgrade(settings.db_url)  # the embedded SQLite default keeps itself current
+        else:
+            _die(t("cli_schema_old"))
+    return db
+
+
+def cmd_db(args: argparse.Namespace) -> None:
+    from db.engine import make_engine
+    from db.migrate import current_revision, head_revision, upgrade
+
+    s = _settings()
+    if args.action == "upgrade":
+        upgrade(s.db_url)
+        print(t("cli_db_upgraded", rev=head_revision(s.db_url)))
+    else:
+        print(
+            t(
+                "cli_db_current",
+                rev=current_revision(make_engine(s.db_url)) or "-",
+                head=head_revision(s.db_url),
+            )
+        )
+
+
+def cmd_office_import(args: argparse.Namespace) -> None:
+    from bot.clock import SystemClock
+    from bot.office_file import OfficeFileError, import_file
+
+    s = _settings()
+    db = _db(s, auto_upgrade=True)
+    try:
+        with db.transaction() as session:
+            res = import_file(session, Path(args.file), SystemClock().now())
+    except OfficeFileError as exc:
+        _die(t("cli_import_failed", file=args.file, error=str(exc)))
+        return
+    if not res.changed:
+        print(t("cli_import_unchanged", file=args.file))
+    else:
+        fmt = lambda d: ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "-"  # noqa: E731
+        print(
+            t("cli_import_done", file=args.file, created=fmt(res.created), updated=fmt(res.updated))
+        )
+
+
+def _find_person(session, query: str, office_code: str | None):  # type: ignore[no-untyped-def]
+    from db.models import Office, Person
+
+    stmt = select(Person).where(or_(Person.nip == query, Person.name.ilike(f"%{query}%")))
+    if office_code:
+        stmt = stmt.join(Office).where(Office.code == office_code)
+    found = list(session.scalars(stmt))
+    if not found:
+        _die(t("cli_person_none", query=query))
+    if len(found) > 1:
+        _die(
+            t("cli_person_many", query=query, names="; ".join(f"{p.name} ({p.nip})" for p in found))
+        )
+    return found[0]
+
+
+def cmd_invite(args: argparse.Namespace) -> None:
+    from bot.clock import SystemClock
+    from bot.features.people import create_invitation
+
+    s = _settings()
+    db = _db(s, auto_upgrade=True)
+    username = s.telegram_bot_username or _bot_username(s)
+    with db.transaction() as session:
+        person = _find_person(session, args.person, args.office)
+        inv = create_invitation(session, person, SystemClock().now(), s.invite_days)
+        print(t("cli_invite", name=person.name, days=s.invite_days))
+        print(f"https://t.me/{username}?start={inv.token}")
+        print(t("cli_invite_code", token=inv.token))
+
+
+def _bot_username(s: Settings) -> str:
+    """Ask the Bot API (getMe) for the bot's username when it is not configured."""
+    import httpx
+
+    try:
+        s.require_token()
+        r = httpx.get(f"{s.telegram_base_url}{s.telegram_bot_token}/getMe", timeout=10)
+        return str(r.json()["result"]["username"])
+    except Exception:
+        _die(t("cli_no_username"))
+        raise
+
+
+def cmd_acting(args: argparse.Namespace) -> None:
+    from bot.clock import SystemClock
+    from bot.roles import POSITIONS, Role
+    from db.models import Acting, AuditLog, Section
+
+    s = _settings()
+    db = _db(s, auto_upgrade=True)
+    if args.role not in {r.value for r in POSITIONS}:
+        _die(t("cli_acting_role", role=args.role, roles=", ".join(r.value for r in POSITIONS)))
+    with db.transaction() as session:
+        person = _find_person(session, args.person, args.office)
+        section_id = None
+        if args.role == Role.KEPALA_SEKSI:
+            section_id = session.scalar(
+                select(Section.id).where(
+                    Section.office_id == person.office_id, Section.code == (args.section or "")
+                )
+            )
+            if section_id is None:
+                _die(t("cli_acting_section", section=args.section or "-"))
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+        if end < start:
+            _die(t("cli_acting_dates"))
+        session.add(
+            Acting(
+                office_id=person.office_id,
+                role=args.role,
+                section_id=section_id,
+                person_id=person.id,
+                kind=args.kind,
+                start_date=start,
+                end_date=end,
+            )
+        )
+        session.add(
+            AuditLog(
+                office_id=person.office_id,
+                action="acting_appointed",
+                detail={
+                    "person": person.id,
+                    "role": args.role,
+                    "start": args.start,
+                    "end": args.end,
+                    "kind": args.kind,
+                },
+                at=SystemClock().now(),
+            )
+        )
+        print(
+            t(
+                "cli_acting_done",
+                kind=args.kind,
+                name=person.name,
+                role=args.role,
+                start=args.start,
+                end=args.end,
+            )
+        )
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    s = _settings()
+    try:
+        s.require_token()
+    except SettingsError as exc:
+        _die(t("cli_bad_setting", error=str(exc)))
+    if s.whatsapp_enabled and not s.whatsapp_app_secret:
+        _die(
+            t(
+                "cli_bad_setting",
+                error="WHATSAPP_APP_SECRET: required when WhatsApp is on "
+                "(every webhook call's signature is checked with it)",
+            )
+        )
+    if s.whatsapp_enabled and not s.whatsapp_template_reminder:
+        print(t("cli_wa_no_template"), file=sys.stderr)
+    _db(s, auto_upgrade=True).dispose()
+    from bot.app import Runtime
+
+    rt = Runtime(s)
+    print(t("cli_running", api=s.telegram_api_url, db=s.db_url.split("@")[-1]), flush=True)
+    if s.webhook_url or s.whatsapp_enabled:
+        from handlers.web import serve
+
+        serve(rt)
+    else:
+        rt.application.run_polling(allowed_updates=["message", "callback_query"])
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from bot.archive import export_round_cli
+
+    s = _settings()
+    export_round_cli(_db(s), s, args.round, Path(args.output) if args.output else None)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from bot.demo import main as demo_main
+
+    demo_main(Path(args.output))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sakip-bot", description=t("cli_description"))
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("run", help="jalankan bot").set_defaults(func=cmd_run)
+    db = sub.add_parser("db", help="basis data")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=cmd_db)
+    office = sub.add_parser("office", help="data kantor")
+    office_sub = office.add_subparsers(dest="office_cmd", required=True)
+    imp = office_sub.add_parser("import", help="impor kantor dari berkas YAML")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_office_import)
+    inv = sub.add_parser("invite", help="buat tautan undangan Telegram untuk pegawai")
+    inv.add_argument("person", help="NIP atau nama")
+    inv.add_argument("--office", help="kode kantor, jika nama sama di beberapa kantor")
+    inv.set_defaults(func=cmd_invite)
+    act = sub.add_parser("acting", help="tunjuk Plt/Plh untuk suatu jabatan")
+    act.add_argument("person", help="NIP atau nama pejabat pelaksana")
+    act.add_argument("role", help="camat | sekretaris | kasubag_program | kepala_seksi")
+    act.add_argument("--section", help="kode seksi (untuk kepala_seksi)")
+    act.add_argument("--kind", choices=["Plt", "Plh"], default="Plh")
+    act.add_argument("--start", required=True, help="YYYY-MM-DD")
+    act.add_argument("--end", required=True, help="YYYY-MM-DD")
+    act.add_argument("--office")
+    act.set_defaults(func=cmd_acting)
+    exp = sub.add_parser("export", help="ekspor arsip satu putaran (ZIP)")
+    exp.add_argument("round", type=int)
+    exp.add_argument("--output")
+    exp.set_defaults(func=cmd_export)
+    demo = sub.add_parser("demo", help="demo satu putaran lengkap tanpa Telegram")
+    demo.add_argument("--output", default="demo-output")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""The core's entry point: one call per incoming update, whatever the channel.
+
+A channel adapter turns an update into an `Inbound`, calls `Core.handle`, and renders the
+returned `Outcome` (for a button press: the short notice to show). Messages to people are
+not returned: they are written to the outbox in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.calendar import WorkCalendar
+from bot.clock import Clock
+from bot.files import FileRejected, FileStore
+from bot.roles import NotAllowed, Role, not_allowed, roles_of
+from bot.settings import Settings
+from bot.texts import t
+from db.engine import Database
+from db.models import ActionToken, AuditLog, Conversation, Office, Outbox, Person, Reminder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InboundFile:
+    name: str
+    mime: str
+    size: int | None
+    content: bytes | None  # None when the adapter refused to download (too large)
+    source_id: str = ""
+    is_photo: bool = False
+
+
+@dataclass
+class Inbound:
+    """One incoming update, channel-neutral."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    is_group: bool = False
+    text: str | None = None
+    command: str | None = None
+    args: list[str] = field(default_factory=list)
+    button: str | None = None
+    button_message_id: str | None = None
+    file: InboundFile | None = None
+    user_name: str = ""
+    chat_title: str = ""
+
+
+@dataclass
+class Outcome:
+    notice: str | None = None  # shown as the button's answer (toast/alert), or sent as text
+    alert: bool = False
+
+
+class UserError(Exception):
+    """Bad input or an action out of order: the message goes back to the person, and the
+    transaction rolls back so nothing half-done is kept."""
+
+
+class Stale(UserError):
+    """A button or command that no longer fits the round's state."""
+
+
+Handler = Callable[["Ctx"], None]
+ActionHandler = Callable[["Ctx", ActionToken], None]
+
+
+@dataclass
+class Command:
+    name: str
+    func: Handler
+    roles: tuple[Role, ...]
+    help: str
+    where: str = "private"  # private | group | any
+
+
+class Router:
+    """Where commands, button actions and conversation kinds are registered, in one place."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
+        self.actions: dict[str, ActionHandler] = {}
+        self.conversations: dict[str, Handler] = {}
+
+    def command(
+        self, name: str, *roles: Role, where: str = "private"
+    ) -> Callable[[Handler], Handler]:
+        def deco(func: Handler) -> Handler:
+            from bot.texts import HELP
+
+            self.commands[name] = Command(name, func, roles, HELP.get(name, ""), where)
+            return func
+
+        return deco
+
+    def action(self, name: str) -> Callable[[ActionHandler], ActionHandler]:
+        def deco(func: ActionHandler) -> ActionHandler:
+            self.actions[name] = func
+            return func
+
+        return deco
+
+    def conversation(self, kind: str) -> Callable[[Handler], Handler]:
+        def deco(func: Handler) -> Handler:
+            self.conversations[kind] = func
+            return func
+
+        return deco
+
+
+router = Router()
+
+
+class Ctx:
+    """One unit of work: the session, who is acting, and helpers to reply and record."""
+
+    def __init__(self, core: Core, session: Session, msg: Inbound, person: Person | None):
+        self.core = core
+        self.s = session
+        self.msg = msg
+        self.person = person
+        self.now: datetime = core.clock.now()
+        self.outcome = Outcome()
+
+    # --- who and when -------------------------------------------------------------
+    @property
+    def me(self) -> Person:
+        assert self.person is not None
+        return self.person
+
+    @property
+    def office(self) -> Office:
+        return self.me.office
+
+    @property
+    def cal(self) -> WorkCalendar:
+        return self.core.calendar_for(self.office)
+
+    @property
+    def today(self) -> date:
+        return self.cal.local(self.now).date()
+
+    def roles(self) -> set[Role]:
+        """Roles held today: own, acting (Plt/Plh), and admin by ADMIN_TELEGRAM_IDS."""
+        have = roles_of(self.s, self.person, self.today) if self.person else set()
+        if self.is_settings_admin:
+            have.add(Role.ADMIN)
+        return have
+
+    @property
+    def is_settings_admin(self) -> bool:
+        return self.msg.channel == "telegram" and self.msg.user_id in {
+            str(i) for i in self.core.settings.admin_telegram_ids
+        }
+
+    def require(self, *allowed: Role) -> set[Role]:
+        """The one role check, used by every command and button: refuse unless the person
+        holds one of `allowed` today."""
+        have = self.roles()
+        if not have.intersection(allowed):
+            raise not_allowed(allowed)
+        return have
+
+    # --- talking ----------------------------------------------------------------------
+    def reply(self, text: str, buttons: outbox.Buttons | None = None, **kw: Any) -> None:
+        """Answer in the chat the update came from."""
+        outbox.enqueue(
+            self.s,
+            now=self.now,
+            channel=self.msg.channel,
+            chat_id=self.msg.chat_id,
+            text=text,
+            office_id=self.person.office_id if self.person else None,
+            person_id=self.person.id if self.person and not self.msg.is_group else None,
+            buttons=buttons,
+            **kw,
+        )
+
+    def send(self, person: Person, text: str | None, **kw: Any) -> None:
+        outbox.to_person(self.s, person, text, self.now, **kw)
+
+    def group(self, text: str, **kw: Any) -> None:
+        outbox.to_group(self.s, self.office, text, self.now, **kw)
+
+    def button(
+        self,
+        label: str,
+        action: str,
+        person: Person | None = None,
+        reusable: bool = False,
+        **payload: Any,
+    ) -> list[str]:
+        """A button: the label and a short opaque token naming a server-side action record."""
+        token = secrets.token_urlsafe(9)
+        self.s.add(
+            ActionToken(
+                token=token,
+                office_id=self.office.id,
+                action=action,
+                payload=payload,
+                person_id=person.id if person else None,
+                reusable=reusable,
+                created_at=self.now,
+            )
+        )
+        return [label, token]
+
+    def edit_pressed(self, text: str | None = None, buttons: outbox.Buttons | None = None) -> None:
+        """Change the message whose button was pressed (drop or replace its buttons)."""
+        if not self.msg.button_message_id:
+            return
+        original = self.s.scalar(
+            select(Outbox).where(
+                Outbox.channel == self.msg.channel,
+                Outbox.chat_id == self.msg.chat_id,
+                Outbox.remote_id == self.msg.button_message_id,
+            )
+        )
+        if original is None:
+            return
+        outbox.enqueue(
+            self.s,
+            now=self.now,
+            channel=original.channel,
+            chat_id=original.chat_id,
+            kind="edit",
+            text=text,
+            buttons=buttons,
+            edit_of_id=original.id,
+            office_id=original.office_id,
+            person_id=original.person_id,
+        )
+
+    def notice(self, text: str, alert: bool = False) -> None:
+        self.outcome = Outcome(text, alert)
+
+    def audit(self, action: str, round_id: int | None = None, **detail: Any) -> None:
+        self.s.add(
+            AuditLog(
+                office_id=self.office.id,
+                round_id=round_id,
+                person_id=self.person.id if self.person else None,
+                action=action,
+                detail=_jsonable(detail),
+                at=self.now,
+            )
+        )
+
+    # --- conversation (the persisted form state) ---------------------------------------
+    def conversation(self) -> Conversation | None:
+        return self.s.get(Conversation, self.me.id)
+
+    def set_conversation(self, kind: str, **data: Any) -> Conversation:
+        conv = self.s.get(Conversation, self.me.id)
+        if conv is None:
+            conv = Conversation(person_id=self.me.id, kind=kind, data={}, updated_at=self.now)
+            self.s.add(conv)
+        conv.kind, conv.data, conv.updated_at = kind, _jsonable(data), self.now
+        return conv
+
+    def update_conversation(self, **data: Any) -> None:
+        conv = self.conversation()
+        if conv is not None:
+            conv.data = {**conv.data, **_jsonable(data)}
+            conv.updated_at = self.now
+
+    def end_conversation(self) -> None:
+        conv = self.s.get(Conversation, self.me.id)
+        if conv is not None:
+            self.s.delete(conv)
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, datetime | date):
+        return data.isoformat()
+    if isinstance(data, int | float | str | bool) or data is None:
+        return data
+    return str(data)
+
+
+class Core:
+    """The bot's brain, free of any channel library."""
+
+    def __init__(
+        self, db: Database, settings: Settings, clock: Clock, bot_username: str = ""
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.bot_username = bot_username
+        self.files = FileStore(settings.data_dir, settings.max_file_mb * 1_048_576)
+        self._calendars: dict[tuple[str, tuple[str, ...]], WorkCalendar] = {}
+        self.after_commit: list[Callable[[], None]] = []
+        self.reminders_changed = False  # the scheduler re-syncs its jobs when set
+        # Feature modules register their commands, buttons and forms on import.
+        import bot.features  # noqa: F401
+
+    def calendar_for(self, office: Office) -> WorkCalendar:
+        key = (office.timezone, tuple(office.days_off or ()))
+        cal = self._calendars.get(key)
+        if cal is None:
+            s = self.settings
+            cal = WorkCalendar(
+                tz=office.timezone,
+                extra_days_off=[date.fromisoformat(d) for d in office.days_off or ()],
+                quiet_start=_hhmm(s.quiet_start),
+                quiet_end=_hhmm(s.quiet_end),
+                work_start=_hhmm(s.work_start),
+                work_end=_hhmm(s.work_end),
+            )
+            self._calendars[key] = cal
+        return cal
+
+    def find_person(self, session: Session, channel: str, user_id: str) -> Person | None:
+        if channel == "telegram":
+            if not user_id.lstrip("-").isdigit():
+                return None
+            return session.scalar(select(Person).where(Person.telegram_user_id == int(user_id)))
+        return session.scalar(
+            select(Person).where(
+                (Person.whatsapp_user_id == user_id) | (Person.whatsapp_number == user_id)
+            )
+        )
+
+    def handle(self, msg: Inbound) -> Outcome:
+        """Handle one update in one transaction; a refusal rolls back and answers clearly."""
+        try:
+            with self.db.transaction() as s:
+                ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
+                from bot.features.dispatch import dispatch
+
+                dispatch(ctx)
+                outcome = ctx.outcome
+                changed = bool(s.info.get("reminders_changed"))
+            if changed:
+                self.reminders_changed = True
+        except (UserError, NotAllowed, FileRejected) as exc:
+            outcome = self._refuse(msg, str(exc))
+        except Exception:
+            log.exception("update failed: channel=%s chat=%s", msg.channel, msg.chat_id)
+            outcome = self._refuse(msg, t("internal_error"))
+        self._run_after_commit()
+        return outcome
+
+    def _refuse(self, msg: Inbound, text: str) -> Outcome:
+        """Tell the person why nothing happened: as the button's alert, or as a message."""
+        if msg.button is not None:
+            return Outcome(text, alert=True)
+        with self.db.transaction() as s:
+            person = self.find_person(s, msg.channel, msg.user_id)
+            outbox.enqueue(
+                s,
+                now=self.clock.now(),
+                channel=msg.channel,
+                chat_id=msg.chat_id,
+                text=text,
+                office_id=person.office_id if person else None,
+                person_id=person.id if person and not msg.is_group else None,
+            )
+        return Outcome()
+
+    def _run_after_commit(self) -> None:
+        for hook in self.after_commit:
+            hook()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_reminder_changes(session: Session, _ctx: Any) -> None:
+    """Mark the unit of work when reminders changed, so the scheduler re-syncs its jobs."""
+    if any(isinstance(o, Reminder) for o in (*session.new, *session.dirty)):
+        session.info["reminders_changed"] = True
+
+
+def _hhmm(text: str) -> Any:
+    from datetime import time
+
+    h, m = text.split(":")
+    return time(int(h), int(m))

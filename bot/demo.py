@@ -1,0 +1,315 @@
+"""`sakip-bot demo`: a whole collection round, every person played by a script, through the
+same code the real bot runs (python-telegram-bot Application, handlers, outbox, scheduler)
+against the local Bot API server, on SQLite in the output folder. No token, no network.
+
+Simulated time jumps forward between scenes (three working days pass in seconds); the
+transcript shows who said what, what the bot answered and which buttons were pressed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.fmt import format_datetime_id
+from bot.settings import load_settings
+from bot.simulation import GROUP_ID, Simulation, User, tick
+from db.engine import Database
+from db.migrate import upgrade
+from db.models import CollectionRound, Person, ReportVersion, StoredFile
+
+TZ = "Asia/Makassar"
+EXAMPLE = Path(__file__).parent / "sample" / "astambul.yaml"
+TOKEN = "123456:DEMO"
+PDF = b"%PDF-1.4\n% Daftar hadir pembinaan administrasi desa (contoh)\n" + b"0" * 1500
+PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"1" * 2500
+
+
+def wita(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=ZoneInfo(TZ)).astimezone(UTC)
+
+
+class Transcript:
+    """Prints the conversation as it happens, with simulated time."""
+
+    def __init__(self, sim: Simulation, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+        self.sim = sim
+        self.out = out
+        self.seen = 0
+        self.names: dict[int, str] = {GROUP_ID: "grup Tim SAKIP"}
+
+    def who(self, user: User, role: str) -> None:
+        self.names[user.id] = f"{user.name.split(',')[0]} ({role})"
+
+    def _time(self) -> str:
+        return format_datetime_id(self.sim.clock.now(), TZ)
+
+    def scene(self, title: str) -> None:
+        print(f"\n=== {title} — {self._time()}", file=self.out)
+
+    def said(self, user: User, text: str, chat: int | None = None) -> None:
+        where = " di grup" if chat == GROUP_ID else ""
+        print(f"  👤 {self.names.get(user.id, user.name)}{where}: {text}", file=self.out)
+
+    def pressed(self, user: User, label: str) -> None:
+        print(f"  👤 {self.names.get(user.id, user.name)} menekan [{label}]", file=self.out)
+
+    def flush(self) -> None:
+        sent = self.sim.fake.all_sent()
+        for msg in sent[self.seen :]:
+            to = self.names.get(msg.chat_id, str(msg.chat_id))
+            body = (msg.text or "").strip()
+            if msg.kind != "text":
+                name = msg.file_name or msg.kind
+                body = f"[{msg.kind}: {name}] {body}".strip()
+            if len(body) > 600:
+                body = body[:600] + " …"
+            body = body.replace("\n", "\n       ")
+            buttons = f"\n       tombol: {' | '.join(msg.buttons)}" if msg.buttons else ""
+            edited = " (diubah)" if msg.edits else ""
+            print(f"  🤖 → {to}{edited}: {body}{buttons}", file=self.out)
+        self.seen = len(sent)
+
+
+class Script:
+    """The people of the office, acting through the simulation and printed as they go."""
+
+    def __init__(self, sim: Simulation, tr: Transcript) -> None:
+        self.sim, self.tr = sim, tr
+
+    async def say(self, user: User, text: str, chat: int | None = None) -> None:
+        self.tr.said(user, text, chat)
+        await self.sim.say(user, text, chat=chat)
+        self.tr.flush()
+
+    async def press(self, user: User, label: str) -> None:
+        _, data = self.sim.find_button(user.chat, label)
+        full = next(
+            b
+            for m in reversed(self.sim.fake.messages(user.chat))
+            for b in m.buttons
+            if b.startswith(label)
+        )
+        self.tr.pressed(user, full)
+        await self.sim.press(user, label)
+        self.tr.flush()
+
+    async def send_file(self, user: User, content: bytes, name: str, mime: str) -> None:
+        print(f"  👤 {self.tr.names.get(user.id)} mengirim file {name}", file=self.tr.out)
+        await self.sim.send_file(user, content, name, mime, photo=mime == "image/jpeg")
+        self.tr.flush()
+
+    async def answer(
+        self,
+        user: User,
+        value: str,
+        explanation: str | None = None,
+        files: list[tuple[bytes, str, str]] | None = None,
+    ) -> None:
+        await self.say(user, value)
+        if "wajib" in self.sim.last(user):
+            await self.say(user, explanation or "Kendala: kegiatan tertunda karena cuaca.")
+        elif explanation:
+            await self.say(user, explanation)
+        else:
+            await self.press(user, "Lewati penjelasan")
+        for content, name, mime in files or []:
+            await self.send_file(user, content, name, mime)
+        await self.press(user, "Selesai")
+
+    async def fill(self, user: User, values: list[str], files=None) -> None:  # type: ignore[no-untyped-def]
+        await self.say(user, "/isi")
+        for i, value in enumerate(values):
+            await self.answer(user, value, files=files if i == 0 else None)
+        await self.press(user, "📤 Kirim")
+
+    async def later(self, when: datetime, title: str) -> None:
+        self.sim.clock.set(when)  # type: ignore[attr-defined]
+        self.tr.scene(title)
+        await tick(self.sim)
+        self.tr.flush()
+
+
+async def run(output: Path) -> dict[str, Path]:
+    data = output / "data"
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    db_url = f"sqlite:///{(data / 'sakip.db').resolve()}"
+    upgrade(db_url)
+    clock = FakeClock(wita(23, 7, 55))
+    settings = load_settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        database_url=db_url,
+        data_dir=data,
+        admin_telegram_ids="9000",
+        # the local server is not Telegram: no need to pace per chat
+        telegram_chat_rate=0,
+    )
+    db = Database(db_url)
+    from bot.features.people import create_invitation
+    from bot.office_file import import_file
+
+    with db.transaction() as s:
+        import_file(s, EXAMPLE, clock.now())
+    sim = Simulation(settings, clock, db, TOKEN)
+    await sim.start()
+    tr = Transcript(sim)
+    sc = Script(sim, tr)
+    try:
+        people: dict[str, User] = {}
+        roles = {}
+        with db.transaction() as s:
+            for p in s.scalars(select(Person).order_by(Person.id)):
+                roles[p.nip] = p.position
+        keys = {
+            "camat": "197001011990011001",
+            "sek": "197502022000032002",
+            "kasubag": "198003032005011003",
+            "tim1": "198504042010012004",
+            "tim2": "199005052015031005",
+            "tim3": "199106062019022006",
+            "pem": "197807072003121007",
+            "trantib": "197908082006041008",
+            "pmd": "198109092008012009",
+            "kesos": "198210102009022010",
+            "pu": "198311112010011011",
+        }
+        tr.scene("Persiapan: pegawai membuka tautan undangan, admin mendaftarkan grup")
+        for key, nip in keys.items():
+            user = sim.user(nip, link=False)
+            tr.who(user, roles[nip])
+            people[key] = user
+            with db.transaction() as s:
+                person = s.scalar(select(Person).where(Person.nip == nip))
+                token = create_invitation(s, person, clock.now(), 7).token  # type: ignore[arg-type]
+            if key in ("camat", "sek", "kasubag", "pem"):
+                await sc.say(user, f"/start {token}")
+            else:
+                await sim.say(user, f"/start {token}")
+        tr.flush()
+        tr.names[sim.admin.id] = "Operator (admin)"
+        sim.group(list(people.values()))
+        await sc.say(sim.admin, "/daftargrup", chat=GROUP_ID)
+        camat, sek, kasubag = people["camat"], people["sek"], people["kasubag"]
+        heads = {k: people[k] for k in ("pem", "trantib", "pmd", "kesos", "pu")}
+
+        await sc.later(wita(23, 8), "Langkah 1 — Camat memerintahkan pengumpulan data")
+        await sc.say(camat, "/minta")
+        await sc.press(camat, "Triwulan III 2026")
+        await sc.press(camat, "Lanjut")
+        await sc.press(camat, "3 hari kerja")
+        await sc.press(camat, "✅ Kirim")
+
+        await sc.later(wita(23, 8, 20), "Langkah 2 — Sekretaris membentuk tim")
+        await sc.press(sek, "💾 Simpan tim")
+        await sc.later(wita(23, 9), "Langkah 3 — Kasubag Program menyetujui jadwal")
+        await sc.press(kasubag, "✅ Setujui jadwal")
+
+        await sc.later(wita(23, 10), "Langkah 4 — seksi mengisi data; Kasubag memeriksa")
+        await sc.fill(
+            heads["pem"],
+            ["92,5", "6", "85"],
+            files=[
+                (PDF, "daftar_hadir_pembinaan.pdf", "application/pdf"),
+                (PHOTO, "foto_kegiatan.jpg", "image/jpeg"),
+            ],
+        )
+        await sc.press(kasubag, "✅ Terima")
+        await sc.fill(heads["trantib"], ["2", "80"])
+        await sc.press(kasubag, "↩️ Kembalikan")
+        await sc.say(kasubag, "Jumlah gangguan kamtibmas belum sesuai rekap Polsek, mohon dicek.")
+        await sc.press(heads["trantib"], "📝 Perbaiki")
+        await sc.press(heads["trantib"], "Ubah 1")
+        await sc.answer(heads["trantib"], "3")
+        await sc.press(heads["trantib"], "📤 Kirim")
+        await sc.press(kasubag, "✅ Terima")
+        await sc.fill(heads["kesos"], ["97", "70"])
+        await sc.press(kasubag, "✅ Terima")
+
+        await sc.later(wita(25, 8), "Pengingat H-1 (Rabu pagi)")
+        await sc.fill(heads["pu"], ["84,2", "612", "2,5"])
+        await sc.press(kasubag, "✅ Terima")
+        await sc.later(wita(26, 8), "Pengingat hari tenggat (Kamis pagi)")
+        await sc.later(wita(27, 8), "Seksi PMD terlambat (Jumat pagi)")
+        await sc.later(wita(30, 8), "Eskalasi ke Kasubag Program (Senin pagi)")
+        await sc.fill(heads["pmd"], ["100", "13", "9", "96"])
+        await sc.press(kasubag, "✅ Terima")
+
+        await sc.later(wita(30, 10), "Langkah 5 — Kasubag mengajukan konsep ke Sekretaris")
+        await sc.press(kasubag, "📤 Ajukan ke Sekretaris")
+        await sc.later(wita(30, 13), "Langkah 6 — Sekretaris meminta revisi; rapat intern")
+        await sc.press(sek, "✏️ Revisi")
+        await sc.say(sek, "PEM-2: lampirkan daftar hadir pembinaan dan perbaiki jumlahnya")
+        await sc.press(sek, "Rapat pukul")
+        await sc.later(wita(30, 13, 45), "Rapat intern selesai; notulen dan perbaikan")
+        await sc.say(kasubag, "/notulen")
+        await sc.say(kasubag, "Rapat 30/11: PEM-2 dikoreksi menjadi 7 kegiatan, bukti dilengkapi.")
+        await sc.press(heads["pem"], "📝 Perbaiki")
+        await sc.answer(
+            heads["pem"], "7", files=[(PDF + b"v2", "daftar_hadir_lengkap.pdf", "application/pdf")]
+        )
+        await sc.press(heads["pem"], "📤 Kirim")
+        await sc.press(kasubag, "✅ Terima")
+        await sc.press(kasubag, "📤 Ajukan ke Sekretaris")
+        await sc.later(wita(30, 15), "Langkah 7 — Sekretaris menyetujui (paraf)")
+        await sc.press(sek, "✅ Setujui")
+        await sc.say(kasubag, "/status")
+        await sc.say(camat, "/arsip")
+        await sc.press(camat, "⬇️ ZIP")
+        return _collect(db, sim, data, output)
+    finally:
+        await sim.stop()
+        db.dispose()
+
+
+def _collect(db: Database, sim: Simulation, data: Path, output: Path) -> dict[str, Path]:
+    """Copy the approved report, the charts and the archive ZIP to the output folder."""
+    out: dict[str, Path] = {}
+    with db.transaction() as s:
+        rnd = s.scalar(select(CollectionRound))
+        version = s.scalar(select(ReportVersion).where(ReportVersion.status == "approved"))
+        assert rnd is not None and version is not None, "the round did not finish"
+        files = version.files
+        wanted = {
+            "laporan.pdf": files["final_pdf"],
+            "laporan.xlsx": files["final_xlsx"],
+            "grafik_ringkasan.png": files["final_chart"],
+        }
+        wanted.update({f"grafik_{k}.png": v for k, v in files["final_charts"].items()})
+        for name, fid in wanted.items():
+            stored = s.get(StoredFile, fid)
+            assert stored is not None
+            target = output / name
+            shutil.copy(data / stored.path, target)
+            out[name] = target
+    zips = [
+        m
+        for m in sim.fake.all_sent()
+        if m.kind == "document" and (m.file_name or "").endswith(".zip")
+    ]
+    if zips and zips[-1].content:
+        target = output / (zips[-1].file_name or "arsip.zip")
+        target.write_bytes(zips[-1].content)
+        out["arsip"] = target
+    return out
+
+
+def main(output: Path) -> None:
+    """Run the demo, print the transcript and the produced files."""
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    files = asyncio.run(run(output))
+    print("\n=== Hasil", file=sys.stdout)
+    for name, path in files.items():
+        print(f"  {name}: {path.resolve()}")
+    print(f"\nDemo selesai dalam {time.monotonic() - started:.1f} detik.")

@@ -1,0 +1,94 @@
+"""Compiling a report version (end of step 4, or after a revision) and sending it on:
+the Kasubag previews it and submits it to the Sekretaris (step 5)."""
+
+from __future__ import annotations
+
+from bot.core import Ctx
+from bot.fmt import format_percent_id
+from bot.report_builder import build_version
+from bot.roles import Role
+from bot.rounds import end_step, move, open_step, role_holders, start_step
+from bot.sop import RoundState
+from bot.texts import t
+from db.models import CollectionRound, Person, ReportVersion, StoredFile
+
+
+def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
+    """Build version N (PDF, XLSX, charts), record it, and give it to the Kasubag."""
+    first = rnd.state == RoundState.COLLECTING
+    version = build_version(ctx, rnd)
+    move(rnd, RoundState.DRAFTED)
+    if first:
+        end_step(ctx.s, rnd, 4, ctx.now, ctx.me.id)
+    elif open_step(ctx.s, rnd, 6) is not None:
+        end_step(ctx.s, rnd, 6, ctx.now, ctx.me.id)  # corrections done without minutes
+    start_step(ctx.s, rnd, 5, ctx.now, ctx.cal, iteration=version.version)
+    ctx.audit(
+        "report_compiled",
+        round_id=rnd.id,
+        version=version.version,
+        hash=version.content_hash,
+        missing=version.missing,
+    )
+    for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
+        send_report(
+            ctx,
+            rnd,
+            version,
+            h.person,
+            t("compile_ready", version=version.version, period=rnd.period_label),
+            [
+                [
+                    ctx.button(
+                        t("btn_submit_to_sek"),
+                        "report_submit",
+                        person=h.person,
+                        round=rnd.id,
+                        version=version.version,
+                    )
+                ]
+            ],
+        )
+    ctx.group(t("compile_group", version=version.version, period=rnd.period_label))
+    return version
+
+
+def report_caption(version: ReportVersion, rnd: CollectionRound) -> str:
+    summary = version.files.get("summary", {})
+    lines = [
+        t("report_caption_title", period=rnd.period_label, version=version.version),
+        t("report_caption_overall", capaian=format_percent_id(summary.get("overall"))),
+    ]
+    if summary.get("below"):
+        lines.append(t("report_caption_below", sections=", ".join(summary["below"])))
+    if summary.get("late"):
+        lines.append(t("report_caption_late", sections=", ".join(summary["late"])))
+    if version.missing:
+        lines.append(t("report_caption_missing", sections=", ".join(version.missing)))
+    return "\n".join(lines)
+
+
+def send_report(
+    ctx: Ctx,
+    rnd: CollectionRound,
+    version: ReportVersion,
+    to: Person,
+    intro: str,
+    buttons: list[list[list[str]]] | None = None,
+    final: bool = False,
+) -> None:
+    """The report as a person receives it: the chart, the PDF, the XLSX, then the text
+    with the buttons (so the buttons sit under the last message)."""
+    files = version.files
+    caption = report_caption(version, rnd)
+    ctx.send(to, caption, kind="photo", file_id=files["chart"])
+    ctx.send(to, None, kind="document", file_id=files["final_pdf" if final else "pdf"])
+    if not final:
+        ctx.send(to, None, kind="document", file_id=files["xlsx"])
+    ctx.send(to, intro, buttons=buttons)
+
+
+def stored(ctx: Ctx, file_id: int) -> StoredFile:
+    row = ctx.s.get(StoredFile, file_id)
+    assert row is not None
+    return row

@@ -1,0 +1,389 @@
+"""SOP steps 5–7: the Kasubag submits the draft; the Sekretaris approves it (paraf, step 7)
+or sends it back for revision (step 6: the meeting, reopened sections, minutes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.core import Ctx, Stale, UserError, router
+from bot.features.compile import send_report
+from bot.fmt import format_datetime_id, format_time_id
+from bot.roles import Role, title_for
+from bot.rounds import (
+    answers_by_indicator,
+    current_round,
+    end_step,
+    expect,
+    get_round,
+    move,
+    role_holders,
+    round_indicators,
+    start_step,
+    submissions,
+)
+from bot.sop import RoundState
+from bot.texts import t
+from db.models import CollectionRound, Decision, Indicator, Meeting, ReportVersion, Section
+
+
+def _version(ctx: Ctx, rnd: CollectionRound, number: int) -> ReportVersion:
+    latest = ctx.s.scalar(
+        select(ReportVersion)
+        .where(ReportVersion.round_id == rnd.id)
+        .order_by(ReportVersion.version.desc())
+    )
+    if latest is None or latest.version != number:
+        raise Stale(t("report_old_version", version=number, latest=latest.version if latest else 0))
+    return latest
+
+
+@router.action("report_submit")
+def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Ajukan ke Sekretaris] (step 5): the Sekretaris receives the report with buttons."""
+    ctx.require(Role.KASUBAG_PROGRAM)
+    rnd = get_round(ctx, tok.payload["round"])
+    expect(rnd, RoundState.DRAFTED)
+    version = _version(ctx, rnd, tok.payload["version"])
+    move(rnd, RoundState.SUBMITTED)
+    version.status, version.submitted_at = "submitted", ctx.now
+    end_step(ctx.s, rnd, 5, ctx.now, ctx.me.id)
+    start_step(ctx.s, rnd, 7, ctx.now, ctx.cal, iteration=version.version)
+    ctx.edit_pressed(buttons=[])
+    ctx.audit("report_submitted", round_id=rnd.id, version=version.version)
+    ctx.reply(t("report_submitted", version=version.version))
+    for h in role_holders(ctx, Role.SEKRETARIS):
+        send_report(
+            ctx,
+            rnd,
+            version,
+            h.person,
+            t(
+                "decision_ask",
+                title=h.title,
+                kasubag=ctx.me.name,
+                version=version.version,
+                period=rnd.period_label,
+            ),
+            [
+                [
+                    ctx.button(
+                        t("btn_approve"),
+                        "report_approve",
+                        person=h.person,
+                        round=rnd.id,
+                        version=version.version,
+                    ),
+                    ctx.button(
+                        t("btn_revise"),
+                        "report_revise",
+                        person=h.person,
+                        round=rnd.id,
+                        version=version.version,
+                    ),
+                ]
+            ],
+        )
+
+
+@router.action("report_approve")
+def act_approve(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Setujui] (step 7): record the paraf — who, when, the content hash — and deliver."""
+    ctx.require(Role.SEKRETARIS)
+    rnd = get_round(ctx, tok.payload["round"])
+    expect(rnd, RoundState.SUBMITTED)
+    version = _version(ctx, rnd, tok.payload["version"])
+    label = title_for(ctx.s, ctx.me, Role.SEKRETARIS, ctx.today)
+    decision = Decision(
+        report_id=version.id,
+        kind="approve",
+        person_id=ctx.me.id,
+        acting_label=label if label.startswith(("Plt", "Plh")) else None,
+        at=ctx.now,
+        content_hash=version.content_hash,
+    )
+    ctx.s.add(decision)
+    move(rnd, RoundState.APPROVED)
+    rnd.closed_at = ctx.now
+    version.status = "approved"
+    end_step(ctx.s, rnd, 7, ctx.now, ctx.me.id)
+    from bot.reminders import cancel_round
+    from bot.report_builder import finalize_version
+
+    finalize_version(ctx, rnd, version, decision)
+    cancel_round(ctx, rnd)
+    ctx.edit_pressed(buttons=[])
+    ctx.audit(
+        "report_approved", round_id=rnd.id, version=version.version, hash=version.content_hash
+    )
+    ctx.reply(t("approved_sek", version=version.version, hash=version.content_hash))
+    for h in role_holders(ctx, Role.CAMAT):
+        send_report(
+            ctx,
+            rnd,
+            version,
+            h.person,
+            t(
+                "approved_camat",
+                period=rnd.period_label,
+                sek=ctx.me.name,
+                title=label,
+                when=format_datetime_id(ctx.now, ctx.office.timezone),
+            ),
+            final=True,
+        )
+    ctx.group(
+        t("approved_group", period=rnd.period_label, version=version.version, sek=ctx.me.name)
+    )
+
+
+@router.action("report_revise")
+def act_revise(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Revisi]: ask what to correct, per section or indicator."""
+    ctx.require(Role.SEKRETARIS)
+    rnd = get_round(ctx, tok.payload["round"])
+    expect(rnd, RoundState.SUBMITTED)
+    version = _version(ctx, rnd, tok.payload["version"])
+    codes = [f"{s.code}" for s in _sections(ctx, rnd)]
+    ind_codes = [i.code for i in round_indicators(ctx.s, rnd)]
+    ctx.set_conversation("revise", round=rnd.id, version=version.version, stage="note")
+    ctx.reply(
+        t("revise_ask", sections=", ".join(codes), example=ind_codes[0] if ind_codes else "-")
+    )
+
+
+def _sections(ctx: Ctx, rnd: CollectionRound) -> list[Section]:
+    return [s.section for s in submissions(ctx.s, rnd)]
+
+
+def parse_revision(
+    text: str, sections: dict[str, Section], indicators: dict[str, Indicator]
+) -> list[dict]:  # type: ignore[type-arg]
+    """Lines "KODE: komentar": a section code reopens the section, an indicator code only that
+    indicator; a line without a known code is a general note."""
+    items = []
+    for raw in text.splitlines():
+        line = raw.strip(" -•\t")
+        if not line:
+            continue
+        m = re.match(r"^([\w.-]+)\s*[:\-–]\s*(.+)$", line)
+        code = m.group(1).lower() if m else ""
+        comment = m.group(2).strip() if m else line
+        ind = {k.lower(): v for k, v in indicators.items()}.get(code)
+        sec = {k.lower(): v for k, v in sections.items()}.get(code)
+        if ind is not None:
+            items.append(
+                {
+                    "section": ind.section_id,
+                    "indicator": ind.id,
+                    "code": ind.code,
+                    "comment": comment,
+                }
+            )
+        elif sec is not None:
+            items.append(
+                {"section": sec.id, "indicator": None, "code": sec.code, "comment": comment}
+            )
+        else:
+            items.append({"section": None, "indicator": None, "code": "", "comment": line})
+    return items
+
+
+@router.conversation("revise")
+def on_revise(ctx: Ctx) -> None:
+    conv = ctx.conversation()
+    assert conv is not None
+    rnd = get_round(ctx, conv.data["round"])
+    expect(rnd, RoundState.SUBMITTED)
+    text = (ctx.msg.text or "").strip()
+    if conv.data["stage"] == "note":
+        if len(text) < 5:
+            raise UserError(t("revise_note_short"))
+        sections = {s.code: s for s in _sections(ctx, rnd)}
+        indicators = {i.code: i for i in round_indicators(ctx.s, rnd)}
+        items = parse_revision(text, sections, indicators)
+        ctx.update_conversation(stage="meeting", items=items)
+        default = ctx.now + timedelta(minutes=30)
+        ctx.reply(
+            t("revise_meeting_ask", time=format_time_id(default, ctx.office.timezone)),
+            buttons=[
+                [
+                    ctx.button(
+                        t("btn_meeting_default", time=format_time_id(default, ctx.office.timezone)),
+                        "revise_meeting",
+                        person=ctx.me,
+                        round=rnd.id,
+                        at=default.isoformat(),
+                    )
+                ]
+            ],
+        )
+        return
+    m = re.fullmatch(r"(\d{1,2})[.:](\d{2})", text)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise UserError(t("revise_bad_time", text=text))
+    local = ctx.cal.local(ctx.now).replace(
+        hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0
+    )
+    if local < ctx.cal.local(ctx.now):
+        raise UserError(t("revise_past_time", text=text))
+    _finish_revision(ctx, rnd, local.astimezone(ctx.now.tzinfo))
+
+
+@router.action("revise_meeting")
+def act_meeting(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    conv = ctx.conversation()
+    if conv is None or conv.kind != "revise" or conv.data.get("stage") != "meeting":
+        raise Stale(t("revise_not_open"))
+    rnd = get_round(ctx, conv.data["round"])
+    expect(rnd, RoundState.SUBMITTED)
+    ctx.edit_pressed(buttons=[])
+    _finish_revision(ctx, rnd, datetime.fromisoformat(tok.payload["at"]))
+
+
+def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> None:
+    """Record the decision, call the meeting, reopen exactly what was named."""
+    ctx.require(Role.SEKRETARIS)
+    conv = ctx.conversation()
+    assert conv is not None
+    version = _version(ctx, rnd, conv.data["version"])
+    items: list[dict] = conv.data["items"]  # type: ignore[type-arg]
+    ctx.end_conversation()
+    ctx.s.add(
+        Decision(
+            report_id=version.id,
+            kind="revise",
+            person_id=ctx.me.id,
+            at=ctx.now,
+            note="\n".join(i["comment"] for i in items),
+            items=items,
+        )
+    )
+    move(rnd, RoundState.REVISION)
+    version.status = "revision"
+    end_step(ctx.s, rnd, 7, ctx.now, ctx.me.id)
+    start_step(ctx.s, rnd, 6, meeting_at, ctx.cal, iteration=version.version)
+    ctx.s.add(Meeting(round_id=rnd.id, version=version.version, meeting_at=meeting_at))
+    ctx.audit("report_revision", round_id=rnd.id, version=version.version, items=items)
+    tz = ctx.office.timezone
+    notes = "\n".join(f"• {i['code'] + ': ' if i['code'] else ''}{i['comment']}" for i in items)
+    ctx.group(
+        t(
+            "meeting_group",
+            sek=ctx.me.name,
+            version=version.version,
+            period=rnd.period_label,
+            when=format_datetime_id(meeting_at, tz),
+            notes=notes,
+        )
+    )
+    reopened = _reopen(ctx, rnd, items)
+    ctx.reply(
+        t(
+            "revise_done",
+            version=version.version,
+            sections=", ".join(reopened) or t("revise_no_sections"),
+        )
+    )
+    for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
+        ctx.send(
+            h.person,
+            t(
+                "revise_kasubag",
+                version=version.version,
+                notes=notes,
+                when=format_datetime_id(meeting_at, tz),
+            ),
+        )
+
+
+def _reopen(ctx: Ctx, rnd: CollectionRound, items: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    by_section: dict[int, list[dict]] = {}  # type: ignore[type-arg]
+    for item in items:
+        if item["section"] is not None:
+            by_section.setdefault(item["section"], []).append(item)
+    names = []
+    for sub in submissions(ctx.s, rnd):
+        named = by_section.get(sub.section_id)
+        if not named:
+            continue
+        answers = answers_by_indicator(ctx.s, sub)
+        whole = [i["comment"] for i in named if i["indicator"] is None]
+        for ind_id, ans in answers.items():
+            own = [i["comment"] for i in named if i["indicator"] == ind_id]
+            if own or whole:
+                ans.done = False
+                ans.reopen_note = "; ".join(own + whole)
+        sub.status, sub.note = "returned", "; ".join(i["comment"] for i in named)
+        names.append(sub.section.name)
+        for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
+            lines = "\n".join(f"• {i['code']}: {i['comment']}" for i in named)
+            ctx.send(
+                h.person,
+                t("revise_head", section=sub.section.name, notes=lines),
+                buttons=[
+                    [
+                        ctx.button(
+                            t("btn_fix"),
+                            "form_open",
+                            person=h.person,
+                            reusable=True,
+                            submission=sub.id,
+                        )
+                    ]
+                ],
+            )
+        from bot.reminders import plan_section
+
+        plan_section(ctx, rnd, sub)
+    return names
+
+
+@router.command("notulen", Role.KASUBAG_PROGRAM, Role.SEKRETARIS, Role.TIM_SAKIP)
+def cmd_minutes(ctx: Ctx) -> None:
+    """Record the minutes (notulen) of the revision meeting, as text or a file."""
+    rnd = current_round(ctx)
+    if rnd is None or rnd.state != RoundState.REVISION:
+        raise UserError(t("minutes_no_meeting"))
+    ctx.set_conversation("notulen", round=rnd.id)
+    ctx.reply(t("minutes_ask"))
+
+
+@router.conversation("notulen")
+def on_minutes(ctx: Ctx) -> None:
+    conv = ctx.conversation()
+    assert conv is not None
+    rnd = get_round(ctx, conv.data["round"])
+    expect(rnd, RoundState.REVISION)
+    meeting = ctx.s.scalar(
+        select(Meeting).where(Meeting.round_id == rnd.id).order_by(Meeting.id.desc())
+    )
+    assert meeting is not None
+    f = ctx.msg.file
+    if f is not None:
+        ctx.core.files.check(f.name, f.size)
+        if f.content is None:
+            raise UserError(t("file_download_failed", reason="-"))
+        stored = ctx.core.files.put(
+            ctx.s,
+            ctx.me.office_id,
+            f.content,
+            f.name,
+            f.mime,
+            f"{ctx.msg.channel}:{f.source_id}",
+            ctx.now,
+        )
+        meeting.notulen_file_id = stored.id
+        meeting.notulen = meeting.notulen or f.name
+    else:
+        text = (ctx.msg.text or "").strip()
+        if len(text) < 10:
+            raise UserError(t("minutes_short"))
+        meeting.notulen = text
+    meeting.recorded_by_id, meeting.recorded_at = ctx.me.id, ctx.now
+    ctx.end_conversation()
+    end_step(ctx.s, rnd, 6, ctx.now, ctx.me.id)
+    ctx.audit("minutes_recorded", round_id=rnd.id, meeting=meeting.id)
+    ctx.reply(t("minutes_saved"))

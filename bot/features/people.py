@@ -1,0 +1,166 @@
+"""Onboarding and identity: invitations, /start, /bantuan, /saya, /daftargrup."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import Ctx, UserError, router
+from bot.fmt import format_date_id, format_datetime_id
+from bot.roles import ROLE_LABELS, Role, headed_sections
+from bot.texts import t
+from db.models import Acting, Invitation, Office, Person
+
+
+def create_invitation(session: Session, person: Person, now: datetime, days: int) -> Invitation:
+    """A one-time token for a Telegram deep link (`/start <token>`), valid `days` days."""
+    inv = Invitation(
+        office_id=person.office_id,
+        person_id=person.id,
+        token=secrets.token_urlsafe(16),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(inv)
+    session.flush()
+    return inv
+
+
+def roles_text(roles: set[Role]) -> str:
+    ordered = [r for r in Role if r in roles]
+    return ", ".join(ROLE_LABELS[r] for r in ordered) or "-"
+
+
+def bind_invitation(ctx: Ctx, token: str) -> None:
+    """Link the sender's Telegram account to the invited person."""
+    inv = ctx.s.scalar(
+        select(Invitation).where(Invitation.token == token).with_for_update(of=Invitation)
+    )
+    if inv is None:
+        raise UserError(t("invite_bad"))
+    if ctx.person is not None and ctx.person.id != inv.person_id:
+        raise UserError(t("invite_other_account", name=ctx.person.name))
+    if inv.used_at is not None:
+        if ctx.person is not None:
+            welcome_back(ctx)
+            return
+        raise UserError(t("invite_used"))
+    if inv.expires_at < ctx.now:
+        tz = inv.person.office.timezone
+        raise UserError(t("invite_expired", expires=format_datetime_id(inv.expires_at, tz)))
+    person = inv.person
+    if ctx.msg.channel == "telegram":
+        person.telegram_user_id = int(ctx.msg.user_id)
+    else:
+        person.whatsapp_user_id = ctx.msg.user_id
+        person.whatsapp_last_inbound = ctx.now
+    person.preferred_channel = ctx.msg.channel
+    inv.used_at = ctx.now
+    ctx.person = person
+    ctx.audit("account_linked", channel=ctx.msg.channel, invitation=inv.id)
+    ctx.reply(
+        t("welcome", name=person.name, office=person.office.name, roles=roles_text(ctx.roles()))
+    )
+
+
+def welcome_back(ctx: Ctx) -> None:
+    ctx.reply(t("welcome_back", name=ctx.me.name, roles=roles_text(ctx.roles())))
+
+
+@router.command("start", where="any")
+def cmd_start(ctx: Ctx) -> None:
+    """Greet a known person (or bind a new invitation token)."""
+    if ctx.msg.args and not ctx.msg.is_group:
+        bind_invitation(ctx, ctx.msg.args[0])
+    else:
+        welcome_back(ctx)
+
+
+@router.command("bantuan", where="any")
+def cmd_help(ctx: Ctx) -> None:
+    """List exactly the commands the person's roles allow."""
+    have = ctx.roles()
+    lines = [t("help_header", roles=roles_text(have))]
+    for cmd in router.commands.values():
+        if cmd.roles and not have.intersection(cmd.roles):
+            continue
+        if cmd.where == "group" and not ctx.msg.is_group and Role.ADMIN not in have:
+            continue
+        lines.append(t("help_line", command=cmd.name, help=cmd.help))
+    lines.append("")
+    lines.append(t("help_footer"))
+    ctx.reply("\n".join(lines))
+
+
+@router.command("saya")
+def cmd_whoami(ctx: Ctx) -> None:
+    """Who the bot thinks I am: roles, sections, acting appointments."""
+    me = ctx.me
+    sections = headed_sections(ctx.s, me, ctx.today)
+    acts = ctx.s.scalars(
+        select(Acting).where(Acting.person_id == me.id, Acting.end_date >= ctx.today)
+    ).all()
+    from bot.roles import acting_label
+
+    acting = "; ".join(
+        t(
+            "acting_line",
+            label=acting_label(a, ctx.s),
+            start=format_date_id(a.start_date),
+            end=format_date_id(a.end_date),
+        )
+        for a in acts
+    )
+    ctx.reply(
+        t(
+            "whoami",
+            name=me.name,
+            nip=me.nip or "-",
+            position=me.position or "-",
+            office=me.office.name,
+            roles=roles_text(ctx.roles()),
+            sections=t("whoami_sections", sections=", ".join(s.name for s in sections))
+            if sections
+            else "",
+            acting=t("whoami_acting", acting=acting) if acting else "",
+        )
+    )
+
+
+@router.command("daftargrup", Role.ADMIN, where="group")
+def cmd_register_group(ctx: Ctx) -> None:
+    """Register this group as the office's Tim SAKIP group (admins only)."""
+    register_group(ctx)
+
+
+def register_group(ctx: Ctx) -> None:
+    if Role.ADMIN not in ctx.roles():
+        raise UserError(t("group_register_refused"))
+    if ctx.person is not None:
+        office = ctx.person.office
+    else:
+        offices = list(ctx.s.scalars(select(Office).order_by(Office.id)))
+        by_code = {o.code: o for o in offices}
+        if len(offices) == 1:
+            office = offices[0]
+        elif ctx.msg.args and ctx.msg.args[0] in by_code:
+            office = by_code[ctx.msg.args[0]]
+        else:
+            raise UserError(t("group_register_which", codes=", ".join(sorted(by_code))))
+    office.group_chat_id = int(ctx.msg.chat_id)
+    office.group_title = ctx.msg.chat_title
+    from db.models import AuditLog
+
+    ctx.s.add(
+        AuditLog(
+            office_id=office.id,
+            person_id=ctx.person.id if ctx.person else None,
+            action="group_registered",
+            detail={"chat_id": ctx.msg.chat_id},
+            at=ctx.now,
+        )
+    )
+    ctx.reply(t("group_registered", title=ctx.msg.chat_title, office=office.name))

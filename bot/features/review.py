@@ -1,0 +1,135 @@
+"""SOP step 4, the Kasubag's side: accept or return each section's reply, then compile the
+draft report (automatically when every section is accepted, or on /kompilasi)."""
+
+from __future__ import annotations
+
+from bot.core import Ctx, Stale, UserError, router
+from bot.features.form import summary_lines
+from bot.fmt import format_datetime_id
+from bot.roles import Role
+from bot.rounds import current_round, expect, get_round, role_holders, submissions
+from bot.sop import RoundState
+from bot.texts import t
+from db.models import CollectionRound, Person, Submission
+
+
+def send_for_review(
+    ctx: Ctx, rnd: CollectionRound, sub: Submission, kasubag: Person, late: int
+) -> None:
+    text = t(
+        "review_ask",
+        section=sub.section.name,
+        period=rnd.period_label,
+        head=ctx.me.name,
+        when=format_datetime_id(ctx.now, ctx.office.timezone),
+        late=t("late_note", days=late) if late else t("on_time_note"),
+    )
+    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd))
+    ctx.send(
+        kasubag,
+        text,
+        buttons=[
+            [
+                ctx.button(
+                    t("btn_accept"),
+                    "review_accept",
+                    person=kasubag,
+                    sub=sub.id,
+                    submitted=sub.submitted_at.isoformat() if sub.submitted_at else "",
+                ),
+                ctx.button(
+                    t("btn_return"),
+                    "review_return",
+                    person=kasubag,
+                    sub=sub.id,
+                    submitted=sub.submitted_at.isoformat() if sub.submitted_at else "",
+                ),
+            ]
+        ],
+    )
+
+
+def _reviewable(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: ignore[no-untyped-def]
+    ctx.require(Role.KASUBAG_PROGRAM)
+    sub = ctx.s.get(Submission, tok.payload["sub"])
+    if sub is None:
+        raise Stale(t("button_unknown"))
+    rnd = get_round(ctx, sub.round_id)
+    expect(rnd, RoundState.COLLECTING, RoundState.REVISION)
+    stamp = sub.submitted_at.isoformat() if sub.submitted_at else ""
+    if sub.status != "submitted" or tok.payload.get("submitted") != stamp:
+        raise Stale(t("review_stale", section=sub.section.name))
+    return rnd, sub
+
+
+@router.action("review_accept")
+def act_accept(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Terima]: the section's reply is accepted; compile when every section is in."""
+    rnd, sub = _reviewable(ctx, tok)
+    sub.status, sub.accepted_at = "accepted", ctx.now
+    ctx.edit_pressed(buttons=[])
+    ctx.audit("section_accepted", round_id=rnd.id, section=sub.section_id)
+    ctx.reply(t("review_accepted", section=sub.section.name))
+    for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
+        ctx.send(h.person, t("review_accepted_head", section=sub.section.name, kasubag=ctx.me.name))
+    if all(s.status == "accepted" for s in submissions(ctx.s, rnd)):
+        from bot.features.compile import compile_draft
+
+        compile_draft(ctx, rnd)
+
+
+@router.action("review_return")
+def act_return(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Kembalikan]: ask for the note that goes back to the section head."""
+    rnd, sub = _reviewable(ctx, tok)
+    ctx.set_conversation("return_note", sub=sub.id)
+    ctx.reply(t("review_return_ask", section=sub.section.name))
+
+
+@router.conversation("return_note")
+def on_return_note(ctx: Ctx) -> None:
+    conv = ctx.conversation()
+    assert conv is not None
+    sub = ctx.s.get(Submission, conv.data["sub"])
+    assert sub is not None
+    rnd = get_round(ctx, sub.round_id)
+    expect(rnd, RoundState.COLLECTING, RoundState.REVISION)
+    if sub.status != "submitted":
+        ctx.end_conversation()
+        raise Stale(t("review_stale", section=sub.section.name))
+    note = (ctx.msg.text or "").strip()
+    if len(note) < 5:
+        raise UserError(t("review_note_short"))
+    sub.status, sub.note, sub.returns = "returned", note[:2000], sub.returns + 1
+    ctx.end_conversation()
+    ctx.audit("section_returned", round_id=rnd.id, section=sub.section_id, note=note)
+    ctx.reply(t("review_returned", section=sub.section.name))
+    for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
+        ctx.send(
+            h.person,
+            t("review_returned_head", section=sub.section.name, note=note, kasubag=ctx.me.name),
+            buttons=[
+                [
+                    ctx.button(
+                        t("btn_fix"), "form_open", person=h.person, reusable=True, submission=sub.id
+                    )
+                ]
+            ],
+        )
+
+
+@router.command("kompilasi", Role.KASUBAG_PROGRAM)
+def cmd_compile(ctx: Ctx) -> None:
+    """Compile the draft now with what is in, naming the sections still missing."""
+    rnd = current_round(ctx)
+    if rnd is None:
+        raise UserError(t("no_open_round"))
+    expect(rnd, RoundState.COLLECTING, RoundState.REVISION)
+    pending = [s for s in submissions(ctx.s, rnd) if s.status == "submitted"]
+    if pending:
+        raise UserError(
+            t("compile_review_first", sections=", ".join(s.section.name for s in pending))
+        )
+    from bot.features.compile import compile_draft
+
+    compile_draft(ctx, rnd)

@@ -1,0 +1,101 @@
+"""/status: the open round's step, each section's state with deadline and lateness, the SOP
+timeline, and (for the Kasubag, Sekretaris and admin) messages that could not be delivered."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.core import Ctx, router
+from bot.features.form import STATUS_TEXT
+from bot.fmt import format_datetime_id
+from bot.roles import Role, headed_sections
+from bot.rounds import open_rounds, submissions
+from bot.sop import STATE_TEXT, STEPS
+from bot.texts import t
+from db.models import CollectionRound, Outbox, Person, RoundStep
+
+ICON = {
+    "not_started": "⚪",
+    "in_progress": "🟡",
+    "submitted": "🔵",
+    "returned": "🟠",
+    "accepted": "🟢",
+}
+
+
+def round_status(ctx: Ctx, rnd: CollectionRound) -> str:
+    tz = ctx.office.timezone
+    mine = {s.id for s in headed_sections(ctx.s, ctx.me, ctx.today)}
+    lines = [t("status_header", period=rnd.period_label, state=STATE_TEXT[rnd.state])]
+    subs = submissions(ctx.s, rnd)
+    subs.sort(key=lambda sub: sub.section_id not in mine)  # a head sees their own first
+    if subs:
+        lines.append("")
+        lines.append(t("status_sections"))
+    for sub in subs:
+        late_at = sub.first_submitted_at if sub.status in ("submitted", "accepted") else ctx.now
+        late = ctx.cal.working_days_late(sub.deadline, late_at or ctx.now)
+        lines.append(
+            t(
+                "status_section",
+                icon=ICON.get(sub.status, "•"),
+                section=sub.section.name,
+                status=STATUS_TEXT[sub.status],
+                deadline=format_datetime_id(sub.deadline, tz),
+                late=t("status_late", days=late) if late else "",
+                mine=t("status_mine") if sub.section_id in mine else "",
+            )
+        )
+    lines.append("")
+    lines.append(t("status_steps"))
+    for st in ctx.s.scalars(
+        select(RoundStep)
+        .where(RoundStep.round_id == rnd.id)
+        .order_by(RoundStep.started_at, RoundStep.id)
+    ):
+        sop = STEPS[st.step]
+        if st.ended_at is None:
+            state = t("status_step_running", due=format_datetime_id(st.due_at, tz)) + (
+                t("status_step_overdue") if ctx.now > st.due_at else ""
+            )
+        else:
+            state = t("status_step_on_time") if st.on_time else t("status_step_late")
+        lines.append(
+            t("status_step", n=st.step, name=sop.name, standard=sop.standard_text, state=state)
+        )
+    return "\n".join(lines)
+
+
+def undelivered(ctx: Ctx) -> str | None:
+    rows = ctx.s.scalars(
+        select(Outbox)
+        .where(Outbox.office_id == ctx.me.office_id, Outbox.status.in_(["failed", "uncertain"]))
+        .order_by(Outbox.id.desc())
+        .limit(10)
+    ).all()
+    if not rows:
+        return None
+    lines = [t("status_undelivered", n=len(rows))]
+    for row in rows:
+        who = ctx.s.get(Person, row.person_id) if row.person_id else None
+        lines.append(
+            t(
+                "status_undelivered_line",
+                who=who.name if who else row.chat_id,
+                when=format_datetime_id(row.created_at, ctx.office.timezone),
+                error=row.error or row.status,
+            )
+        )
+    return "\n".join(lines)
+
+
+@router.command("status", where="any")
+def cmd_status(ctx: Ctx) -> None:
+    """Where the open round stands, per role."""
+    rounds = open_rounds(ctx.s, ctx.me.office_id)
+    parts = [round_status(ctx, r) for r in rounds] or [t("status_no_round")]
+    if ctx.roles() & {Role.KASUBAG_PROGRAM, Role.SEKRETARIS, Role.ADMIN}:
+        extra = undelivered(ctx)
+        if extra:
+            parts.append(extra)
+    ctx.reply("\n\n".join(parts))

@@ -1,0 +1,112 @@
+"""Indonesian dates, times, numbers and durations (Babel, locale "id"), and parsing the
+numbers people type ("87,5", "1.250", "90%")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+ZONE_ABBR = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+class NumberParseError(ValueError):
+    """The text is not a number; the message says why, in Indonesian."""
+
+
+def zone_abbr(tz: str, dt: datetime) -> str:
+    if tz in ZONE_ABBR:
+        return ZONE_ABBR[tz]
+    off = dt.utcoffset() or timedelta(0)
+    hours = off.total_seconds() / 3600
+    return f"UTC{hours:+g}"
+
+
+def format_date_id(d: date) -> str:
+    return format_date(d, "d MMMM y", locale="id")
+
+
+def format_date_long_id(d: date) -> str:
+    return format_date(d, "EEEE, d MMMM y", locale="id")
+
+
+def format_time_id(dt_utc: datetime, tz: str) -> str:
+    local = dt_utc.astimezone(ZoneInfo(tz))
+    return f"{local:%H.%M} {zone_abbr(tz, local)}"
+
+
+def format_datetime_id(dt_utc: datetime, tz: str) -> str:
+    """ "Senin, 23 November 2026 pukul 08.00 WITA"."""
+    local = dt_utc.astimezone(ZoneInfo(tz))
+    return f"{format_date_long_id(local.date())} pukul {format_time_id(dt_utc, tz)}"
+
+
+def format_number_id(x: Decimal | float | int | None, max_decimals: int = 2) -> str:
+    if x is None:
+        return "-"
+    fmt = "#,##0" + ("." + "#" * max_decimals if max_decimals else "")
+    return format_decimal(Decimal(str(x)), format=fmt, locale="id")
+
+
+def format_percent_id(x: Decimal | float | int | None) -> str:
+    return "-" if x is None else f"{format_number_id(x)}%"
+
+
+def format_duration_id(td: timedelta) -> str:
+    minutes = int(td.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} hari"] if days else []
+    if hours:
+        parts.append(f"{hours} jam")
+    if mins and not days:
+        parts.append(f"{mins} menit")
+    return " ".join(parts) or "0 menit"
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+def parse_number_id(text: str) -> Decimal:
+    """Parse a number typed the Indonesian way. A dot followed by exactly three digits groups
+    thousands ("1.250" = 1250); a comma is the decimal mark ("87,5"); a lone dot with one,
+    two or four and more digits is read as a decimal point ("87.5")."""
+    s = text.strip().replace(" ", "")
+    if not s:
+        raise NumberParseError("Jawaban kosong. Ketik angka, misalnya 87,5 atau 1.250.")
+    s = re.sub(r"^(rp\.?)", "", s, flags=re.I).rstrip("%")
+    neg = s.startswith("-")
+    s = s.lstrip("-+")
+    if not s or re.search(r"[^\d.,]", s):
+        raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.")
+    if s.count(",") > 1:
+        raise NumberParseError(
+            f'"{text.strip()}" memiliki lebih dari satu koma. Pakai satu koma untuk desimal, misalnya 87,5.'
+        )
+    whole, _, frac = s.partition(",")
+    if "." in whole:
+        if _THOUSANDS.match(whole):
+            whole = whole.replace(".", "")
+        elif whole.count(".") == 1 and not frac:
+            whole, frac = whole.split(".")
+        else:
+            raise NumberParseError(
+                f'"{text.strip()}" tidak dapat dibaca sebagai angka. Pakai titik untuk ribuan '
+                "(1.250) dan koma untuk desimal (87,5)."
+            )
+    if not whole and not frac:
+        raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.")
+    try:
+        value = Decimal(f"{whole or '0'}.{frac or '0'}")
+    except InvalidOperation:
+        raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.") from None
+    return -value if neg else value

@@ -1,0 +1,121 @@
+"""Writing to the outbox (DESIGN.md decision 3): every outgoing message is a row, written in
+the same transaction as the change that causes it. Delivery lives in `bot/delivery.py`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Office, Outbox, Person
+
+Buttons = list[list[list[str]]]  # rows of [label, token]
+
+
+def address_of(person: Person) -> tuple[str, str] | None:
+    """(channel, chat id) where a person is reached: their preferred channel when linked,
+    otherwise Telegram, otherwise WhatsApp; None when not linked anywhere yet."""
+    wa = person.whatsapp_user_id or person.whatsapp_number
+    tg = str(person.telegram_user_id) if person.telegram_user_id else None
+    if person.preferred_channel == "whatsapp" and wa:
+        return ("whatsapp", wa)
+    if tg:
+        return ("telegram", tg)
+    if wa:
+        return ("whatsapp", wa)
+    return None
+
+
+def enqueue(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    chat_id: str,
+    text: str | None = None,
+    office_id: int | None = None,
+    person_id: int | None = None,
+    kind: str = "text",
+    buttons: Buttons | None = None,
+    file_id: int | None = None,
+    edit_of_id: int | None = None,
+    dedupe_key: str | None = None,
+    template: dict[str, Any] | None = None,
+    status: str = "pending",
+    error: str | None = None,
+) -> Outbox | None:
+    """Add a message to the outbox. With `dedupe_key`, a second identical request is a no-op."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
+        if existing is not None:
+            return None
+    row = Outbox(
+        office_id=office_id,
+        channel=channel,
+        chat_id=chat_id,
+        person_id=person_id,
+        kind=kind,
+        text=text,
+        buttons=buttons or [],
+        file_id=file_id,
+        edit_of_id=edit_of_id,
+        dedupe_key=dedupe_key,
+        template=template or {},
+        status=status,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        error=error,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def to_person(
+    session: Session, person: Person, text: str | None, now: datetime, **kwargs: Any
+) -> Outbox | None:
+    """Queue a message for a person on their channel; an unlinked person's message is kept
+    as failed with the reason, so it shows up in /status instead of vanishing."""
+    addr = address_of(person)
+    if addr is None:
+        return enqueue(
+            session,
+            now=now,
+            channel="none",
+            chat_id="-",
+            text=text,
+            office_id=person.office_id,
+            person_id=person.id,
+            status="failed",
+            error="belum terhubung ke bot",
+            **kwargs,
+        )
+    return enqueue(
+        session,
+        now=now,
+        channel=addr[0],
+        chat_id=addr[1],
+        text=text,
+        office_id=person.office_id,
+        person_id=person.id,
+        **kwargs,
+    )
+
+
+def to_group(session: Session, office: Office, text: str, now: datetime, **kwargs: Any) -> bool:
+    """Queue a message for the office's Tim SAKIP group; False when no group is registered."""
+    if office.group_chat_id is None:
+        return False
+    enqueue(
+        session,
+        now=now,
+        channel="telegram",
+        chat_id=str(office.group_chat_id),
+        text=text,
+        office_id=office.id,
+        **kwargs,
+    )
+    return True

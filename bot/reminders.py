@@ -1,0 +1,327 @@
+"""Reminders and escalations (DESIGN.md decision 4), the core's side: which reminder is due
+when, for whom, and what it says. Rows in `reminder` are the truth; `scheduler/` keeps an
+APScheduler job per pending row (job id = the row's key) and calls `fire` when one is due.
+
+Defaults (per office in `office.config["reminders"]`): a section head is reminded one working
+day before the deadline, on the deadline morning, and every working morning while late; the
+Kasubag is told after one working day late, the Sekretaris after two. The actor of steps
+1, 2, 3, 5 and 7 is reminded when the step runs past its SOP standard. Quiet hours move a
+reminder to the next working morning.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.calendar import WorkCalendar
+from bot.fmt import format_datetime_id
+from bot.roles import Role, holders
+from bot.rounds import OPEN_STATES, submissions
+from bot.sop import STEPS, RoundState
+from bot.texts import t
+from db.models import ActionToken, CollectionRound, Office, Reminder, RoundStep, Submission
+
+if TYPE_CHECKING:
+    from bot.core import Core, Ctx
+
+DEFAULTS = {
+    "before_days": 1,
+    "on_due": True,
+    "late_repeat": True,
+    "escalate_kasubag": 1,
+    "escalate_sekretaris": 2,
+    "max_late": 10,
+}
+STEP_REMINDED = (1, 2, 3, 5, 7)
+
+
+def _config(office: Office) -> dict[str, Any]:
+    return {**DEFAULTS, **(office.config or {}).get("reminders", {})}
+
+
+def _morning(cal: WorkCalendar, d: Any) -> datetime:
+    """Working-day morning (office start time) of local date `d`, as UTC."""
+    return cal.start_of_day(d)
+
+
+def _upsert(
+    s: Session,
+    rnd: CollectionRound,
+    key: str,
+    kind: str,
+    due: datetime,
+    cal: WorkCalendar,
+    now: datetime,
+    **payload: Any,
+) -> None:
+    """Create or move a pending reminder; one already sent is left alone."""
+    due = cal.defer_for_quiet_hours(due)
+    row = s.scalar(select(Reminder).where(Reminder.key == key))
+    if row is None:
+        s.add(
+            Reminder(
+                office_id=rnd.office_id,
+                round_id=rnd.id,
+                key=key,
+                kind=kind,
+                due_at=due,
+                payload=payload,
+                created_at=now,
+            )
+        )
+    elif row.sent_at is None:
+        row.due_at, row.cancelled_at, row.payload = due, None, payload
+    s.flush()
+
+
+def plan_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
+    """A section's reminders for its deadline: before, on the day, then the first late one."""
+    cfg, cal = _config(ctx.office), ctx.cal
+    deadline_day = cal.local(sub.deadline).date()
+    base = f"remind:{rnd.id}:{sub.section_id}"
+    if cfg["before_days"]:
+        before = cal.add_working_days(deadline_day, -int(cfg["before_days"]))
+        due = _morning(cal, before)
+        if due > ctx.now:
+            _upsert(ctx.s, rnd, f"{base}:before", "section_before", due, cal, ctx.now, sub=sub.id)
+    if cfg["on_due"]:
+        due = _morning(cal, deadline_day)
+        if due > ctx.now and due < sub.deadline:
+            _upsert(ctx.s, rnd, f"{base}:due", "section_due", due, cal, ctx.now, sub=sub.id)
+    if cfg["late_repeat"]:
+        _plan_late(ctx.s, rnd, sub, 1, cal, ctx.now)
+    for n, role in (
+        (cfg["escalate_kasubag"], Role.KASUBAG_PROGRAM),
+        (cfg["escalate_sekretaris"], Role.SEKRETARIS),
+    ):
+        if n:
+            day = cal.add_working_days(deadline_day, int(n) + 1)
+            _upsert(
+                ctx.s,
+                rnd,
+                f"escalate:{rnd.id}:{sub.section_id}:{role.value}",
+                "escalate",
+                _morning(cal, day),
+                cal,
+                ctx.now,
+                sub=sub.id,
+                role=role.value,
+                days=int(n),
+            )
+
+
+def _plan_late(
+    s: Session, rnd: CollectionRound, sub: Submission, n: int, cal: WorkCalendar, now: datetime
+) -> None:
+    day = cal.add_working_days(cal.local(sub.deadline).date(), n)
+    _upsert(
+        s,
+        rnd,
+        f"remind:{rnd.id}:{sub.section_id}:late{n}",
+        "section_late",
+        _morning(cal, day),
+        cal,
+        now,
+        sub=sub.id,
+        n=n,
+    )
+
+
+def plan_round(ctx: Ctx, rnd: CollectionRound) -> None:
+    for sub in submissions(ctx.s, rnd):
+        plan_section(ctx, rnd, sub)
+
+
+def plan_step(
+    s: Session, rnd: CollectionRound, step: RoundStep, cal: WorkCalendar, now: datetime
+) -> None:
+    """The overrun reminder of a step: fires when the step passes its standard."""
+    if step.step in STEP_REMINDED:
+        _upsert(
+            s,
+            rnd,
+            f"step:{rnd.id}:{step.step}:{step.iteration}",
+            "step_overrun",
+            step.due_at,
+            cal,
+            now,
+            step=step.id,
+        )
+
+
+def cancel_step(s: Session, rnd: CollectionRound, step: RoundStep, now: datetime) -> None:
+    """A step ended: its overrun reminder goes."""
+    _cancel(
+        s,
+        s.scalars(
+            select(Reminder).where(Reminder.key == f"step:{rnd.id}:{step.step}:{step.iteration}")
+        ),
+        now,
+    )
+
+
+def _cancel(s: Session, rows: Any, now: datetime) -> None:
+    for row in rows:
+        if row.sent_at is None and row.cancelled_at is None:
+            row.cancelled_at = now
+
+
+def cancel_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
+    """A section sent its reply: its reminders and escalations go."""
+    keys = [f"remind:{rnd.id}:{sub.section_id}:%", f"escalate:{rnd.id}:{sub.section_id}:%"]
+    for pattern in keys:
+        _cancel(ctx.s, ctx.s.scalars(select(Reminder).where(Reminder.key.like(pattern))), ctx.now)
+
+
+def cancel_round(ctx: Ctx, rnd: CollectionRound) -> None:
+    _cancel(ctx.s, ctx.s.scalars(select(Reminder).where(Reminder.round_id == rnd.id)), ctx.now)
+
+
+def pending(s: Session) -> list[Reminder]:
+    return list(
+        s.scalars(
+            select(Reminder).where(Reminder.sent_at.is_(None), Reminder.cancelled_at.is_(None))
+        )
+    )
+
+
+def fire(core: Core, key: str) -> bool:
+    """Send the reminder `key` if it is still due and still makes sense; at most once."""
+    with core.db.transaction() as s:
+        row = s.scalar(select(Reminder).where(Reminder.key == key).with_for_update())
+        now = core.clock.now()
+        if row is None or row.sent_at is not None or row.cancelled_at is not None:
+            return False
+        if row.due_at > now:
+            return False  # moved later since the job was made; the scheduler re-syncs
+        rnd = s.get(CollectionRound, row.round_id)
+        office = s.get(Office, row.office_id)
+        assert rnd is not None and office is not None
+        cal = core.calendar_for(office)
+        sent = _send(s, core, row, rnd, office, cal, now) if rnd.state in OPEN_STATES else False
+        if sent:
+            row.sent_at = now
+        else:
+            row.cancelled_at = now
+        s.info["reminders_changed"] = True
+        return sent
+
+
+def _button(
+    s: Session,
+    office: Office,
+    person_id: int,
+    label: str,
+    action: str,
+    now: datetime,
+    **payload: Any,
+) -> list[str]:
+    import secrets
+
+    token = secrets.token_urlsafe(9)
+    s.add(
+        ActionToken(
+            token=token,
+            office_id=office.id,
+            action=action,
+            payload=payload,
+            person_id=person_id,
+            reusable=True,
+            created_at=now,
+        )
+    )
+    return [label, token]
+
+
+def _send(
+    s: Session,
+    core: Core,
+    row: Reminder,
+    rnd: CollectionRound,
+    office: Office,
+    cal: WorkCalendar,
+    now: datetime,
+) -> bool:
+    today, tz = cal.local(now).date(), office.timezone
+    if row.kind == "step_overrun":
+        step = s.get(RoundStep, row.payload["step"])
+        if step is None or step.ended_at is not None:
+            return False
+        sop = STEPS[step.step]
+        for h in holders(s, office.id, sop.actor, today):
+            outbox.to_person(
+                s,
+                h.person,
+                t(
+                    "remind_step",
+                    title=h.title,
+                    step=sop.number,
+                    name=sop.name,
+                    standard=sop.standard_text,
+                    since=format_datetime_id(step.started_at, tz),
+                    period=rnd.period_label,
+                ),
+                now,
+            )
+        return True
+    sub = s.get(Submission, row.payload["sub"])
+    if (
+        sub is None
+        or sub.status in ("submitted", "accepted")
+        or rnd.state not in (RoundState.COLLECTING, RoundState.REVISION)
+    ):
+        return False
+    deadline = format_datetime_id(sub.deadline, tz)
+    late = cal.working_days_late(sub.deadline, now)
+    if row.kind == "escalate":
+        role = Role(row.payload["role"])
+        heads = holders(s, office.id, Role.KEPALA_SEKSI, today, sub.section_id)
+        for h in holders(s, office.id, role, today):
+            outbox.to_person(
+                s,
+                h.person,
+                t(
+                    "escalate",
+                    title=h.title,
+                    section=sub.section.name,
+                    head=heads[0].person.name if heads else "-",
+                    deadline=deadline,
+                    days=late,
+                    period=rnd.period_label,
+                ),
+                now,
+            )
+        return True
+    key = {
+        "section_before": "remind_before",
+        "section_due": "remind_due",
+        "section_late": "remind_late",
+    }[row.kind]
+    for h in holders(s, office.id, Role.KEPALA_SEKSI, today, sub.section_id):
+        outbox.to_person(
+            s,
+            h.person,
+            t(key, section=sub.section.name, period=rnd.period_label, deadline=deadline, days=late),
+            now,
+            buttons=[
+                [
+                    _button(
+                        s,
+                        office,
+                        h.person.id,
+                        t("btn_fill_now"),
+                        "form_open",
+                        now,
+                        submission=sub.id,
+                    )
+                ]
+            ],
+        )
+    if row.kind == "section_late" and int(row.payload.get("n", 1)) < _config(office)["max_late"]:
+        _plan_late(s, rnd, sub, int(row.payload.get("n", 1)) + 1, cal, now)
+    return True

@@ -1,0 +1,138 @@
+"""Roles, positions and the one server-side role check used by every command and button.
+
+A person may hold several roles. Acting officials (Plt/Plh) hold a position's role for a date
+range; while the appointment runs they receive that position's tasks instead of the holder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Acting, Person, PersonRole, Section
+
+
+class Role(StrEnum):
+    CAMAT = "camat"
+    SEKRETARIS = "sekretaris"
+    KASUBAG_PROGRAM = "kasubag_program"
+    TIM_SAKIP = "tim_sakip"
+    KEPALA_SEKSI = "kepala_seksi"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CAMAT: "Camat",
+    Role.SEKRETARIS: "Sekretaris Kecamatan",
+    Role.KASUBAG_PROGRAM: "Kasubag Program",
+    Role.TIM_SAKIP: "Tim Penyusun SAKIP",
+    Role.KEPALA_SEKSI: "Kepala Seksi",
+    Role.ADMIN: "Admin",
+}
+
+# Positions a Plt/Plh can act for (Tim SAKIP and admin are assignments, not positions).
+POSITIONS = (Role.CAMAT, Role.SEKRETARIS, Role.KASUBAG_PROGRAM, Role.KEPALA_SEKSI)
+
+
+def parse_role(text: str) -> Role | None:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a position today, and the label to show when acting ("Plh. Sekretaris")."""
+
+    person: Person
+    acting_label: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.acting_label or self.person.position
+
+
+def _active_acting(session: Session, office_id: int, today: date) -> list[Acting]:
+    stmt = select(Acting).where(
+        Acting.office_id == office_id, Acting.start_date <= today, Acting.end_date >= today
+    )
+    return list(session.scalars(stmt))
+
+
+def acting_label(act: Acting, session: Session) -> str:
+    if act.role == Role.KEPALA_SEKSI and act.section_id:
+        section = session.get(Section, act.section_id)
+        return f"{act.kind}. Kepala {section.name if section else 'Seksi'}"
+    return f"{act.kind}. {ROLE_LABELS[Role(act.role)]}"
+
+
+def holders(
+    session: Session, office_id: int, role: Role, today: date, section_id: int | None = None
+) -> list[Holder]:
+    """The people who receive a position's tasks today: the acting official if one is
+    appointed, otherwise the active holders. Nothing goes only to a holder who is away."""
+    for act in _active_acting(session, office_id, today):
+        if act.role == role and (role != Role.KEPALA_SEKSI or act.section_id == section_id):
+            return [Holder(act.person, acting_label(act, session))]
+    if role == Role.KEPALA_SEKSI:
+        section = session.get(Section, section_id) if section_id else None
+        if section and section.head and section.head.active:
+            return [Holder(section.head)]
+        return []
+    stmt = (
+        select(Person)
+        .join(PersonRole)
+        .where(Person.office_id == office_id, Person.active.is_(True), PersonRole.role == role)
+        .order_by(Person.id)
+    )
+    return [Holder(p) for p in session.scalars(stmt)]
+
+
+def roles_of(session: Session, person: Person, today: date) -> set[Role]:
+    """Roles held by the person today, own and acting."""
+    if not person.active:
+        return set()
+    roles = {Role(r.role) for r in person.roles}
+    for act in _active_acting(session, person.office_id, today):
+        if act.person_id == person.id:
+            roles.add(Role(act.role))
+    return roles
+
+
+def headed_sections(session: Session, person: Person, today: date) -> list[Section]:
+    """Sections whose head the person is today, by holding or acting for the position."""
+    acting = {
+        a.section_id: a.person_id
+        for a in _active_acting(session, person.office_id, today)
+        if a.role == Role.KEPALA_SEKSI
+    }
+    stmt = select(Section).where(Section.office_id == person.office_id, Section.active.is_(True))
+    result = []
+    for s in session.scalars(stmt.order_by(Section.position, Section.id)):
+        who = acting.get(s.id, s.head_id)
+        if who == person.id:
+            result.append(s)
+    return result
+
+
+def title_for(session: Session, person: Person, role: Role, today: date) -> str:
+    """How to sign a person in a role today: "Plh. Sekretaris Kecamatan" when acting."""
+    for act in _active_acting(session, person.office_id, today):
+        if act.person_id == person.id and act.role == role:
+            return acting_label(act, session)
+    return ROLE_LABELS[role]
+
+
+class NotAllowed(Exception):
+    """The person lacks the role for an action; the message is for them (Indonesian)."""
+
+
+def not_allowed(allowed: tuple[Role, ...]) -> NotAllowed:
+    from bot.texts import t
+
+    return NotAllowed(t("not_allowed", roles=", ".join(ROLE_LABELS[r] for r in allowed)))

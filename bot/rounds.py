@@ -1,0 +1,174 @@
+"""The round's state machine and records: transitions, SOP step timing, targets, queries.
+Pure database logic shared by the feature modules; no channel code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.calendar import WorkCalendar
+from bot.core import Ctx, Stale
+from bot.roles import Holder, Role, holders
+from bot.sop import STATE_TEXT, STEPS, TRANSITIONS, RoundState, target_periods
+from bot.texts import t
+from db.models import (
+    Answer,
+    CollectionRound,
+    Indicator,
+    RoundStep,
+    Section,
+    Submission,
+)
+
+OPEN_STATES = (
+    RoundState.REQUESTED,
+    RoundState.TEAM_FORMED,
+    RoundState.COLLECTING,
+    RoundState.DRAFTED,
+    RoundState.SUBMITTED,
+    RoundState.REVISION,
+)
+
+
+def get_round(ctx: Ctx, round_id: int) -> CollectionRound:
+    rnd = ctx.s.get(CollectionRound, round_id, with_for_update=True)
+    if rnd is None or rnd.office_id != ctx.me.office_id:
+        raise Stale(t("button_unknown"))
+    return rnd
+
+
+def expect(rnd: CollectionRound, *states: str) -> None:
+    """Refuse an action that does not fit the round's current state (old or forged buttons)."""
+    if rnd.state not in states:
+        raise Stale(t("button_stale", state=t("round_state_now", state=STATE_TEXT[rnd.state])))
+
+
+def move(rnd: CollectionRound, to: str) -> None:
+    if to not in TRANSITIONS[rnd.state]:
+        raise Stale(t("button_stale", state=t("round_state_now", state=STATE_TEXT[rnd.state])))
+    rnd.state = to
+    if to in (RoundState.APPROVED, RoundState.CANCELLED):
+        rnd.open_key = None
+
+
+def open_rounds(s: Session, office_id: int) -> list[CollectionRound]:
+    return list(
+        s.scalars(
+            select(CollectionRound)
+            .where(CollectionRound.office_id == office_id, CollectionRound.state.in_(OPEN_STATES))
+            .order_by(CollectionRound.id.desc())
+        )
+    )
+
+
+def current_round(ctx: Ctx) -> CollectionRound | None:
+    rounds = open_rounds(ctx.s, ctx.me.office_id)
+    return rounds[0] if rounds else None
+
+
+def start_step(
+    s: Session,
+    rnd: CollectionRound,
+    number: int,
+    now: datetime,
+    cal: WorkCalendar,
+    iteration: int = 1,
+    due: datetime | None = None,
+) -> RoundStep:
+    step = RoundStep(
+        round_id=rnd.id,
+        step=number,
+        iteration=iteration,
+        started_at=now,
+        due_at=due or STEPS[number].due(now, cal),
+    )
+    s.add(step)
+    s.flush()
+    from bot.reminders import plan_step
+
+    plan_step(s, rnd, step, cal, now)
+    return step
+
+
+def end_step(
+    s: Session, rnd: CollectionRound, number: int, now: datetime, actor_id: int | None
+) -> RoundStep | None:
+    """Close the open run of a step; record the actor and whether it kept the standard."""
+    step = s.scalar(
+        select(RoundStep)
+        .where(RoundStep.round_id == rnd.id, RoundStep.step == number, RoundStep.ended_at.is_(None))
+        .order_by(RoundStep.id.desc())
+    )
+    if step is None:
+        return None
+    step.ended_at = now
+    step.actor_id = actor_id
+    step.on_time = now <= step.due_at
+    from bot.reminders import cancel_step
+
+    cancel_step(s, rnd, step, now)
+    return step
+
+
+def open_step(s: Session, rnd: CollectionRound, number: int) -> RoundStep | None:
+    return s.scalar(
+        select(RoundStep)
+        .where(RoundStep.round_id == rnd.id, RoundStep.step == number, RoundStep.ended_at.is_(None))
+        .order_by(RoundStep.id.desc())
+    )
+
+
+def round_indicators(
+    s: Session, rnd: CollectionRound, section_id: int | None = None
+) -> list[Indicator]:
+    stmt = select(Indicator).where(Indicator.id.in_(rnd.indicator_ids or []))
+    if section_id is not None:
+        stmt = stmt.where(Indicator.section_id == section_id)
+    return list(s.scalars(stmt.order_by(Indicator.section_id, Indicator.position, Indicator.id)))
+
+
+def target_text(ind: Indicator, period: str) -> str | None:
+    """The indicator's target for the period, or its year's target (as written: "80-90")."""
+    by_period = {tg.period: tg.target for tg in ind.targets}
+    for key in target_periods(period):
+        if key in by_period:
+            return by_period[key]
+    return None
+
+
+def target_display(ind: Indicator, period: str) -> str:
+    """The target as people read it: "80–90", "1.250", or "-" when none is set."""
+    from bot.capaian import Target
+
+    text = target_text(ind, period)
+    return str(Target.parse(text)) if text is not None else "-"
+
+
+def round_sections(s: Session, rnd: CollectionRound) -> list[Section]:
+    ids = {i.section_id for i in round_indicators(s, rnd)}
+    return list(
+        s.scalars(select(Section).where(Section.id.in_(ids)).order_by(Section.position, Section.id))
+    )
+
+
+def submissions(s: Session, rnd: CollectionRound) -> list[Submission]:
+    return list(
+        s.scalars(
+            select(Submission)
+            .join(Section)
+            .where(Submission.round_id == rnd.id)
+            .order_by(Section.position, Section.id)
+        )
+    )
+
+
+def answers_by_indicator(s: Session, sub: Submission) -> dict[int, Answer]:
+    return {
+        a.indicator_id: a for a in s.scalars(select(Answer).where(Answer.submission_id == sub.id))
+    }
+
+
+def role_holders(ctx: Ctx, role: Role, section_id: int | None = None) -> list[Holder]:
+    return holders(ctx.s, ctx.me.office_id, role, ctx.today, section_id)

@@ -1,0 +1,218 @@
+"""A simulated office: the local Bot API server, the real bot (python-telegram-bot
+`Application`, handlers, outbox, scheduler) polling it, and people acting through it.
+
+Used by the tests, the demo and the benchmarks: `await sim.say(camat, "/minta")`,
+`await sim.press(sek, "✅ Setujui")`, `sim.texts(camat)`. `settle()` waits until the bot has
+handled every update and delivered every queued message — waiting for work, never for time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.app import Runtime
+from bot.clock import Clock
+from bot.localapi import FakeTelegram
+from bot.settings import Settings
+from db.engine import Database
+from db.models import Outbox, Person
+
+GROUP_ID = -100500
+
+
+@dataclass(frozen=True)
+class User:
+    """A person as a Telegram user."""
+
+    id: int
+    name: str
+    nip: str = ""
+
+    @property
+    def chat(self) -> int:
+        return self.id
+
+
+class Simulation:
+    def __init__(self, settings: Settings, clock: Clock, db: Database, token: str) -> None:
+        self.base_settings = settings
+        self.clock = clock
+        self.db = db
+        self.fake = FakeTelegram(token=token, clock=clock.now)
+        self.rt: Runtime | None = None
+        self.admin = User(9000, "Admin Telegram")
+
+    async def start(self) -> None:
+        await self.fake.start()
+        self.fake.add_user(self.admin.id, self.admin.name)
+        await self.start_bot()
+
+    async def start_bot(self) -> Runtime:
+        settings = self.base_settings.model_copy(update={"telegram_api_url": self.fake.root})
+        self.rt = Runtime(settings, self.clock)
+        app = self.rt.application
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
+        await self.rt.on_start(app)  # what post_init does under run_polling()
+        return self.rt
+
+    async def stop_bot(self) -> None:
+        if self.rt is None:
+            return
+        app = self.rt.application
+        if app.updater is not None and app.updater.running:
+            stopping = asyncio.ensure_future(app.updater.stop())
+            await asyncio.sleep(0)
+            self.fake.release_pollers()
+            await stopping
+        await self.rt.on_stop(app)
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        self.rt.db.dispose()
+        self.rt = None
+
+    async def restart_bot(self) -> Runtime:
+        await self.settle()
+        await self.stop_bot()
+        return await self.start_bot()
+
+    async def stop(self) -> None:
+        await self.stop_bot()
+        await self.fake.stop()
+
+    # --- people ---------------------------------------------------------------------------
+    def person(self, nip: str) -> Person:
+        with self.db.transaction() as s:
+            p = s.scalar(select(Person).where(Person.nip == nip))
+            assert p is not None, nip
+            return p
+
+    def user(self, nip: str, link: bool = True) -> User:
+        """The person with this NIP as a Telegram user (linked directly unless link=False)."""
+        with self.db.transaction() as s:
+            p = s.scalar(select(Person).where(Person.nip == nip))
+            assert p is not None, nip
+            uid = 100_000 + p.id
+            if link:
+                p.telegram_user_id = uid
+            name = p.name
+        self.fake.add_user(uid, name.split(",")[0])
+        return User(uid, name, nip)
+
+    def stranger(self, uid: int = 777, name: str = "Orang Asing") -> User:
+        self.fake.add_user(uid, name)
+        return User(uid, name)
+
+    def group(self, members: list[User], chat_id: int = GROUP_ID, title: str = "Tim SAKIP") -> int:
+        self.fake.add_group(chat_id, title, [m.id for m in members] + [self.admin.id])
+        return chat_id
+
+    # --- acting -----------------------------------------------------------------------------
+    async def say(self, user: User, text: str, chat: int | None = None) -> list[str]:
+        """Send a message as `user`; return the texts the bot sent to that chat in reply."""
+        chat_id = chat if chat is not None else user.chat
+        before = len(self.fake.messages(chat_id))
+        self.fake.send_text(user.id, text, chat_id=chat)
+        await self.settle()
+        return [m.text or "" for m in self.fake.messages(chat_id)[before:]]
+
+    async def send_file(
+        self, user: User, content: bytes, name: str, mime: str, photo: bool = False
+    ) -> list[str]:
+        before = len(self.fake.messages(user.chat))
+        if photo:
+            self.fake.send_photo(user.id, content)
+        else:
+            self.fake.send_document(user.id, content, name, mime)
+        await self.settle()
+        return [m.text or "" for m in self.fake.messages(user.chat)[before:]]
+
+    def find_button(self, chat: int, label: str) -> tuple[int, str]:
+        """The newest message in the chat with a button whose label starts with `label`."""
+        for msg in reversed(self.fake.messages(chat)):
+            for row in (msg.reply_markup or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"].startswith(label):
+                        return msg.message_id, button["callback_data"]
+        visible = [b for m in self.fake.messages(chat) for b in m.buttons]
+        raise LookupError(f"no button {label!r} in chat {chat}; visible: {visible[-12:]}")
+
+    async def press(self, user: User, label: str, chat: int | None = None) -> str | None:
+        """Press the newest button whose label starts with `label`; return the bot's notice."""
+        chat_id = chat if chat is not None else user.chat
+        message_id, data = self.find_button(chat_id, label)
+        return await self.press_data(user, chat_id, message_id, data)
+
+    async def press_data(self, user: User, chat: int, message_id: int, data: str) -> str | None:
+        n = len(self.fake.callback_answers)
+        self.fake.press_button(user.id, chat, message_id, data)
+        await self.settle()
+        answers = self.fake.callback_answers[n:]
+        return answers[-1].text if answers else None
+
+    # --- reading ----------------------------------------------------------------------------
+    def texts(self, user_or_chat: User | int) -> list[str]:
+        chat = user_or_chat.chat if isinstance(user_or_chat, User) else user_or_chat
+        return [m.text or "" for m in self.fake.messages(chat)]
+
+    def last(self, user_or_chat: User | int) -> str:
+        texts = self.texts(user_or_chat)
+        return texts[-1] if texts else ""
+
+    def buttons(self, user_or_chat: User | int) -> list[str]:
+        chat = user_or_chat.chat if isinstance(user_or_chat, User) else user_or_chat
+        msgs = [m for m in self.fake.messages(chat) if m.buttons]
+        return msgs[-1].buttons if msgs else []
+
+    # --- waiting for the bot ---------------------------------------------------------------
+    def _pending_outbox(self) -> int:
+        with self.db.transaction() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Outbox)
+                    .where(Outbox.status.in_(["pending", "sending"]))
+                )
+                or 0
+            )
+
+    async def settle(self, rounds: int = 2000) -> None:
+        """Wait until every update is handled and every queued message delivered."""
+        assert self.rt is not None
+        rt = self.rt
+        stable = 0
+        for _ in range(rounds):
+            busy = (
+                self.fake.unconfirmed_updates > 0
+                or not rt.application.update_queue.empty()
+                or rt.inflight > 0
+            )
+            if not busy:
+                await rt.delivery.drain()
+                busy = self._pending_outbox() > 0
+            stable = 0 if busy else stable + 1
+            if stable >= 3:
+                return
+            await asyncio.sleep(0.005)
+        raise TimeoutError("the bot did not settle")
+
+
+async def tick(h: Simulation) -> None:
+    """After moving the clock: let APScheduler run what is now due, then settle."""
+    assert h.rt is not None
+    h.rt.scheduler.wakeup()
+    for _ in range(400):
+        now = h.clock.now()
+        due = [
+            j for j in h.rt.scheduler.aps.get_jobs() if j.next_run_time and j.next_run_time <= now
+        ]
+        if not due:
+            break
+        await asyncio.sleep(0.005)
+    await h.settle()

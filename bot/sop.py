@@ -1,0 +1,159 @@
+"""The SOP's seven steps (01/SOP/AST/2018, table B "Uraian Prosedur") with their standards
+("Mutu Baku"), and the collection periods. The round's state machine names these steps.
+
+How each step is timed (start → end), since the SOP names outputs, not events:
+1. Camat orders the collection: /minta opened → request sent. 15 minutes.
+2. Sekretaris forms the team: request sent → team saved. 30 minutes.
+3. Kasubag plans the collection: team saved → schedule confirmed. 3 working days.
+4. Team gathers data, drafts the report: schedule confirmed → draft compiled; due one
+   working day after the last section's deadline (the sections' own time is the plan's).
+5. Kasubag reports to the Sekretaris: draft compiled → sent to the Sekretaris. 1 working day.
+6. Internal meeting: the meeting's start → its minutes (notulen) recorded. 30 minutes.
+7. Result: report sent to the Sekretaris → approved (paraf) or sent back. 1 working day.
+Steps 5–7 repeat for each report version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.calendar import WorkCalendar
+from bot.roles import Role
+
+
+@dataclass(frozen=True)
+class SopStep:
+    number: int
+    name: str
+    actor: Role
+    minutes: int = 0
+    working_days: int = 0
+    output: str = ""
+
+    @property
+    def standard_text(self) -> str:
+        return f"{self.minutes} menit" if self.minutes else f"{self.working_days} hari kerja"
+
+    def due(self, start: datetime, cal: WorkCalendar) -> datetime:
+        """When the step is late: minutes on the clock, days as working days."""
+        if self.minutes:
+            return start + timedelta(minutes=self.minutes)
+        return cal.deadline_after(start, self.working_days)
+
+
+STEPS: dict[int, SopStep] = {
+    s.number: s
+    for s in (
+        SopStep(
+            1, "Memerintahkan pengumpulan data kinerja", Role.CAMAT, minutes=15, output="Draft tim"
+        ),
+        SopStep(2, "Membentuk tim", Role.SEKRETARIS, minutes=30, output="Tim"),
+        SopStep(
+            3,
+            "Menyusun rencana pengumpulan data",
+            Role.KASUBAG_PROGRAM,
+            working_days=3,
+            output="Rencana kegiatan pengumpulan data",
+        ),
+        SopStep(
+            4,
+            "Menghimpun data kinerja, menyusun konsep laporan",
+            Role.TIM_SAKIP,
+            working_days=1,
+            output="Konsep laporan",
+        ),
+        SopStep(
+            5,
+            "Laporan Kasubag kepada Sekretaris",
+            Role.KASUBAG_PROGRAM,
+            working_days=1,
+            output="Konsep laporan kepada Sekretaris",
+        ),
+        SopStep(
+            6,
+            "Rapat intern dengan tim",
+            Role.SEKRETARIS,
+            minutes=30,
+            output="Laporan yang dikoreksi",
+        ),
+        SopStep(
+            7,
+            "Hasil pengumpulan data (paraf Sekretaris)",
+            Role.SEKRETARIS,
+            working_days=1,
+            output="Laporan yang disetujui",
+        ),
+    )
+}
+
+
+class RoundState:
+    """The round's states; `TRANSITIONS` lists what may follow what."""
+
+    REQUESTED = "requested"  # step 1 done, step 2 running
+    TEAM_FORMED = "team_formed"  # step 3 running
+    COLLECTING = "collecting"  # step 4 running: sections answer, Kasubag reviews
+    DRAFTED = "drafted"  # step 5 running: draft ready for the Kasubag to send on
+    SUBMITTED = "submitted"  # step 7 running: the Sekretaris decides
+    REVISION = "revision"  # step 6: meeting, reopened sections, then a new draft
+    APPROVED = "approved"
+    CANCELLED = "cancelled"
+
+
+TRANSITIONS: dict[str, set[str]] = {
+    RoundState.REQUESTED: {RoundState.TEAM_FORMED, RoundState.CANCELLED},
+    RoundState.TEAM_FORMED: {RoundState.COLLECTING, RoundState.CANCELLED},
+    RoundState.COLLECTING: {RoundState.DRAFTED, RoundState.CANCELLED},
+    RoundState.DRAFTED: {RoundState.SUBMITTED, RoundState.CANCELLED},
+    RoundState.SUBMITTED: {RoundState.APPROVED, RoundState.REVISION},
+    RoundState.REVISION: {RoundState.DRAFTED, RoundState.CANCELLED},
+    RoundState.APPROVED: set(),
+    RoundState.CANCELLED: set(),
+}
+
+STATE_TEXT = {
+    RoundState.REQUESTED: "langkah 2 — Sekretaris membentuk tim",
+    RoundState.TEAM_FORMED: "langkah 3 — Kasubag Program menyusun jadwal",
+    RoundState.COLLECTING: "langkah 4 — seksi mengisi data, Kasubag memeriksa",
+    RoundState.DRAFTED: "langkah 5 — konsep laporan siap diajukan ke Sekretaris",
+    RoundState.SUBMITTED: "langkah 7 — menunggu persetujuan Sekretaris",
+    RoundState.REVISION: "langkah 6 — revisi dan rapat intern",
+    RoundState.APPROVED: "selesai — laporan disetujui",
+    RoundState.CANCELLED: "dibatalkan",
+}
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_ROMAN_IN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def period_label(key: str) -> str:
+    """ "2026-Q3" → "Triwulan III 2026"; "2026" → "Tahun 2026"."""
+    year, _, q = key.partition("-")
+    return f"Triwulan {ROMAN[int(q[1])]} {year}" if q else f"Tahun {year}"
+
+
+def period_options(today: date) -> list[str]:
+    """The current and previous quarter, this year and last year, as period keys."""
+    q = (today.month - 1) // 3 + 1
+    prev = f"{today.year}-Q{q - 1}" if q > 1 else f"{today.year - 1}-Q4"
+    return [f"{today.year}-Q{q}", prev, str(today.year), str(today.year - 1)]
+
+
+def parse_period(text: str) -> str | None:
+    """Typed periods: "Triwulan III 2026", "TW 3 2026", "Q3 2026", "Tahun 2026", "2026"."""
+    s = text.strip().lower()
+    m = re.fullmatch(r"(?:triwulan|tw|q)\s*([iv]+|[1-4])\s*(?:tahun\s*)?(\d{4})", s)
+    if m and m.group(1) in _ROMAN_IN:
+        return f"{m.group(2)}-Q{_ROMAN_IN[m.group(1)]}"
+    m = re.fullmatch(r"(?:tahun\s*)?(\d{4})", s)
+    if m:
+        return m.group(1)
+    return None
+
+
+def target_periods(period: str) -> list[str]:
+    """Where to look for an indicator's target: the period itself, then its year."""
+    year = period.split("-")[0]
+    return [period, year] if period != year else [year]

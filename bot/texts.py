@@ -1,0 +1,437 @@
+"""Every text a user reads, in Bahasa Indonesia, in one catalogue (DESIGN.md decision 9).
+
+`t(key, **values)` fills a template. Handlers and the core never write user-facing strings
+inline; tests read the same catalogue when they check what a person saw.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    # --- people, onboarding -------------------------------------------------------------
+    "stranger": (
+        "Mohon maaf, bot ini khusus untuk pegawai {office} dalam pengumpulan data kinerja "
+        "(SAKIP). Jika Anda pegawai, mintalah tautan undangan kepada admin/operator "
+        "kecamatan atau Kasubag Program."
+    ),
+    "stranger_generic": (
+        "Mohon maaf, bot ini khusus untuk pegawai kecamatan dalam pengumpulan data kinerja "
+        "(SAKIP). Jika Anda pegawai, mintalah tautan undangan kepada admin/operator kecamatan."
+    ),
+    "invite_bad": (
+        "Tautan undangan ini tidak dikenal. Periksa kembali tautannya atau mintalah "
+        "undangan baru kepada admin kecamatan."
+    ),
+    "invite_used": (
+        "Tautan undangan ini sudah pernah dipakai. Jika akun Anda belum terhubung, mintalah "
+        "undangan baru kepada admin kecamatan."
+    ),
+    "invite_expired": (
+        "Tautan undangan ini sudah kedaluwarsa (berlaku sampai {expires}). Mintalah undangan "
+        "baru kepada admin kecamatan."
+    ),
+    "invite_other_account": (
+        "Akun ini sudah terhubung dengan {name}. Satu akun hanya untuk satu pegawai; "
+        "hubungi admin kecamatan jika ini keliru."
+    ),
+    "welcome": (
+        "Selamat datang, {name}!\n"
+        "Akun Anda sekarang terhubung dengan bot SAKIP {office} sebagai: {roles}.\n\n"
+        "Ketik /bantuan untuk melihat apa yang dapat Anda lakukan."
+    ),
+    "welcome_back": "Halo, {name}. Anda terdaftar sebagai: {roles}. Ketik /bantuan untuk daftar perintah.",
+    "whoami": (
+        "Anda: {name}\nNIP: {nip}\nJabatan: {position}\nKantor: {office}\nPeran: {roles}"
+        "{sections}{acting}"
+    ),
+    "whoami_sections": "\nSeksi yang Anda pimpin: {sections}",
+    "whoami_acting": "\nPenugasan sementara: {acting}",
+    "acting_line": "{label} ({start} s.d. {end})",
+    "help_header": "Perintah yang dapat Anda pakai ({roles}):",
+    "help_line": "/{command} — {help}",
+    "help_footer": "Jawaban formulir cukup diketik biasa; tombol di bawah pesan juga dapat ditekan.",
+    "not_allowed": "Maaf, perintah atau tombol ini hanya untuk: {roles}.",
+    "private_only": "Perintah ini dipakai di chat pribadi dengan bot, bukan di grup.",
+    "group_only": "Perintah ini dikirim di grup Tim SAKIP, bukan di chat pribadi.",
+    "group_registered": (
+        'Grup ini "{title}" sekarang terdaftar sebagai grup Tim SAKIP {office}. '
+        "Pengumuman putaran pengumpulan data akan dikirim ke sini."
+    ),
+    "group_register_refused": "Maaf, hanya admin yang dapat mendaftarkan grup Tim SAKIP.",
+    "group_register_which": (
+        "Ada beberapa kantor terdaftar. Kirim /daftargrup KODE, dengan KODE salah satu dari: {codes}."
+    ),
+    "unknown_command": "Perintah /{command} tidak dikenal. Ketik /bantuan untuk daftar perintah.",
+    "unexpected_text": (
+        "Saya belum menunggu jawaban dari Anda saat ini. Ketik /bantuan untuk daftar perintah"
+        "{hint}."
+    ),
+    "unexpected_file": (
+        'File "{name}" belum saya simpan karena saat ini tidak ada formulir yang menunggu '
+        "bukti dukung. Buka formulir dengan /isi, lalu kirim file pada indikator yang sesuai."
+    ),
+    "internal_error": (
+        "Maaf, terjadi kesalahan di sisi bot dan tindakan Anda belum tersimpan. Silakan coba "
+        "lagi; jika berulang, hubungi admin kecamatan."
+    ),
+    "button_unknown": "Tombol ini tidak dikenal atau sudah tidak berlaku.",
+    "button_used": "Tombol ini sudah dipakai sebelumnya.",
+    "button_not_yours": "Maaf, tombol ini ditujukan untuk {name}, bukan untuk Anda.",
+    "button_stale": "Tombol ini sudah tidak berlaku karena tahap sudah berubah. {state}",
+    "file_too_large": "File terlalu besar ({size_mb} MB). Batas ukuran file adalah {max_mb} MB.",
+    "file_bad_type": 'Jenis file "{name}" tidak diterima. Jenis yang diterima: {allowed}.',
+    "file_download_failed": "File tidak dapat diunduh dari server ({reason}). Silakan kirim ulang.",
+    "inactive": "Akun Anda sedang tidak aktif di bot SAKIP. Hubungi admin kecamatan.",
+    # --- command line (for the operator) ---------------------------------------------
+    "cli_description": "Bot pengumpulan data kinerja SAKIP kecamatan.",
+    "cli_bad_setting": "Konfigurasi salah — {error}",
+    "cli_schema_old": ("Skema basis data belum mutakhir. Jalankan dahulu: sakip-bot db upgrade"),
+    "cli_db_upgraded": "Basis data sudah mutakhir (revisi {rev}).",
+    "cli_db_current": "Revisi basis data: {rev} (terbaru: {head}).",
+    "cli_import_failed": "Impor {file} gagal, tidak ada yang diubah: {error}",
+    "cli_import_unchanged": "Impor {file}: tidak ada perubahan.",
+    "cli_import_done": "Impor {file} selesai. Dibuat: {created}. Diubah: {updated}.",
+    "cli_person_none": 'Tidak ada pegawai dengan NIP/nama "{query}".',
+    "cli_person_many": 'Lebih dari satu pegawai cocok dengan "{query}": {names}. Pakai NIP.',
+    "cli_invite": "Undangan untuk {name} (berlaku {days} hari, sekali pakai):",
+    "cli_invite_code": "Kode undangan (untuk WhatsApp): {token}",
+    "cli_no_username": (
+        "Nama bot tidak diketahui: isi TELEGRAM_BOT_USERNAME atau TELEGRAM_BOT_TOKEN yang benar."
+    ),
+    "cli_acting_role": 'Jabatan "{role}" tidak dikenal. Pilihan: {roles}.',
+    "cli_acting_section": 'Seksi "{section}" tidak ditemukan.',
+    "cli_acting_dates": "Tanggal selesai sebelum tanggal mulai.",
+    "cli_acting_done": "{kind} {role}: {name}, {start} s.d. {end}.",
+    "cli_wa_no_template": (
+        "Peringatan: WHATSAPP_TEMPLATE_REMINDER belum diisi. Pesan WhatsApp di luar jendela "
+        "24 jam akan dialihkan ke Telegram bila orangnya punya Telegram, dan dicatat gagal bila tidak."
+    ),
+    "cli_running": "Bot berjalan (Bot API: {api}; basis data: {db}). Tekan Ctrl+C untuk berhenti.",
+    "delivery_failed": (
+        "⚠️ Pesan bot untuk {who} tidak dapat dikirim: {reason}. Mohon hubungi yang "
+        "bersangkutan secara langsung dan minta ia membuka/mengaktifkan kembali bot."
+    ),
+    # --- buttons ------------------------------------------------------------------------
+    "btn_next": "Lanjut ➡️",
+    "btn_send": "✅ Kirim",
+    "btn_cancel": "✖️ Batal",
+    "btn_save_team": "💾 Simpan tim",
+    "btn_plan_edit": "Ubah tenggat {section}",
+    "btn_plan_ok": "✅ Setujui jadwal",
+    "btn_fill_now": "📝 Isi sekarang",
+    "btn_back": "⬅️ Kembali",
+    "btn_skip": "Lewati ➡️",
+    "btn_summary": "📄 Ringkasan",
+    "btn_yes_correct": "Ya, benar",
+    "btn_change": "Ubah",
+    "btn_skip_explain": "Lewati penjelasan",
+    "btn_files_done": "Selesai / tanpa bukti ➡️",
+    "btn_edit_n": "Ubah {n}",
+    "btn_submit": "📤 Kirim ke Kasubag Program",
+    "btn_accept": "✅ Terima",
+    "btn_return": "↩️ Kembalikan",
+    "btn_fix": "📝 Perbaiki",
+    "btn_submit_to_sek": "📤 Ajukan ke Sekretaris",
+    "btn_approve": "✅ Setujui",
+    "btn_revise": "✏️ Revisi",
+    "btn_meeting_default": "Rapat pukul {time}",
+    # --- step 1: the Camat's request ----------------------------------------------------
+    "req_ask_period": (
+        "Langkah 1 — Permintaan pengumpulan data kinerja.\n"
+        'Untuk periode apa? Tekan salah satu tombol, atau ketik misalnya "Triwulan III 2026" '
+        'atau "Tahun 2026".'
+    ),
+    "req_bad_period": (
+        '"{text}" bukan periode yang dikenal. Contoh yang benar: "Triwulan III 2026", '
+        '"TW 3 2026" atau "Tahun 2026".'
+    ),
+    "req_duplicate": (
+        "Sudah ada putaran pengumpulan data untuk {period} yang masih berjalan "
+        "(dibuat {date}; tahap sekarang: {state}). Satu periode hanya boleh satu putaran "
+        "terbuka — lihat /status."
+    ),
+    "req_duplicate_race": "Putaran untuk {period} baru saja dibuat oleh orang lain. Lihat /status.",
+    "req_ask_sections": (
+        "Periode: {period}.\nSeksi mana yang dimintai data? Semua seksi sudah dipilih; tekan "
+        "untuk membatalkan/memilih, lalu tekan Lanjut."
+    ),
+    "req_no_sections": "Pilih paling sedikit satu seksi.",
+    "req_ask_deadline": (
+        "Usulan tenggat pengumpulan? Tekan salah satu tombol, atau ketik tanggal, misalnya "
+        '"30/11/2026" atau "30 November 2026".'
+    ),
+    "req_deadline_days": "{days} hari kerja ({date})",
+    "req_bad_date": (
+        '"{text}" bukan tanggal yang dikenal. Ketik misalnya "30/11/2026" atau "30 November 2026".'
+    ),
+    "req_past_date": "Tanggal {date} sudah lewat atau hari ini. Pilih tanggal yang akan datang.",
+    "req_not_working_day": "{date} bukan hari kerja (akhir pekan, hari libur atau cuti bersama). Pilih hari kerja.",
+    "req_use_buttons": "Silakan pilih dengan tombol pada pesan terakhir.",
+    "req_not_open": "Formulir permintaan ini sudah tidak aktif. Ketik /minta untuk memulai lagi.",
+    "req_summary": (
+        "Ringkasan permintaan:\n• Periode: {period}\n• Tenggat usulan: {deadline}\n"
+        "• Seksi:\n{sections}\n\nKirim permintaan ini?"
+    ),
+    "req_cancelled": "Permintaan dibatalkan. Tidak ada yang dikirim.",
+    "req_sent": (
+        "Permintaan pengumpulan data {period} sudah dikirim ke grup Tim SAKIP, dan "
+        "Sekretaris diminta membentuk tim."
+    ),
+    "req_group": (
+        "📢 Permintaan pengumpulan data kinerja\nDari: {camat} (Camat)\nPeriode: {period}\n"
+        "Cakupan: {sections} seksi, {indicators} indikator\nTenggat usulan: {deadline}\n\n"
+        "Sekretaris Kecamatan diminta membentuk Tim Penyusun SAKIP (langkah 2)."
+    ),
+    # --- step 2: team --------------------------------------------------------------------
+    "team_ask": (
+        "Langkah 2 — Pembentukan tim ({title}).\n{camat} meminta pengumpulan data kinerja "
+        "{period}. Pilih anggota Tim Penyusun SAKIP (✅ = terpilih), lalu tekan Simpan tim."
+    ),
+    "team_empty": "Tim belum punya anggota. Pilih paling sedikit satu orang.",
+    "team_saved": "Tim untuk {period} disimpan:\n{names}",
+    "team_group": "👥 Tim Penyusun SAKIP {period} dibentuk oleh {sek}:\n{names}",
+    "team_member": (
+        "Anda ditetapkan sebagai anggota Tim Penyusun SAKIP {period} oleh {sek}. "
+        "Perkembangan dapat dilihat dengan /status."
+    ),
+    "team_section_head": (
+        "Putaran pengumpulan data kinerja {period} dimulai. Sebentar lagi Kasubag Program "
+        "menetapkan jadwal; setelah itu Anda menerima formulir untuk {section} beserta tenggatnya."
+    ),
+    # --- step 3: plan --------------------------------------------------------------------
+    "plan_ask": (
+        "Langkah 3 — Rencana pengumpulan data {period}.\n"
+        "Usulan tenggat per seksi (bawaan {days} hari kerja setelah jadwal disetujui; tenggat "
+        "usulan Camat: {proposed}):\n{table}\n\n"
+        "Ubah tenggat seksi tertentu bila perlu, lalu tekan Setujui jadwal."
+    ),
+    "plan_line": "{n}. {section} — {deadline}",
+    "plan_edit_ask": (
+        'Tenggat baru untuk {section}: ketik tanggal (misalnya "30/11/2026") atau jumlah '
+        'hari kerja dari sekarang (misalnya "5").'
+    ),
+    "plan_bad_input": '"{text}" bukan tanggal atau jumlah hari kerja (1–30). Coba lagi.',
+    "plan_bad_day": '"{text}" bukan hari kerja yang akan datang. Pilih hari kerja setelah hari ini.',
+    "deadline_no_collection": "Tenggat seksi hanya dapat diubah selama pengumpulan data berjalan.",
+    "deadline_all_in": "Semua seksi sudah mengirim datanya; tidak ada tenggat yang perlu diubah.",
+    "deadline_choose": "Tenggat seksi mana yang akan diubah?",
+    "deadline_moved": "Tenggat {section} diubah menjadi {deadline}. Pengingat ikut disesuaikan.",
+    "deadline_moved_head": "🗓️ Tenggat data kinerja {section} diubah menjadi {deadline}.",
+    "plan_confirmed": "Jadwal disetujui dan formulir dikirim ke setiap kepala seksi:\n{table}",
+    "plan_group": "🗓️ Jadwal pengumpulan data {period}:\n{table}",
+    # --- step 4: the section form -------------------------------------------------------
+    "form_invite": (
+        "📝 Formulir data kinerja {section} — {period}.\nAda {n} indikator. Tenggat: {deadline}.\n"
+        "Tekan Isi sekarang atau ketik /isi. Jawaban tersimpan setiap langkah, jadi Anda dapat "
+        "berhenti dan melanjutkan kapan saja."
+    ),
+    "form_no_round": "Saat ini tidak ada formulir data kinerja yang perlu Anda isi.",
+    "form_nothing_open": "Tidak ada formulir yang terbuka untuk diisi:\n{lines}",
+    "form_choose": "Anda memimpin lebih dari satu seksi. Formulir mana yang akan diisi?",
+    "form_not_your_section": "Formulir {section} hanya dapat diisi oleh kepala seksinya.",
+    "form_closed": "Formulir {section} tidak terbuka untuk diisi: {status}.",
+    "form_not_open": "Tidak ada formulir yang sedang Anda isi. Ketik /isi untuk membukanya.",
+    "form_old_button": (
+        "Tombol ini dari pertanyaan sebelumnya dan sudah tidak berlaku. Jawab pertanyaan "
+        "terakhir, atau ketik /isi untuk menampilkannya lagi."
+    ),
+    "form_returned_note": "↩️ Catatan Kasubag Program: {note}",
+    "form_header": (
+        "{section} — indikator {n} dari {total}\n{name}\n"
+        "Satuan: {unit} · Target {period}: {target}\n{direction}"
+    ),
+    "dir_higher": "Arah: makin tinggi makin baik",
+    "dir_lower": "Arah: makin rendah makin baik",
+    "form_reopen_note": "✏️ Catatan revisi: {note}",
+    "form_current": "Isian tersimpan: {value} (capaian {capaian}). Ketik angka baru untuk mengganti.",
+    "form_ask_value": "Ketik realisasi (angka), misalnya 87,5 atau 1.250.",
+    "form_try_again": "Silakan ketik lagi realisasinya.",
+    "form_confirm_odd": (
+        "Realisasi {value} {unit} menghasilkan capaian {capaian}, tidak seperti biasanya "
+        "(di atas 150% atau bernilai negatif). Apakah angka ini benar?"
+    ),
+    "form_saved_value": "Tersimpan: realisasi {value} {unit} → capaian {capaian} ({category}).",
+    "form_ask_explain_required": (
+        "Capaian di bawah 100%. Tuliskan penjelasan dan kendalanya (wajib)."
+    ),
+    "form_ask_explain": "Tuliskan penjelasan singkat (boleh dilewati karena target tercapai).",
+    "form_explain_short": "Penjelasan terlalu pendek. Tuliskan paling sedikit satu kalimat singkat.",
+    "form_ask_files": (
+        "Kirim bukti dukung (dokumen atau foto; boleh lebih dari satu; maksimal {max_mb} MB "
+        "per file). Sudah diterima: {count} file. Tekan Selesai jika sudah."
+    ),
+    "form_files_expected": (
+        "Saat ini saya menunggu file bukti dukung. Kirim file, atau tekan Selesai / tanpa bukti."
+    ),
+    "form_file_saved": "📎 Bukti diterima: {name} (indikator {indicator}, {count} file).",
+    "form_file_in_summary": (
+        "Untuk menambah bukti, tekan Ubah pada indikatornya dahulu, lalu kirim filenya."
+    ),
+    "form_use_confirm_buttons": "Tekan Ya, benar atau Ubah pada pesan terakhir.",
+    "form_summary_use_buttons": "Tekan Kirim atau Ubah pada ringkasan di atas.",
+    "form_at_start": "Ini indikator pertama; tidak ada indikator sebelumnya.",
+    "sum_header": "📄 Ringkasan {section} — {period}\nTenggat: {deadline}",
+    "sum_line": (
+        "{n}. {name}\n   Realisasi {value} {unit} / target {target} → {capaian} ({category}), "
+        "{files} file bukti{done}"
+    ),
+    "sum_line_empty": "{n}. {name}\n   BELUM DIISI",
+    "sum_unfinished": " — belum selesai",
+    "sum_explain": "   Penjelasan: {text}",
+    "sum_missing": "Belum dapat dikirim: indikator nomor {numbers} belum selesai diisi.",
+    "sum_missing_short": "Masih ada indikator yang belum selesai diisi. Lihat ringkasan.",
+    "sum_ready": "Semua indikator sudah diisi. Periksa sekali lagi, lalu tekan Kirim.",
+    "form_submitted": "✅ Data {section} sudah dikirim ke Kasubag Program. {late}",
+    "late_note": "Terlambat {days} hari kerja dari tenggat.",
+    "on_time_note": "Tepat waktu.",
+    # --- step 4: review ------------------------------------------------------------------
+    "review_ask": (
+        "📥 Data {section} ({period}) dikirim oleh {head} pada {when}. {late}\n"
+        "Periksa, lalu tekan Terima atau Kembalikan (dengan catatan)."
+    ),
+    "review_stale": "Data {section} sudah diperiksa atau diubah sejak pesan ini dikirim.",
+    "review_accepted": "Data {section} diterima.",
+    "review_accepted_head": "✅ Data {section} diterima oleh {kasubag}. Terima kasih.",
+    "review_return_ask": "Tuliskan catatan untuk {section}: apa yang harus diperbaiki?",
+    "review_note_short": "Catatan terlalu pendek. Jelaskan apa yang harus diperbaiki.",
+    "review_returned": "Data {section} dikembalikan dengan catatan Anda.",
+    "review_returned_head": (
+        "↩️ Data {section} dikembalikan oleh {kasubag} untuk diperbaiki.\nCatatan: {note}\n"
+        "Tekan Perbaiki, ubah yang perlu, lalu kirim lagi."
+    ),
+    "no_open_round": "Tidak ada putaran pengumpulan data yang berjalan.",
+    "compile_review_first": "Periksa dahulu data yang sudah dikirim: {sections}.",
+    "compile_ready": (
+        "📊 Konsep laporan {period} versi {version} sudah disusun (PDF, XLSX, grafik di atas). "
+        "Periksa, lalu tekan Ajukan ke Sekretaris (langkah 5)."
+    ),
+    "compile_group": "📊 Konsep laporan {period} versi {version} selesai disusun.",
+    "report_caption_title": "Laporan Data Kinerja {period} — versi {version}",
+    "report_caption_overall": "Capaian rata-rata: {capaian}",
+    "report_caption_below": "Di bawah target: {sections}",
+    "report_caption_late": "Terlambat mengirim: {sections}",
+    "report_caption_missing": "Belum mengirim data: {sections}",
+    # --- steps 5–7 ------------------------------------------------------------------------
+    "report_old_version": (
+        "Tombol ini untuk versi {version}, sedangkan versi terbaru adalah {latest}."
+    ),
+    "report_submitted": "Konsep laporan versi {version} sudah diajukan ke Sekretaris.",
+    "decision_ask": (
+        "Langkah 5 — {kasubag} mengajukan konsep laporan {period} versi {version} ({title}).\n"
+        "Tekan Setujui untuk paraf, atau Revisi untuk meminta perbaikan."
+    ),
+    "approved_sek": (
+        "✅ Laporan versi {version} disetujui (paraf elektronik tercatat).\nHash isi: {hash}"
+    ),
+    "approved_camat": (
+        "Laporan data kinerja {period} telah disetujui oleh {sek} ({title}) pada {when}. "
+        "Grafik ringkasan dan laporan akhir (PDF) terlampir."
+    ),
+    "approved_group": "🏁 Putaran {period} selesai: laporan versi {version} disetujui oleh {sek}.",
+    "revise_ask": (
+        "Apa yang harus diperbaiki? Tulis satu catatan per baris, diawali kode seksi atau "
+        "kode indikator, misalnya:\n{example}: lampirkan daftar hadir\n"
+        "Kode seksi: {sections}. Baris tanpa kode menjadi catatan umum."
+    ),
+    "revise_note_short": "Catatan revisi terlalu pendek.",
+    "revise_meeting_ask": (
+        "Kapan rapat intern dengan tim? Tekan tombol untuk pukul {time}, atau ketik jam lain "
+        "hari ini, misalnya 14.00."
+    ),
+    "revise_bad_time": '"{text}" bukan jam yang dikenal. Ketik misalnya 14.00.',
+    "revise_past_time": "Pukul {text} sudah lewat. Pilih jam yang akan datang.",
+    "revise_not_open": "Permintaan revisi ini sudah tidak aktif.",
+    "revise_done": "Revisi versi {version} dicatat. Dibuka kembali: {sections}.",
+    "revise_no_sections": "tidak ada seksi (catatan umum untuk Kasubag Program)",
+    "revise_kasubag": (
+        "✏️ Sekretaris meminta revisi laporan versi {version}:\n{notes}\nRapat intern: {when}.\n"
+        "Catat notulen rapat dengan /notulen. Setelah perbaikan diterima, versi baru disusun "
+        "otomatis (atau dengan /kompilasi)."
+    ),
+    "revise_head": (
+        "✏️ Sekretaris meminta perbaikan data {section}:\n{notes}\nTekan Perbaiki; hanya "
+        "indikator yang disebut yang dibuka kembali."
+    ),
+    "meeting_group": (
+        "🗣️ Rapat intern Tim SAKIP — {when}\n{sek} meminta revisi laporan {period} versi "
+        "{version}:\n{notes}"
+    ),
+    "minutes_no_meeting": "Tidak ada rapat revisi yang sedang berjalan.",
+    "minutes_ask": "Kirim notulen rapat: ketik teksnya, atau kirim filenya (PDF/foto/dokumen).",
+    "minutes_short": "Notulen terlalu pendek.",
+    "minutes_saved": "Notulen rapat tersimpan bersama putaran ini.",
+    # --- reminders -----------------------------------------------------------------------
+    "remind_before": (
+        "⏰ Pengingat: data kinerja {section} ({period}) ditunggu paling lambat {deadline}."
+    ),
+    "remind_due": "⏰ Hari ini tenggat data kinerja {section} ({period}): {deadline}.",
+    "remind_late": (
+        "⚠️ Data kinerja {section} ({period}) terlambat {days} hari kerja (tenggat {deadline}). "
+        "Mohon segera diisi."
+    ),
+    "escalate": (
+        "⚠️ Untuk {title}: data {section} ({period}) belum dikirim oleh {head}; terlambat "
+        "{days} hari kerja dari tenggat {deadline}."
+    ),
+    "remind_step": (
+        "⏰ Untuk {title}: langkah {step} ({name}) putaran {period} sudah melewati mutu baku "
+        "{standard} (mulai {since}). Mohon ditindaklanjuti."
+    ),
+    # --- reports and archive ---------------------------------------------------------------
+    "report_none_yet": "Belum ada konsep laporan untuk putaran yang berjalan.",
+    "report_preview": "Pratinjau konsep laporan {period} versi {version}.",
+    "archive_empty": "Belum ada putaran yang selesai (disetujui).",
+    "archive_header": "🗄️ Arsip putaran yang sudah disetujui:",
+    "archive_line": "• {period} — selesai {closed}",
+    "btn_archive": "⬇️ ZIP {period}",
+    "archive_caption": "Arsip {period}: laporan, bukti per seksi, notulen, dan manifest hash.",
+    "archive_not_approved": "Putaran {period} belum disetujui; arsip dibuat setelah paraf Sekretaris.",
+    "archive_unknown_round": "Putaran nomor {round} tidak ditemukan.",
+    "archive_written": "Arsip ditulis ke {path}",
+    # --- WhatsApp -----------------------------------------------------------------------
+    "wa_updated_choices": "Pilihan diperbarui:",
+    "wa_list_button": "Pilih",
+    "wa_list_title": "Pilihan",
+    "wa_numbered": "Balas dengan angka pilihan Anda:",
+    "wa_no_template": (
+        "di luar jendela 24 jam WhatsApp dan template pengingat belum diatur "
+        "(WHATSAPP_TEMPLATE_REMINDER)"
+    ),
+    "wa_template_default": "Ada pesan baru dari bot SAKIP.",
+    "wa_link_code_ok": "Nomor WhatsApp ini sekarang terhubung dengan {name}.",
+    # --- status -------------------------------------------------------------------------
+    "round_state_now": "Tahap sekarang: {state}.",
+    "status_no_round": "Tidak ada putaran pengumpulan data yang berjalan.",
+    "status_header": "📊 Putaran {period}\nTahap: {state}",
+    "status_sections": "Seksi:",
+    "status_section": "{icon} {section}{mine}: {status}; tenggat {deadline}{late}",
+    "status_mine": " (seksi Anda)",
+    "status_late": " — terlambat {days} hari kerja",
+    "status_steps": "Langkah SOP:",
+    "status_step": "{n}. {name} (mutu baku {standard}): {state}",
+    "status_step_running": "berjalan, batas {due}",
+    "status_step_overdue": " — MELEWATI MUTU BAKU",
+    "status_step_on_time": "selesai tepat waktu",
+    "status_step_late": "selesai terlambat",
+    "status_undelivered": "⚠️ {n} pesan tidak terkirim:",
+    "status_undelivered_line": "• {who} ({when}): {error}",
+}
+
+HELP: dict[str, str] = {
+    "start": "mulai / tampilkan sambutan",
+    "bantuan": "daftar perintah sesuai peran Anda",
+    "saya": "siapa Anda menurut bot (peran, seksi, penugasan Plt/Plh)",
+    "daftargrup": "daftarkan grup ini sebagai grup Tim SAKIP (kirim di grup)",
+    "minta": "perintahkan pengumpulan data kinerja (langkah 1)",
+    "isi": "isi formulir data kinerja seksi Anda",
+    "status": "keadaan putaran pengumpulan data yang berjalan",
+    "tenggat": "ubah tenggat seksi selama pengumpulan berjalan",
+    "kompilasi": "susun konsep laporan dengan data yang sudah masuk",
+    "notulen": "catat notulen rapat internal (langkah 6)",
+    "laporan": "pratinjau konsep laporan (PDF, XLSX, grafik)",
+    "arsip": "arsip putaran yang sudah selesai",
+}
+
+
+def t(key: str, **values: object) -> str:
+    """The text `key` with `values` filled in."""
+    return TEXTS[key].format(**values)

@@ -1,0 +1,321 @@
+"""Telegram channel: turn python-telegram-bot updates into core calls, and deliver outbox
+rows with the Bot API. Parse → one call into the core → render; no SQL here.
+
+The Bot API address comes from TELEGRAM_API_URL, so the same code talks to Telegram in
+production and to the local Bot API server in tests, the demo and benchmarks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiolimiter import AsyncLimiter
+from telegram import (
+    Bot,
+    BotCommand,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.core import Inbound, InboundFile
+from bot.delivery import Message as OutMessage
+from bot.delivery import Retry, Undeliverable
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["runtime"]  # type: ignore[no-any-return]
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str, list[str]] | None:
+    """`/isi@sakip_bot a b` → ("isi", ["a", "b"]); None when addressed to another bot."""
+    head, *args = text.split()
+    name, _, target = head[1:].partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return name.lower(), args
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any message: a command, an answer to a form, a document or a photo."""
+    msg, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if msg is None or user is None or chat is None or user.is_bot:
+        return
+    rt = _runtime(context)
+    rt.inflight += 1
+    try:
+        await _on_message(rt, msg, user, chat, context)
+    finally:
+        rt.inflight -= 1
+
+
+async def _on_message(
+    rt: Runtime, msg: Message, user: User, chat: Chat, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    inbound = Inbound(
+        channel="telegram",
+        user_id=str(user.id),
+        chat_id=str(chat.id),
+        is_group=chat.type in ("group", "supergroup"),
+        user_name=user.full_name,
+        chat_title=chat.title or "",
+    )
+    text = msg.text or msg.caption
+    if msg.text and msg.text.startswith("/"):
+        parsed = parse_command(msg.text, context.bot.username)
+        if parsed is None:
+            return
+        inbound.command, inbound.args = parsed
+    else:
+        inbound.text = text
+    inbound.file = await _incoming_file(msg, rt)
+    if inbound.file is None and inbound.text is None and inbound.command is None:
+        inbound.text = ""  # a sticker, location…: the core answers that it cannot use it
+    await rt.handle(inbound)
+
+
+async def _incoming_file(msg: Message, rt: Runtime) -> InboundFile | None:
+    """Download an attached document or photo, unless it is over the size limit."""
+    if msg.document is not None:
+        doc = msg.document
+        f = InboundFile(
+            name=doc.file_name or f"dokumen_{doc.file_unique_id}",
+            mime=doc.mime_type or "application/octet-stream",
+            size=doc.file_size,
+            content=None,
+            source_id=doc.file_id,
+        )
+    elif msg.photo:
+        ph = msg.photo[-1]
+        f = InboundFile(
+            name=f"foto_{ph.file_unique_id}.jpg",
+            mime="image/jpeg",
+            size=ph.file_size,
+            content=None,
+            source_id=ph.file_id,
+            is_photo=True,
+        )
+    else:
+        return None
+    if f.size is not None and f.size > rt.core.files.max_bytes:
+        return f  # the core refuses it with the limit; no download
+    try:
+        tg_file = await msg.get_bot().get_file(f.source_id)
+        f.content = bytes(await tg_file.download_as_bytearray())
+        f.size = len(f.content)
+    except (BadRequest, NetworkError) as exc:
+        f.mime = f"error:{exc.message}"
+    return f
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline button press: the core checks token, person, role and state."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    chat = query.message.chat if query.message else None
+    inbound = Inbound(
+        channel="telegram",
+        user_id=str(query.from_user.id),
+        chat_id=str(chat.id if chat else query.from_user.id),
+        is_group=bool(chat and chat.type in ("group", "supergroup")),
+        button=query.data or "",
+        user_name=query.from_user.full_name,
+        button_message_id=str(query.message.message_id) if query.message else None,
+    )
+    rt = _runtime(context)
+    rt.inflight += 1
+    try:
+        outcome = await rt.handle(inbound)
+        await query.answer(text=outcome.notice, show_alert=outcome.alert)
+    finally:
+        rt.inflight -= 1
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram handler error", exc_info=context.error)
+
+
+def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application, with its handlers registered in one place."""
+    s = rt.settings
+    builder = (
+        ApplicationBuilder()
+        .token(s.telegram_bot_token)
+        .base_url(s.telegram_base_url)
+        .base_file_url(s.telegram_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(rt.on_start)
+        .post_shutdown(rt.on_stop)
+        .connect_timeout(s.telegram_timeout)
+        .read_timeout(s.telegram_timeout)
+        .write_timeout(s.telegram_timeout)
+        .get_updates_read_timeout(s.telegram_timeout + 30)
+    )
+    if s.webhook_url:
+        builder = builder.updater(None)
+    app = builder.build()
+    app.bot_data["runtime"] = rt
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(
+        MessageHandler(
+            (
+                filters.TEXT
+                | filters.COMMAND
+                | filters.Document.ALL
+                | filters.PHOTO
+                | filters.ATTACHMENT
+            )
+            & ~filters.UpdateType.EDITED,
+            on_message,
+        )
+    )
+    app.add_error_handler(on_error)
+    return app
+
+
+async def set_commands(bot: Bot, commands: dict[str, str]) -> None:
+    await bot.set_my_commands([BotCommand(name, help[:256]) for name, help in commands.items()])
+
+
+class TelegramSender:
+    """Delivers outbox rows with the Bot API, turning its errors into retry/undeliverable.
+
+    `AIORateLimiter` keeps the overall (30/s) and per-group (20/min) limits; a per-chat
+    leaky bucket (aiolimiter, burst 3, then TELEGRAM_CHAT_RATE per second) keeps private chats
+    at Telegram's one message per second.
+    """
+
+    def __init__(self, bot: Bot, chat_rate: float = 1.0) -> None:
+        self.bot = bot
+        self.chat_rate = chat_rate
+        self._chat_limits: OrderedDict[str, AsyncLimiter] = OrderedDict()
+
+    def _limiter(self, msg: OutMessage) -> AsyncLimiter | None:
+        chat_id = msg.chat_id
+        if chat_id.startswith("-") or msg.kind == "edit" or self.chat_rate <= 0:
+            return None  # groups: AIORateLimiter's group limit; edits are not new messages
+        lim = self._chat_limits.pop(chat_id, None) or AsyncLimiter(3, 3 / self.chat_rate)
+        self._chat_limits[chat_id] = lim
+        while len(self._chat_limits) > 5000:
+            self._chat_limits.popitem(last=False)
+        return lim
+
+    async def send(self, msg: OutMessage) -> str:
+        lim = self._limiter(msg)
+        try:
+            if lim is not None:
+                async with lim:
+                    return await self._send(msg)
+            return await self._send(msg)
+        except RetryAfter as exc:
+            ra = exc.retry_after
+            delay = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
+            raise Retry(f"429 retry after {delay:g}s", delay) from None
+        except TimedOut as exc:
+            raise Retry(f"timeout: {exc.message}") from None
+        except Forbidden as exc:
+            raise Undeliverable(
+                f"pengguna memblokir bot atau menolak pesan ({exc.message})"
+            ) from None
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return msg.edit_remote_id or ""
+            if "chat not found" in exc.message.lower():
+                raise Undeliverable("chat tidak ditemukan (belum pernah memulai bot)") from None
+            raise Undeliverable(f"ditolak Telegram: {exc.message}") from None
+        except NetworkError as exc:
+            raise Retry(f"network/server error: {exc.message}") from None
+
+    async def _send(self, msg: OutMessage) -> str:
+        markup = (
+            InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=tok) for label, tok in row]
+                    for row in msg.buttons
+                ]
+            )
+            if msg.buttons
+            else None
+        )
+        if msg.kind == "edit":
+            assert msg.edit_remote_id is not None
+            mid = int(msg.edit_remote_id)
+            if msg.text:
+                await self.bot.edit_message_text(
+                    msg.text[:TEXT_LIMIT], chat_id=msg.chat_id, message_id=mid, reply_markup=markup
+                )
+            else:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=msg.chat_id, message_id=mid, reply_markup=markup
+                )
+            return msg.edit_remote_id
+        if msg.kind in ("document", "photo"):
+            assert msg.file_path is not None
+            caption = (msg.text or "")[:CAPTION_LIMIT] or None
+            with open(msg.file_path, "rb") as fh:
+                if msg.kind == "photo":
+                    sent = await self.bot.send_photo(
+                        msg.chat_id, photo=fh, caption=caption, reply_markup=markup
+                    )
+                else:
+                    sent = await self.bot.send_document(
+                        msg.chat_id,
+                        document=fh,
+                        filename=msg.file_name,
+                        caption=caption,
+                        reply_markup=markup,
+                    )
+            return str(sent.message_id)
+        chunks = split_text(msg.text or "-")
+        sent_id = ""
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            sent = await self.bot.send_message(
+                msg.chat_id, chunk, reply_markup=markup if last else None
+            )
+            sent_id = str(sent.message_id)
+        return sent_id
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split a long text at line breaks into pieces Telegram accepts."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) + 1 > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return parts

@@ -1,0 +1,392 @@
+"""WhatsApp channel (Cloud API): webhook updates into core calls, outbox rows out.
+
+Client: plain httpx against WHATSAPP_API_URL rather than pywa. pywa hard-codes the Graph API
+address, keeps listeners in memory and skips signature checks when no app secret is set; we
+need a configurable address (the local fake in tests and the demo), a mandatory signature
+check, and our own persisted state — and the Cloud API calls we make are few and plain.
+
+WhatsApp has no message edits and no bot groups, at most 3 reply buttons (≤ 20 characters)
+and lists of at most 10 rows: edits become short follow-ups, group announcements reach
+WhatsApp users one to one, longer choices become numbered text ("ketik 1, 2 …").
+Outside the 24-hour customer-service window, reminders go as the approved template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from sqlalchemy import select
+
+from bot import outbox
+from bot.core import Inbound, InboundFile
+from bot.delivery import Message, Reroute, Retry, Undeliverable
+from bot.texts import t
+from db.models import Outbox, Person, ProcessedUpdate
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+WINDOW = timedelta(hours=24)
+WINDOW_MARGIN = timedelta(minutes=30)
+BUTTON_TITLE = 20
+ROW_TITLE = 24
+
+
+def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
+    """X-Hub-Signature-256 is `sha256=` + HMAC-SHA256(body, app secret)."""
+    if not app_secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+class WhatsAppChannel:
+    """Both directions of the WhatsApp channel for one runtime."""
+
+    def __init__(self, rt: Runtime, client: httpx.AsyncClient | None = None) -> None:
+        self.rt = rt
+        s = rt.settings
+        self.base = f"{s.whatsapp_api_url}/{s.whatsapp_api_version}"
+        self.phone_id = s.whatsapp_phone_id
+        self.client = client or httpx.AsyncClient(
+            timeout=s.telegram_timeout, headers={"Authorization": f"Bearer {s.whatsapp_token}"}
+        )
+
+    # --- incoming ---------------------------------------------------------------------------
+    async def webhook(self, body: bytes, signature: str | None) -> int:
+        """Handle one webhook POST; the HTTP status to answer (Meta retries non-2xx)."""
+        if not signature_ok(self.rt.settings.whatsapp_app_secret, body, signature):
+            log.warning("whatsapp webhook refused: bad or missing signature")
+            return 401
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return 400
+        for entry in payload.get("entry", []):
+            for change in entry.get("changes", []):
+                value = change.get("value", {})
+                contacts = {
+                    c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts", [])
+                }
+                for status in value.get("statuses", []):
+                    self._status(status)
+                for message in value.get("messages", []):
+                    await self._message(message, contacts)
+        return 200
+
+    def _status(self, status: dict[str, Any]) -> None:
+        with self.rt.db.transaction() as s:
+            row = s.scalar(
+                select(Outbox).where(
+                    Outbox.channel == "whatsapp", Outbox.remote_id == status.get("id")
+                )
+            )
+            if row is not None:
+                row.remote_status = status.get("status")
+                if status.get("status") == "failed":
+                    errors = status.get("errors") or [{}]
+                    row.error = f"WhatsApp: {errors[0].get('title') or errors[0].get('code')}"
+
+    def _first_time(self, message_id: str) -> bool:
+        """Meta may deliver the same webhook twice: handle each message id once."""
+        with self.rt.db.transaction() as s:
+            if s.scalar(
+                select(ProcessedUpdate).where(
+                    ProcessedUpdate.channel == "whatsapp", ProcessedUpdate.external_id == message_id
+                )
+            ):
+                return False
+            s.add(
+                ProcessedUpdate(channel="whatsapp", external_id=message_id, at=self.rt.clock.now())
+            )
+        return True
+
+    def _link(self, sender: str, contact: dict[str, Any]) -> str:
+        """Record the business-scoped user id and the window; return the id to key on."""
+        user_id = contact.get("user_id")
+        wa_id = contact.get("wa_id") or sender
+        with self.rt.db.transaction() as s:
+            person = s.scalar(
+                select(Person).where(
+                    (Person.whatsapp_number == wa_id)
+                    | (Person.whatsapp_user_id == (user_id or sender))
+                )
+            )
+            if person is not None:
+                if user_id and person.whatsapp_user_id != user_id:
+                    person.whatsapp_user_id = user_id
+                person.whatsapp_last_inbound = self.rt.clock.now()
+                return person.whatsapp_user_id or person.whatsapp_number or sender
+        return user_id or wa_id
+
+    async def _message(self, message: dict[str, Any], contacts: dict[str, Any]) -> None:
+        mid = message.get("id", "")
+        if not self._first_time(mid):
+            return
+        sender = message.get("from") or message.get("from_user_id") or ""
+        contact: dict[str, Any] = contacts.get(sender) or next(iter(contacts.values()), {})
+        key = self._link(sender, contact)
+        inbound = Inbound(
+            channel="whatsapp",
+            user_id=key,
+            chat_id=key,
+            user_name=(contact.get("profile") or {}).get("name", ""),
+        )
+        kind = message.get("type")
+        if kind == "text":
+            text = message["text"]["body"].strip()
+            choice = self._numbered_choice(key, text)
+            if choice is not None:
+                inbound.button = choice
+            elif text.startswith("/"):
+                head, *args = text[1:].split()
+                inbound.command, inbound.args = head.lower(), args
+            else:
+                inbound.text = text
+        elif kind == "interactive":
+            inter = message["interactive"]
+            reply = inter.get("button_reply") or inter.get("list_reply") or {}
+            inbound.button = reply.get("id", "")
+        elif kind == "button":  # a template's quick-reply
+            inbound.text = ""
+            inbound.command = "status" if message["button"].get("payload") == "status" else None
+        elif kind in ("document", "image"):
+            media = message[kind]
+            inbound.file = await self._download(media, kind)
+            inbound.text = media.get("caption")
+        else:
+            inbound.text = ""
+        outcome = await self.rt.handle(inbound)
+        if outcome.notice:  # WhatsApp has no toast: the notice is a message
+            with self.rt.db.transaction() as s:
+                outbox.enqueue(
+                    s, now=self.rt.clock.now(), channel="whatsapp", chat_id=key, text=outcome.notice
+                )
+            self.rt.delivery.wake()
+
+    def _numbered_choice(self, chat: str, text: str) -> str | None:
+        """ "2" answers the last numbered-choice message sent to this chat."""
+        if not text.isdigit():
+            return None
+        with self.rt.db.transaction() as s:
+            last = s.scalar(
+                select(Outbox)
+                .where(
+                    Outbox.channel == "whatsapp",
+                    Outbox.chat_id == chat,
+                    Outbox.status == "sent",
+                    Outbox.kind != "document",
+                )
+                .order_by(Outbox.id.desc())
+            )
+            flat = [b for row in (last.buttons if last else []) for b in row]
+            if last is None or len(flat) <= 10 or not 1 <= int(text) <= len(flat):
+                return None
+            return str(flat[int(text) - 1][1])
+
+    async def _download(self, media: dict[str, Any], kind: str) -> InboundFile:
+        name = media.get("filename") or f"{kind}_{media.get('id', '')}.jpg"
+        f = InboundFile(
+            name=name,
+            mime=media.get("mime_type", "application/octet-stream"),
+            size=None,
+            content=None,
+            source_id=media.get("id", ""),
+            is_photo=kind == "image",
+        )
+        try:
+            meta = await self.client.get(f"{self.base}/{media['id']}")
+            meta.raise_for_status()
+            info = meta.json()
+            f.size = int(info.get("file_size") or 0) or None
+            if f.size is not None and f.size > self.rt.core.files.max_bytes:
+                return f
+            data = await self.client.get(info["url"])
+            data.raise_for_status()
+            f.content, f.size = data.content, len(data.content)
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            f.mime = f"error:{exc.__class__.__name__}"
+        return f
+
+    # --- outgoing -----------------------------------------------------------------------------
+    def _in_window(self, chat_id: str) -> bool:
+        with self.rt.db.transaction() as s:
+            person = s.scalar(
+                select(Person).where(
+                    (Person.whatsapp_user_id == chat_id) | (Person.whatsapp_number == chat_id)
+                )
+            )
+            last = person.whatsapp_last_inbound if person else None
+        return last is not None and self.rt.clock.now() - last < WINDOW - WINDOW_MARGIN
+
+    async def send(self, msg: Message) -> str:
+        if not self._in_window(msg.chat_id):
+            return await self._template(msg)
+        try:
+            return await self._send_free(msg)
+        except Undeliverable as exc:
+            if "131047" in str(exc):  # the window closed after all: use the template
+                return await self._template(msg)
+            raise
+
+    async def _post(self, payload: dict[str, Any]) -> str:
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+        try:
+            r = await self.client.post(f"{self.base}/{self.phone_id}/messages", json=payload)
+        except httpx.TimeoutException as exc:
+            raise Retry(f"timeout: {exc.__class__.__name__}") from None
+        except httpx.HTTPError as exc:
+            raise Retry(f"network: {exc.__class__.__name__}") from None
+        if r.status_code == 200:
+            return str(r.json()["messages"][0]["id"])
+        err = (
+            r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+        ).get("error", {})
+        code = err.get("code")
+        if r.status_code == 429 or code in (4, 80007, 130429, 131056):
+            raise Retry(f"WhatsApp {code}: rate limit", 6.0 if code == 131056 else None)
+        if r.status_code >= 500 or code in (1, 2, 131000):
+            raise Retry(f"WhatsApp {r.status_code}/{code}")
+        detail = (err.get("error_data") or {}).get("details") or err.get("message") or r.text
+        raise Undeliverable(f"ditolak WhatsApp ({code}): {detail}")
+
+    async def _upload(self, msg: Message) -> str:
+        assert msg.file_path is not None
+        with open(msg.file_path, "rb") as fh:
+            files = {
+                "file": (msg.file_name or "file", fh, msg.file_mime or "application/octet-stream")
+            }
+            try:
+                r = await self.client.post(
+                    f"{self.base}/{self.phone_id}/media",
+                    files=files,
+                    data={
+                        "messaging_product": "whatsapp",
+                        "type": msg.file_mime or "application/octet-stream",
+                    },
+                )
+            except httpx.HTTPError as exc:
+                raise Retry(f"upload: {exc.__class__.__name__}") from None
+        if r.status_code != 200:
+            raise (
+                Retry(f"upload failed: {r.status_code}")
+                if r.status_code >= 500
+                else Undeliverable(f"upload ditolak: {r.text[:200]}")
+            )
+        return str(r.json()["id"])
+
+    async def _send_free(self, msg: Message) -> str:
+        if msg.kind in ("document", "photo"):
+            media_id = await self._upload(msg)
+            if msg.kind == "photo":
+                body: dict[str, Any] = {"id": media_id}
+                if msg.text:
+                    body["caption"] = msg.text[:1024]
+                return await self._post({"to": msg.chat_id, "type": "image", "image": body})
+            body = {"id": media_id, "filename": msg.file_name or "dokumen"}
+            if msg.text:
+                body["caption"] = msg.text[:1024]
+            return await self._post({"to": msg.chat_id, "type": "document", "document": body})
+        text = msg.text or ""
+        if msg.kind == "edit":
+            if not msg.text and not msg.buttons:
+                return msg.edit_remote_id or "-"  # removing buttons: WhatsApp cannot; say nothing
+            text = msg.text or t("wa_updated_choices")
+        return await self._post(self._interactive(msg.chat_id, text, msg.buttons))
+
+    def _interactive(self, to: str, text: str, buttons: outbox.Buttons) -> dict[str, Any]:
+        flat = [b for row in buttons for b in row]
+        if not flat:
+            return {"to": to, "type": "text", "text": {"body": text[:4096]}}
+        if len(flat) <= 3:
+            return {
+                "to": to,
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": text[:1024]},
+                    "action": {
+                        "buttons": [
+                            {
+                                "type": "reply",
+                                "reply": {"id": tok, "title": _short(label, BUTTON_TITLE)},
+                            }
+                            for label, tok in flat
+                        ]
+                    },
+                },
+            }
+        if len(flat) <= 10:
+            return {
+                "to": to,
+                "type": "interactive",
+                "interactive": {
+                    "type": "list",
+                    "body": {"text": text[:1024]},
+                    "action": {
+                        "button": t("wa_list_button"),
+                        "sections": [
+                            {
+                                "title": t("wa_list_title"),
+                                "rows": [
+                                    {
+                                        "id": tok,
+                                        "title": _short(label, ROW_TITLE),
+                                        **(
+                                            {"description": label[:72]}
+                                            if len(label) > ROW_TITLE
+                                            else {}
+                                        ),
+                                    }
+                                    for label, tok in flat
+                                ],
+                            }
+                        ],
+                    },
+                },
+            }
+        lines = [text, "", t("wa_numbered")] + [
+            f"{i}. {label}" for i, (label, _) in enumerate(flat, 1)
+        ]
+        return {"to": to, "type": "text", "text": {"body": "\n".join(lines)[:4096]}}
+
+    async def _template(self, msg: Message) -> str:
+        """Outside the 24-hour window only an approved template may open the conversation."""
+        s = self.rt.settings
+        if not s.whatsapp_template_reminder:
+            with self.rt.db.transaction() as db:
+                person = db.scalar(
+                    select(Person).where(
+                        (Person.whatsapp_user_id == msg.chat_id)
+                        | (Person.whatsapp_number == msg.chat_id)
+                    )
+                )
+                tg = person.telegram_user_id if person else None
+            if tg:
+                raise Reroute(t("wa_no_template") + "; dialihkan ke Telegram", "telegram", str(tg))
+            raise Undeliverable(t("wa_no_template"))
+        summary = (msg.text or msg.file_name or t("wa_template_default"))[:900].replace("\n", " ")
+        return await self._post(
+            {
+                "to": msg.chat_id,
+                "type": "template",
+                "template": {
+                    "name": s.whatsapp_template_reminder,
+                    "language": {"code": s.whatsapp_template_language},
+                    "components": [
+                        {"type": "body", "parameters": [{"type": "text", "text": summary}]}
+                    ],
+                },
+            }
+        )

@@ -1,0 +1,119 @@
+"""Steps of the procedure as reusable test moves, played through the local Bot API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.harness import GROUP_ID, Harness, User
+
+NIP = {
+    "camat": "197001011990011001",
+    "sekretaris": "197502022000032002",
+    "kasubag": "198003032005011003",
+    "tim1": "198504042010012004",
+    "tim2": "199005052015031005",
+    "tim3": "199106062019022006",
+    "pem": "197807072003121007",
+    "trantib": "197908082006041008",
+    "pmd": "198109092008012009",
+    "kesos": "198210102009022010",
+    "pu": "198311112010011011",
+}
+SECTIONS = ("pem", "trantib", "pmd", "kesos", "pu")
+
+
+@dataclass
+class Office:
+    camat: User
+    sek: User
+    kasubag: User
+    tim: list[User]
+    heads: dict[str, User]
+
+
+async def setup_office(h: Harness, group: bool = True) -> Office:
+    """Everyone linked; the admin registers the Tim SAKIP group."""
+    o = Office(
+        camat=h.user(NIP["camat"]),
+        sek=h.user(NIP["sekretaris"]),
+        kasubag=h.user(NIP["kasubag"]),
+        tim=[h.user(NIP[k]) for k in ("tim1", "tim2", "tim3")],
+        heads={k: h.user(NIP[k]) for k in SECTIONS},
+    )
+    if group:
+        h.group([o.camat, o.sek, o.kasubag, *o.tim, *o.heads.values()])
+        await h.say(h.admin, "/daftargrup", chat=GROUP_ID)
+    return o
+
+
+async def request_round(h: Harness, o: Office, period: str = "Triwulan III 2026") -> None:
+    """Step 1: the Camat asks for the data (default sections, 3 working days)."""
+    await h.say(o.camat, "/minta")
+    await h.press(o.camat, period)
+    await h.press(o.camat, "Lanjut")
+    await h.press(o.camat, "3 hari kerja")
+    await h.press(o.camat, "✅ Kirim")
+
+
+async def form_team(h: Harness, o: Office) -> None:
+    await h.press(o.sek, "💾 Simpan tim")
+
+
+async def confirm_plan(h: Harness, o: Office) -> None:
+    await h.press(o.kasubag, "✅ Setujui jadwal")
+
+
+async def start_collection(h: Harness, o: Office) -> None:
+    await request_round(h, o)
+    await form_team(h, o)
+    await confirm_plan(h, o)
+
+
+async def answer(
+    h: Harness,
+    head: User,
+    value: str,
+    explanation: str | None = None,
+    files: list[tuple[bytes, str, str]] | None = None,
+) -> None:
+    """Answer the current indicator: value, then explanation (or skip), files, done."""
+    replies = await h.say(head, value)
+    assert any("Tersimpan" in r for r in replies), replies
+    if "wajib" in h.last(head):
+        await h.say(head, explanation or "Kendala anggaran dan cuaca pada triwulan ini.")
+    elif explanation:
+        await h.say(head, explanation)
+    else:
+        await h.press(head, "Lewati penjelasan")
+    for content, name, mime in files or []:
+        await h.send_file(head, content, name, mime, photo=mime == "image/jpeg")
+    await h.press(head, "Selesai")
+
+
+async def fill_section(
+    h: Harness,
+    head: User,
+    values: list[str],
+    submit: bool = True,
+    files: list[tuple[bytes, str, str]] | None = None,
+) -> None:
+    await h.say(head, "/isi")
+    for i, value in enumerate(values):
+        await answer(h, head, value, files=files if i == 0 else None)
+    assert "Ringkasan" in h.last(head), h.last(head)
+    if submit:
+        await h.press(head, "📤 Kirim")
+
+
+async def accept(h: Harness, o: Office) -> None:
+    await h.press(o.kasubag, "✅ Terima")
+
+
+# Realistic answers per section (PEM-1..3, TRA-1..2, PMD-1..4, KES-1..2, PU-1..3)
+VALUES = {
+    "pem": ["92,5", "6", "85"],
+    "trantib": ["2", "80"],
+    "pmd": ["100", "13", "9", "96"],
+    "kesos": ["97", "70"],
+    "pu": ["84,2", "612", "2,5"],
+}

@@ -1,0 +1,178 @@
+"""Reminders and escalations with the controllable clock: the default schedule, quiet hours,
+holidays, a moved deadline, cancelling on submission, and restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.fmt import format_datetime_id
+from db.models import Reminder
+from tests import flows
+from tests.flows import VALUES
+from tests.harness import Harness, tick
+
+WITA = "Asia/Makassar"
+
+
+def wita(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    """A WITA wall-clock time in 2026 as UTC."""
+    return datetime(2026, month, day, hour, minute, tzinfo=ZoneInfo(WITA)).astimezone(UTC)
+
+
+def reminders_for(h: Harness, user) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m for m in h.texts(user) if m.startswith(("⏰", "⚠️"))]
+
+
+async def test_default_schedule_for_on_time_late_and_very_late_sections(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    await flows.start_collection(h, o)  # Monday 23 Nov 08.00; deadline Thursday 26 Nov 16.00
+    await flows.fill_section(h, o.heads["pem"], VALUES["pem"])  # on time, Monday
+    with h.db.transaction() as s:
+        pem = s.scalars(
+            select(Reminder).where(
+                Reminder.key.like("remind:1:1:%") | Reminder.key.like("escalate:1:1:%")
+            )
+        ).all()
+        assert len(pem) == 5 and all(r.cancelled_at is not None for r in pem)
+    assert not any(k.startswith("remind:1:1:") for k in h.rt.scheduler.jobs())
+
+    # Wednesday 08.00 WITA: one working day before the deadline
+    h.clock.set(wita(25, 8))
+    await tick(h)
+    for key in ("trantib", "pmd", "kesos", "pu"):
+        assert reminders_for(h, o.heads[key]) == [
+            f"⏰ Pengingat: data kinerja {_section(key)} (Triwulan III 2026) ditunggu paling "
+            f"lambat Kamis, 26 November 2026 pukul 16.00 WITA."
+        ]
+    assert reminders_for(h, o.heads["pem"]) == []
+
+    # Thursday 08.00: deadline morning; trantib then answers on time
+    h.clock.set(wita(26, 8))
+    await tick(h)
+    assert "Hari ini tenggat" in reminders_for(h, o.heads["pmd"])[-1]
+    await flows.fill_section(h, o.heads["trantib"], VALUES["trantib"])
+
+    # Friday 08.00: late reminders, every working morning
+    h.clock.set(wita(27, 8))
+    await tick(h)
+    assert "terlambat 1 hari kerja" in reminders_for(h, o.heads["pmd"])[-1]
+    assert len(reminders_for(h, o.heads["trantib"])) == 2  # before + due, nothing after answering
+    kesos_late = reminders_for(h, o.heads["kesos"])[-1]
+    assert "Mohon segera diisi" in kesos_late
+    await flows.fill_section(h, o.heads["kesos"], VALUES["kesos"])  # late by one day
+
+    # Weekend: nothing. Monday 30 Nov: late again, and the Kasubag is told
+    h.clock.set(wita(28, 10))
+    await tick(h)
+    n_pmd = len(reminders_for(h, o.heads["pmd"]))
+    h.clock.set(wita(30, 8))
+    await tick(h)
+    assert len(reminders_for(h, o.heads["pmd"])) == n_pmd + 1
+    assert "terlambat 2 hari kerja" in reminders_for(h, o.heads["pmd"])[-1]
+    esc = [m for m in h.texts(o.kasubag) if "belum dikirim oleh" in m]
+    assert {_section(k) for k in ("pmd", "pu")} == {
+        s for s in _sections() if any(s in m for m in esc)
+    }
+    assert not any("belum dikirim" in m for m in h.texts(o.sek))
+
+    # Tuesday 1 Dec: the Sekretaris is told about the very late sections
+    h.clock.set(wita(1, 8, month=12))
+    await tick(h)
+    sek_esc = [m for m in h.texts(o.sek) if "belum dikirim oleh" in m]
+    assert any("Pemberdayaan Masyarakat" in m for m in sek_esc)
+    assert not any("Kesejahteraan Sosial" in m for m in sek_esc)
+
+    # every reminder row was sent at most once, and the buttons open the form
+    with h.db.transaction() as s:
+        sent = s.scalars(select(Reminder).where(Reminder.sent_at.is_not(None))).all()
+        assert len({r.key for r in sent}) == len(sent)
+    await h.press(o.heads["pmd"], "📝 Isi sekarang")
+    assert "indikator 1 dari 4" in h.last(o.heads["pmd"])
+
+
+def _sections() -> list[str]:
+    return [_section(k) for k in flows.SECTIONS]
+
+
+def _section(key: str) -> str:
+    return {
+        "pem": "Seksi Pemerintahan",
+        "trantib": "Seksi Ketenteraman dan Ketertiban Umum",
+        "pmd": "Seksi Pemberdayaan Masyarakat dan Desa",
+        "kesos": "Seksi Kesejahteraan Sosial",
+        "pu": "Seksi Pelayanan Umum",
+    }[key]
+
+
+async def test_quiet_hours_move_a_step_reminder_to_the_next_working_morning(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(23, 19, 45))  # Monday 19.45 WITA
+    await flows.request_round(h, o)  # step 2's standard (30 min) ends at 20.15: quiet hours
+    with h.db.transaction() as s:
+        row = s.scalar(select(Reminder).where(Reminder.key.like("step:%:2:1")))
+        assert row is not None
+        assert format_datetime_id(row.due_at, WITA) == "Selasa, 24 November 2026 pukul 08.00 WITA"
+    h.clock.set(wita(23, 22))
+    await tick(h)
+    assert not any("melewati mutu baku" in m for m in h.texts(o.sek))
+    h.clock.set(wita(24, 8, 1))
+    await tick(h)
+    assert any("langkah 2 (Membentuk tim)" in m and "30 menit" in m for m in h.texts(o.sek))
+
+
+async def test_holidays_inside_the_window_push_the_deadline(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(22, 9, month=12))  # Tuesday 22 Dec; 24 Dec cuti bersama, 25 Dec Natal
+    await flows.start_collection(h, o)
+    assert "Selasa, 29 Desember 2026 pukul 16.00 WITA" in h.last(o.heads["pu"])
+    with h.db.transaction() as s:
+        before = s.scalar(select(Reminder).where(Reminder.key == "remind:1:5:before"))
+        assert format_datetime_id(before.due_at, WITA) == "Senin, 28 Desember 2026 pukul 08.00 WITA"
+
+
+async def test_moved_deadline_replaces_the_jobs(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    await flows.start_collection(h, o)
+    job_before = {j.id: j.next_run_time for j in h.rt.scheduler.aps.get_jobs()}
+    await h.say(o.kasubag, "/tenggat")
+    await h.press(o.kasubag, "Seksi Pelayanan Umum")
+    await h.say(o.kasubag, "4/12/2026")
+    assert "Jumat, 4 Desember 2026 pukul 16.00 WITA" in h.last(o.heads["pu"])
+    jobs = {j.id: j.next_run_time for j in h.rt.scheduler.aps.get_jobs()}
+    assert (
+        format_datetime_id(jobs["remind:1:5:before"], WITA)
+        == "Kamis, 3 Desember 2026 pukul 08.00 WITA"
+    )
+    assert jobs["remind:1:5:before"] != job_before["remind:1:5:before"]
+    assert jobs["remind:1:4:before"] == job_before["remind:1:4:before"]
+    h.clock.set(wita(25, 8))
+    await tick(h)
+    assert reminders_for(h, o.heads["pu"]) == []
+    assert len(reminders_for(h, o.heads["kesos"])) == 1
+
+
+async def test_reminder_missed_while_down_is_sent_once_after_restart(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    await flows.start_collection(h, o)
+    await h.settle()
+    await h.stop_bot()
+    h.clock.set(wita(25, 14))  # the Wednesday 08.00 reminder fell due while down
+    await h.start_bot()
+    await tick(h)
+    assert len(reminders_for(h, o.heads["pu"])) == 1
+    await h.restart_bot()
+    await tick(h)
+    assert len(reminders_for(h, o.heads["pu"])) == 1
+    with h.db.transaction() as s:
+        assert (
+            s.scalar(select(Reminder).where(Reminder.key == "remind:1:5:before")).sent_at
+            is not None
+        )
