@@ -25,7 +25,12 @@ from bot.capaian import (
 )
 from bot.core import Ctx
 from bot.roles import ROLE_LABELS, Role, holders
-from bot.rounds import answers_by_indicator, round_indicators, submissions, target_text
+from bot.rounds import (
+    answers_by_indicator,
+    round_indicators,
+    submissions,
+    target_text,
+)
 from bot.sop import STEPS, RoundState, period_label
 from db.models import (
     Attachment,

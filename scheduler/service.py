@@ -75,7 +75,13 @@ async def run_reminder(key: str) -> None:
     rt = _current.get("rt")
     if rt is None:
         return
-    await asyncio.to_thread(reminders.fire, rt.core, key)
+    rt.scheduler.running.add(key)
+    rt.inflight += 1
+    try:
+        await asyncio.to_thread(reminders.fire, rt.core, key)
+    finally:
+        rt.scheduler.running.discard(key)
+        rt.inflight -= 1
     rt.scheduler.sync()
     rt.delivery.wake()
 
@@ -83,6 +89,7 @@ async def run_reminder(key: str) -> None:
 class ReminderScheduler:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.running: set[str] = set()  # keys whose job is executing right now
         self.aps = ClockedScheduler(
             rt.clock,
             jobstores={"default": SQLAlchemyJobStore(engine=rt.db.engine)},
@@ -111,6 +118,8 @@ class ReminderScheduler:
             if job_id not in wanted:
                 job.remove()
         for key, due in wanted.items():
+            if key in self.running:
+                continue  # its job is executing; re-adding it would run it twice
             job = existing.get(key)
             if job is not None and job.next_run_time == due:
                 continue

@@ -335,9 +335,6 @@ def _reopen(ctx: Ctx, rnd: CollectionRound, items: list[dict]) -> list[str]:  # 
                     ]
                 ],
             )
-        from bot.reminders import plan_section
-
-        plan_section(ctx, rnd, sub)
     return names
 
 

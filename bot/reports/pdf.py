@@ -1,0 +1,284 @@
+"""The printable report (reportlab, A4 portrait): letterhead, title, summary, a table per
+section, charts, the SOP timeline, evidence hashes, the approval block; a DRAF watermark
+before approval and "Halaman N dari M" on every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    HRFlowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from bot.fmt import format_datetime_id, format_number_id, format_percent_id
+from bot.reports import labels as L
+from bot.reports.model import ReportData
+
+FONT, FONT_BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
+
+
+def _register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(ttf / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(ttf / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont(MONO, str(ttf / "DejaVuSansMono.ttf")))
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()["Normal"]
+    return {
+        "n": ParagraphStyle("n", base, fontName=FONT, fontSize=9, leading=12),
+        "s": ParagraphStyle("s", base, fontName=FONT, fontSize=7.5, leading=9.5),
+        "mono": ParagraphStyle("mono", base, fontName=MONO, fontSize=6.5, leading=8),
+        "head": ParagraphStyle(
+            "head", base, fontName=FONT_BOLD, fontSize=12, leading=15, alignment=TA_CENTER
+        ),
+        "title": ParagraphStyle(
+            "title",
+            base,
+            fontName=FONT_BOLD,
+            fontSize=13,
+            leading=17,
+            alignment=TA_CENTER,
+            spaceBefore=6,
+        ),
+        "center": ParagraphStyle(
+            "center", base, fontName=FONT, fontSize=10, leading=13, alignment=TA_CENTER
+        ),
+        "h2": ParagraphStyle(
+            "h2", base, fontName=FONT_BOLD, fontSize=10.5, leading=14, spaceBefore=10, spaceAfter=4
+        ),
+        "th": ParagraphStyle("th", base, fontName=FONT_BOLD, fontSize=7.5, leading=9.5),
+    }
+
+
+def _numbered_canvas(draft: bool) -> type[Canvas]:
+    class NumberedCanvas(Canvas):
+        """Defers page output to write "Halaman N dari M" and the watermark on each page."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (reportlab API)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, total: int) -> None:
+            width, height = A4
+            if draft:
+                self.saveState()
+                self.setFont(FONT_BOLD, 110)
+                self.setFillColor(colors.Color(0.6, 0.6, 0.6, alpha=0.18))
+                self.translate(width / 2, height / 2)
+                self.rotate(45)
+                self.drawCentredString(0, -35, L.DRAFT)
+                self.restoreState()
+            self.setFont(FONT, 8)
+            self.setFillColor(colors.grey)
+            self.drawRightString(
+                width - 2 * cm, 1.2 * cm, L.PAGE.format(page=self._pageNumber, total=total)
+            )
+
+    return NumberedCanvas
+
+
+def _table(rows: list[list[Any]], widths: list[float], header_rows: int = 1) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=header_rows)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#DDEBF7")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
+    _register_fonts()
+    st = _styles()
+    P = lambda text, style="n": Paragraph(escape(str(text)).replace("\n", "<br/>"), st[style])  # noqa: E731
+    tz = data.tz
+    story: list[Any] = []
+    for i, line in enumerate(data.letterhead):
+        story.append(P(line, "head" if i < 2 else "center"))
+    story.append(
+        HRFlowable(width="100%", thickness=1.5, color=colors.black, spaceBefore=4, spaceAfter=8)
+    )
+    story.append(P(L.TITLE, "title"))
+    story.append(P(f"{data.period} — {L.VERSION.format(version=data.version)}", "center"))
+    story.append(Spacer(1, 8))
+
+    story.append(P(L.SUMMARY, "h2"))
+    rows_all = [r for s in data.sections for r in s.indicators]
+    below = [s.name for s in data.sections if s.average is not None and s.average < 100]
+    late = [s.name for s in data.sections if s.late_working_days > 0]
+    story.append(
+        P(
+            L.SUMMARY_TEXT.format(
+                period=data.period,
+                overall=format_percent_id(data.overall),
+                met=sum(s.met for s in data.sections),
+                total=len(rows_all),
+                below=", ".join(below) or L.NONE,
+                late=", ".join(late) or L.NONE,
+            )
+        )
+    )
+    if data.missing_sections:
+        story.append(P(L.MISSING_TEXT.format(sections=", ".join(data.missing_sections))))
+
+    widths = [0.8 * cm, 5.2 * cm, 1.5 * cm, 1.5 * cm, 1.6 * cm, 1.5 * cm, 1.7 * cm, 3.2 * cm]
+    for sec in data.sections:
+        story.append(P(L.SECTION_HEAD.format(name=sec.name, head=sec.head_name), "h2"))
+        submitted = (
+            format_datetime_id(sec.submitted_at, tz) if sec.submitted_at else L.NOT_SUBMITTED
+        )
+        story.append(
+            P(
+                L.SECTION_STATS.format(
+                    average=format_percent_id(sec.average),
+                    met=sec.met,
+                    total=sec.total,
+                    deadline=format_datetime_id(sec.deadline, tz),
+                    submitted=submitted,
+                    late=L.LATE.format(days=sec.late_working_days) if sec.late_working_days else "",
+                    returns=sec.returns,
+                ),
+                "s",
+            )
+        )
+        rows: list[list[Any]] = [[P(h, "th") for h in L.TABLE_HEAD]]
+        for n, r in enumerate(sec.indicators, start=1):
+            rows.append(
+                [
+                    str(n),
+                    P(r.name, "s"),
+                    P(r.unit, "s"),
+                    P(r.target_text, "s"),
+                    format_number_id(r.realisation),
+                    format_percent_id(r.capaian),
+                    P(r.category, "s"),
+                    P(r.explanation or "-", "s"),
+                ]
+            )
+        story.append(_table(rows, widths))
+
+    if charts is not None:
+        story.append(P(L.CHARTS, "h2"))
+        for chart in (charts.sections, charts.timeliness):
+            img = Image(str(chart))
+            scale = min(16.5 * cm / img.imageWidth, 9 * cm / img.imageHeight)
+            img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+            story.append(img)
+
+    story.append(P(L.TIMELINE, "h2"))
+    trows: list[list[Any]] = [[P(h, "th") for h in L.TIMELINE_HEAD]]
+    for s in data.steps:
+        state = L.RUNNING if s.on_time is None else (L.ON_TIME if s.on_time else L.LATE_SHORT)
+        trows.append(
+            [
+                P(f"{s.number}. {s.name}", "s"),
+                P(s.actor, "s"),
+                s.standard_text,
+                P(format_datetime_id(s.started_at, tz), "s"),
+                P(format_datetime_id(s.ended_at, tz) if s.ended_at else "-", "s"),
+                state,
+            ]
+        )
+    story.append(_table(trows, [4.6 * cm, 3.6 * cm, 1.9 * cm, 2.9 * cm, 2.9 * cm, 1.7 * cm]))
+
+    story.append(P(L.EVIDENCE, "h2"))
+    erows: list[list[Any]] = [[P(h, "th") for h in L.EVIDENCE_HEAD]]
+    for sec in data.sections:
+        for r in sec.indicators:
+            for e in r.evidence:
+                erows.append(
+                    [P(f"{sec.name} / {r.code}", "s"), P(e.file_name, "s"), P(e.sha256, "mono")]
+                )
+    story.append(
+        _table(erows, [3.7 * cm, 3.6 * cm, 9.7 * cm]) if len(erows) > 1 else P(L.NO_EVIDENCE)
+    )
+
+    if data.revision_notes:
+        story.append(P(L.REVISIONS, "h2"))
+        for note in data.revision_notes:
+            story.append(P(f"• {note}"))
+
+    a = data.approval
+    block = [
+        Spacer(1, 14),
+        P(L.APPROVAL_TITLE),
+        P(a.position),
+        Spacer(1, 30),
+        Paragraph(f"<u>{escape(a.name)}</u>", st["n"]),
+        P(f"NIP. {a.nip}"),
+    ]
+    if a.approved_at and a.content_hash:
+        block.append(
+            P(
+                L.APPROVAL_SIGNED.format(
+                    when=format_datetime_id(a.approved_at, tz), hash=a.content_hash
+                ),
+                "s",
+            )
+        )
+    else:
+        block.append(P(L.APPROVAL_PENDING, "s"))
+    story.append(KeepTogether(block))
+    story.append(Spacer(1, 6))
+    story.append(P(L.GENERATED.format(when=format_datetime_id(data.generated_at, tz)), "s"))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=1.6 * cm,
+        bottomMargin=2 * cm,
+        title=f"{L.TITLE} {data.period}",
+        author=data.office_name,
+        creator="sakip-bot",
+        invariant=1,
+    )
+    doc.build(story, canvasmaker=_numbered_canvas(data.is_draft))
+    return path
