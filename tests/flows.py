@@ -49,7 +49,10 @@ async def setup_office(h: Harness, group: bool = True) -> Office:
 async def request_round(h: Harness, o: Office, period: str = "Triwulan III 2026") -> None:
     """Step 1: the Camat asks for the data (default sections, 3 working days)."""
     await h.say(o.camat, "/minta")
-    await h.press(o.camat, period)
+    if any(b.startswith(period) for b in h.buttons(o.camat)):
+        await h.press(o.camat, period)
+    else:
+        await h.say(o.camat, period)  # typed, e.g. an older quarter
     await h.press(o.camat, "Lanjut")
     await h.press(o.camat, "3 hari kerja")
     await h.press(o.camat, "✅ Kirim")
@@ -117,3 +120,20 @@ VALUES = {
     "kesos": ["97", "70"],
     "pu": ["84,2", "612", "2,5"],
 }
+
+
+async def complete_round(
+    h: Harness,
+    o: Office,
+    period: str = "Triwulan III 2026",
+    values: dict[str, list[str]] | None = None,
+) -> None:
+    """A whole round without revision: every section answers and is accepted, approved."""
+    await request_round(h, o, period)
+    await form_team(h, o)
+    await confirm_plan(h, o)
+    for key in SECTIONS:
+        await fill_section(h, o.heads[key], (values or VALUES)[key])
+        await accept(h, o)
+    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    await h.press(o.sek, "✅ Setujui")
