@@ -133,6 +133,13 @@ class Ctx:
         self.person = person
         self.now: datetime = core.clock.now()
         self.outcome = Outcome()
+        self._memo: dict[object, Any] = {}
+
+    def memo(self, key: object, compute: Callable[[], Any]) -> Any:
+        """Compute once per unit of work (role and permission lookups repeat within one)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # --- who and when -------------------------------------------------------------
     @property
@@ -154,10 +161,14 @@ class Ctx:
 
     def roles(self) -> set[Role]:
         """Roles held today: own, acting (Plt/Plh), and admin by ADMIN_TELEGRAM_IDS."""
-        have = roles_of(self.s, self.person, self.today) if self.person else set()
-        if self.is_settings_admin:
-            have.add(Role.ADMIN)
-        return have
+
+        def compute() -> set[Role]:
+            have = roles_of(self.s, self.person, self.today) if self.person else set()
+            if self.is_settings_admin:
+                have.add(Role.ADMIN)
+            return have
+
+        return set(self.memo(("roles", self.person.id if self.person else None), compute))
 
     @property
     def is_settings_admin(self) -> bool:

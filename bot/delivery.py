@@ -121,6 +121,7 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake during the round is not lost
             try:
                 n = await self.deliver_due()
             except Exception:
@@ -128,7 +129,6 @@ class DeliveryWorker:
                 n = 0
             if n == 0:
                 self.idle.set()
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=2.0)
                 self.idle.clear()

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     invite_days: int = 7
     telegram_timeout: float = 10.0
     telegram_chat_rate: float = 1.0
+    telegram_rate_limits: bool = True
     max_file_mb: int = 20
     quiet_start: str = "20:00"
     quiet_end: str = "07:00"

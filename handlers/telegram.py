@@ -7,10 +7,12 @@ production and to the local Bot API server in tests, the demo and benchmarks.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiolimiter import AsyncLimiter
 from telegram import (
@@ -28,6 +30,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -162,19 +165,26 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application, with its handlers registered in one place."""
     s = rt.settings
-    builder = (
+    builder: Any = (
         ApplicationBuilder()
         .token(s.telegram_bot_token)
         .base_url(s.telegram_base_url)
         .base_file_url(s.telegram_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(PerUserUpdateProcessor())
         .post_init(rt.on_start)
         .post_shutdown(rt.on_stop)
         .connect_timeout(s.telegram_timeout)
         .read_timeout(s.telegram_timeout)
         .write_timeout(s.telegram_timeout)
         .get_updates_read_timeout(s.telegram_timeout + 30)
+        .connection_pool_size(128)
+        .pool_timeout(s.telegram_timeout)
     )
+    if s.telegram_rate_limits:
+        # a little under Telegram's 30/s and 20/min, so jitter on the way does not cross them
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=28, group_max_rate=19, max_retries=0)
+        )
     if s.webhook_url:
         builder = builder.updater(None)
     app = builder.build()
@@ -195,6 +205,32 @@ def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
     )
     app.add_error_handler(on_error)
     return app
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Different people's updates run concurrently; one person's run in order, so a quick
+    double tap cannot race with itself through the form."""
+
+    def __init__(self, max_concurrent_updates: int = 32) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        user = update.effective_user if isinstance(update, Update) else None
+        key = user.id if user is not None else 0
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
 
 async def set_commands(bot: Bot, commands: dict[str, str]) -> None:

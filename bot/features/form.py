@@ -102,7 +102,8 @@ def act_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 def _check_open(ctx: Ctx, sub: Submission) -> CollectionRound:
     """The person must head the section today, and the form must be open for answers."""
     ctx.require(Role.KEPALA_SEKSI)
-    if sub.section_id not in {s.id for s in headed_sections(ctx.s, ctx.me, ctx.today)}:
+    mine = ctx.memo("headed", lambda: {s.id for s in headed_sections(ctx.s, ctx.me, ctx.today)})
+    if sub.section_id not in mine:
         raise UserError(t("form_not_your_section", section=sub.section.name))
     rnd = get_round(ctx, sub.round_id)
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:

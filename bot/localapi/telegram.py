@@ -112,8 +112,7 @@ class FakeTelegram:
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {"url": ""}
         self.limits_enforced = False
-        self._recent: deque[float] = deque()
-        self._recent_chat: dict[int, deque[float]] = defaultdict(deque)
+        self._buckets: dict[object, tuple[float, float]] = {}
         self._faults: dict[str, Any] | None = None
         self.stats: dict[str, Any] = {
             "calls": defaultdict(int),
@@ -403,29 +402,30 @@ class FakeTelegram:
         await asyncio.sleep(f["timeout"])  # hold the request; the client gives up first
         raise ApiError(500, "Internal Server Error")
 
+    def _take(self, key: object, capacity: float, per_second: float, now: float) -> bool:
+        """A token bucket like Telegram's flood control: bursts up to `capacity`, refilled at
+        `per_second`. False when the bucket is empty (the send breaks the limit)."""
+        tokens, last = self._buckets.get(key, (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * per_second)
+        ok = tokens >= 1
+        self._buckets[key] = (tokens - 1 if ok else tokens, now)
+        return ok
+
     def _check_limits(self, chat_id: int) -> None:
+        """About 30 messages/s overall, 20/min per group, about 1/s per private chat."""
         now = time.monotonic()
-        recent = self._recent
-        while recent and now - recent[0] > 1.0:
-            recent.popleft()
-        per_chat = self._recent_chat[chat_id]
-        window = 60.0 if chat_id < 0 else 3.0
-        while per_chat and now - per_chat[0] > window:
-            per_chat.popleft()
         violation = None
-        if len(recent) >= 30:
+        if not self._take("overall", 30, 30, now):
             violation = "overall"
-        elif chat_id < 0 and len(per_chat) >= 20:
+        elif chat_id < 0 and not self._take(chat_id, 20, 20 / 60, now):
             violation = "group"
-        elif chat_id > 0 and len(per_chat) >= 4:  # more than ~1/s sustained over 3 s
+        elif chat_id > 0 and not self._take(chat_id, 3, 1, now):
             violation = "chat"
         if violation:
             self.stats["limit_violations"] += 1
             self.stats["violations"][violation] += 1
             if self.limits_enforced:
                 raise ApiError(429, "Too Many Requests: retry after 1", 1)
-        recent.append(now)
-        per_chat.append(now)
 
     # --- HTTP ---------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:

@@ -1,0 +1,101 @@
+"""Shared by the benchmarks: a synthetic office of N sections, a fresh database, settings."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from sqlalchemy import text
+
+from bot.settings import Settings, load_settings
+from db.engine import Database
+from db.migrate import upgrade
+
+TOKEN = "123456:BENCH"
+START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # Monday 08.00 WITA
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def office_yaml(n_sections: int, indicators: int = 3) -> str:
+    people = [
+        {"nip": "100", "name": "Camat Bench", "position": "Camat", "roles": ["camat"]},
+        {
+            "nip": "101",
+            "name": "Sekretaris Bench",
+            "position": "Sekretaris",
+            "roles": ["sekretaris"],
+        },
+        {
+            "nip": "102",
+            "name": "Kasubag Bench",
+            "position": "Kasubag Program",
+            "roles": ["kasubag_program", "tim_sakip"],
+        },
+    ]
+    sections = []
+    for i in range(n_sections):
+        nip = f"2{i:05d}"
+        people.append(
+            {"nip": nip, "name": f"Kasi {i}", "position": f"Kasi {i}", "roles": ["kepala_seksi"]}
+        )
+        sections.append(
+            {
+                "code": f"s{i}",
+                "name": f"Seksi {i}",
+                "head": nip,
+                "indicators": [
+                    {
+                        "code": f"S{i}-{j}",
+                        "name": f"Indikator {j} seksi {i}",
+                        "unit": "%",
+                        "targets": {"2026": 90, "2026-Q3": 90},
+                    }
+                    for j in range(indicators)
+                ],
+            }
+        )
+    return yaml.safe_dump(
+        {
+            "office": {"code": "bench", "name": "Kecamatan Bench"},
+            "people": people,
+            "sections": sections,
+        }
+    )
+
+
+def fresh_database(kind: str) -> str:
+    """A migrated, empty database: a temporary SQLite file, or the PostgreSQL test database."""
+    if kind == "postgresql":
+        db = Database(PG_URL)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.dispose()
+        upgrade(PG_URL)
+        return PG_URL
+    path = Path(tempfile.mkdtemp()) / "bench.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+def settings_for(url: str, chat_rate: float = 0, limits: bool = True) -> Settings:
+    return load_settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        database_url=url,
+        data_dir=Path(tempfile.mkdtemp()),
+        telegram_chat_rate=chat_rate,
+        telegram_rate_limits=limits,
+    )
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
