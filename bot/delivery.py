@@ -239,18 +239,7 @@ class DeliveryWorker:
             row = s.get(Outbox, row_id)
             assert row is not None
             row.status, row.error = "rerouted", str(exc)
-            outbox.enqueue(
-                s,
-                now=self.clock.now(),
-                channel=exc.channel,
-                chat_id=exc.chat_id,
-                text=row.text,
-                office_id=row.office_id,
-                person_id=row.person_id,
-                kind=row.kind,
-                buttons=row.buttons,
-                file_id=row.file_id,
-            )
+            outbox.copy(s, row, now=self.clock.now(), channel=exc.channel, chat_id=exc.chat_id)
         self.wake()
 
     def _attempts(self, row_id: int) -> int:

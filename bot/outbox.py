@@ -74,6 +74,22 @@ def enqueue(
     return row
 
 
+def copy(session: Session, row: Outbox, *, now: datetime, channel: str, chat_id: str) -> None:
+    """Queue the same message again, to `chat_id` on `channel` (a reroute or a resend)."""
+    enqueue(
+        session,
+        now=now,
+        channel=channel,
+        chat_id=chat_id,
+        text=row.text,
+        office_id=row.office_id,
+        person_id=row.person_id,
+        kind=row.kind,
+        buttons=row.buttons,
+        file_id=row.file_id,
+    )
+
+
 def to_person(
     session: Session, person: Person, text: str | None, now: datetime, **kwargs: Any
 ) -> Outbox | None:
@@ -106,7 +122,16 @@ def to_person(
 
 
 def to_group(session: Session, office: Office, text: str, now: datetime, **kwargs: Any) -> bool:
-    """Queue a message for the office's Tim SAKIP group; False when no group is registered."""
+    """Queue a message for the office's Tim SAKIP group. WhatsApp has no bot groups: people
+    who use WhatsApp get the announcement one to one. False when no group is registered."""
+    for person in session.scalars(
+        select(Person).where(
+            Person.office_id == office.id,
+            Person.active.is_(True),
+            Person.preferred_channel == "whatsapp",
+        )
+    ):
+        to_person(session, person, text, now, **kwargs)
     if office.group_chat_id is None:
         return False
     enqueue(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
 from bot.app import Runtime
 from bot.clock import Clock
 from bot.localapi import FakeTelegram
+from bot.localapi.whatsapp import FakeWhatsApp
 from bot.settings import Settings
 from db.engine import Database
 from db.models import Outbox, Person
@@ -37,8 +39,12 @@ class User:
 
 
 class Simulation:
-    def __init__(self, settings: Settings, clock: Clock, db: Database, token: str) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, db: Database, token: str, whatsapp: bool = False
+    ) -> None:
         self.base_settings = settings
+        self.wa: FakeWhatsApp | None = FakeWhatsApp(clock=clock.now) if whatsapp else None
+        self._web: Any = None
         self.clock = clock
         self.db = db
         self.fake = FakeTelegram(token=token, clock=clock.now)
@@ -46,12 +52,26 @@ class Simulation:
         self.admin = User(9000, "Admin Telegram")
 
     async def start(self) -> None:
+        if self.wa is not None:
+            await self.wa.start()
+            self.wa.add_template("sakip_pengingat", "id", params=1)
         await self.fake.start()
         self.fake.add_user(self.admin.id, self.admin.name)
         await self.start_bot()
 
     async def start_bot(self) -> Runtime:
-        settings = self.base_settings.model_copy(update={"telegram_api_url": self.fake.root})
+        update: dict[str, Any] = {"telegram_api_url": self.fake.root}
+        if self.wa is not None:
+            update.update(
+                whatsapp_token=self.wa.token,
+                whatsapp_phone_id=self.wa.phone_id,
+                whatsapp_app_secret=self.wa.app_secret,
+                whatsapp_api_url=self.wa.root,
+                whatsapp_api_version=self.wa.version,
+                whatsapp_verify_token="verify-me",
+                whatsapp_template_reminder="sakip_pengingat",
+            )
+        settings = self.base_settings.model_copy(update=update)
         self.rt = Runtime(settings, self.clock)
         app = self.rt.application
         await app.initialize()
@@ -59,11 +79,40 @@ class Simulation:
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
         await self.rt.on_start(app)  # what post_init does under run_polling()
+        if self.wa is not None:
+            await self._start_webhook_server()
         return self.rt
+
+    async def _start_webhook_server(self) -> None:
+        """The bot's ASGI app (handlers/web.py) on 127.0.0.1, where WhatsApp posts."""
+        import uvicorn
+
+        from handlers.web import create_app
+
+        assert self.rt is not None and self.wa is not None
+        config = uvicorn.Config(
+            create_app(self.rt, manage_bot=False),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.wa.set_webhook(f"http://127.0.0.1:{port}/whatsapp")
+        self._web = (server, task)
 
     async def stop_bot(self) -> None:
         if self.rt is None:
             return
+        if self._web is not None:
+            server, task = self._web
+            server.should_exit = True
+            await task
+            self._web = None
         app = self.rt.application
         if app.updater is not None and app.updater.running:
             stopping = asyncio.ensure_future(app.updater.stop())
@@ -85,6 +134,8 @@ class Simulation:
     async def stop(self) -> None:
         await self.stop_bot()
         await self.fake.stop()
+        if self.wa is not None:
+            await self.wa.stop()
 
     # --- people ---------------------------------------------------------------------------
     def person(self, nip: str) -> Person:

@@ -137,6 +137,7 @@ class WhatsAppChannel:
         sender = message.get("from") or message.get("from_user_id") or ""
         contact: dict[str, Any] = contacts.get(sender) or next(iter(contacts.values()), {})
         key = self._link(sender, contact)
+        self._resend_after_template(key)
         inbound = Inbound(
             channel="whatsapp",
             user_id=key,
@@ -174,6 +175,25 @@ class WhatsAppChannel:
                     s, now=self.rt.clock.now(), channel="whatsapp", chat_id=key, text=outcome.notice
                 )
             self.rt.delivery.wake()
+
+    def _resend_after_template(self, chat: str) -> None:
+        """The person wrote, so the 24-hour window is open again: messages that could only go
+        as a template (their buttons lost) are sent again in full."""
+        with self.rt.db.transaction() as s:
+            rows = s.scalars(
+                select(Outbox)
+                .where(
+                    Outbox.channel == "whatsapp",
+                    Outbox.chat_id == chat,
+                    Outbox.remote_status == "template",
+                    Outbox.status == "sent",
+                )
+                .order_by(Outbox.id)
+            ).all()
+            for row in rows:
+                row.remote_status = "template-resent"
+                if row.buttons or row.file_id:
+                    outbox.copy(s, row, now=self.rt.clock.now(), channel="whatsapp", chat_id=chat)
 
     def _numbered_choice(self, chat: str, text: str) -> str | None:
         """ "2" answers the last numbered-choice message sent to this chat."""
@@ -377,7 +397,7 @@ class WhatsAppChannel:
                 raise Reroute(t("wa_no_template") + "; dialihkan ke Telegram", "telegram", str(tg))
             raise Undeliverable(t("wa_no_template"))
         summary = (msg.text or msg.file_name or t("wa_template_default"))[:900].replace("\n", " ")
-        return await self._post(
+        remote_id = await self._post(
             {
                 "to": msg.chat_id,
                 "type": "template",
@@ -390,3 +410,8 @@ class WhatsAppChannel:
                 },
             }
         )
+        with self.rt.db.transaction() as db:  # sent again in full once the person replies
+            row = db.get(Outbox, msg.id)
+            if row is not None:
+                row.remote_status = "template"
+        return remote_id

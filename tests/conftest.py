@@ -118,3 +118,18 @@ async def harness(
         yield h
     finally:
         await h.stop()
+
+
+@pytest.fixture
+async def wa_harness(
+    settings: Settings, clock: FakeClock, office: int, db: Database
+) -> AsyncIterator[Harness]:
+    """The bot with both channels: Telegram polling and the WhatsApp webhook (local fakes)."""
+    from tests.harness import Harness
+
+    h = Harness(settings, clock, db, TOKEN, whatsapp=True)
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.stop()

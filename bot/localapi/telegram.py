@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.localapi.server import LocalServer
+
 SEND_METHODS = (
     "sendMessage",
     "sendDocument",
@@ -82,7 +84,7 @@ class _File:
     path: str
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """The fake server; one bot token, many users and groups."""
 
     def __init__(
@@ -91,6 +93,7 @@ class FakeTelegram:
         bot_username: str = "sakip_test_bot",
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_id = int(token.split(":")[0])
         self.bot_username = bot_username
@@ -101,7 +104,6 @@ class FakeTelegram:
         self._updates: deque[dict[str, Any]] = deque()
         self._update_id = itertools.count(1)
         self._release_gen = 0
-        self._cond: asyncio.Condition | None = None
         self._next_mid: dict[int, int] = defaultdict(lambda: 1)
         self._sent: dict[int, list[SentMessage]] = defaultdict(list)
         self._all: list[SentMessage] = []
@@ -121,39 +123,11 @@ class FakeTelegram:
             "limit_violations": 0,
             "violations": defaultdict(int),
         }
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # --- lifecycle --------------------------------------------------------------------------
-    async def start(self, port: int = 0) -> None:
-        self._cond = asyncio.Condition()
-        app = web.Application(client_max_size=200 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None)
-        assert sockets
-        self.port = sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTelegram:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     # --- people ------------------------------------------------------------------------------
     def add_user(

@@ -1,0 +1,182 @@
+"""The WhatsApp channel against the local fake Cloud API: the same round for people who
+use WhatsApp, one state with Telegram, signatures, the 24-hour window, duplicates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+
+from sqlalchemy import func, select
+
+from bot.sop import RoundState
+from bot.texts import t
+from db.models import Answer, Attachment, CollectionRound, Decision, Indicator, Person
+from tests import flows
+from tests.harness import Harness
+
+WA = {"sekretaris": "6281100000002", "pem": "6281100000007", "trantib": "6281100000008"}
+
+
+def to_whatsapp(h: Harness, key: str) -> str:
+    """Move a person to WhatsApp (number from the office file, Telegram unlinked)."""
+    wa_id = WA[key]
+    with h.db.transaction() as s:
+        p = s.scalar(select(Person).where(Person.nip == flows.NIP[key]))
+        p.whatsapp_number, p.preferred_channel, p.telegram_user_id = wa_id, "whatsapp", None
+        name = p.name
+    assert h.wa is not None
+    h.wa.add_user(wa_id, name)
+    return wa_id
+
+
+async def _replies(h: Harness, wa_id: str, act: Awaitable[object]) -> list[str]:
+    """What the bot wrote to `wa_id` in answer to one action of theirs."""
+    assert h.wa is not None
+    before = len(h.wa.messages_to(wa_id))
+    await act
+    await h.settle()
+    return h.wa.texts_to(wa_id)[before:]
+
+
+async def wa_say(h: Harness, wa_id: str, text: str) -> list[str]:
+    assert h.wa is not None
+    return await _replies(h, wa_id, h.wa.send_text(wa_id, text))
+
+
+async def wa_press(h: Harness, wa_id: str, title: str) -> list[str]:
+    assert h.wa is not None
+    return await _replies(h, wa_id, h.wa.press(wa_id, title))
+
+
+async def wa_answer(h: Harness, wa_id: str, value: str, doc: bytes | None = None) -> None:
+    assert h.wa is not None
+    replies = await wa_say(h, wa_id, value)
+    assert any("Tersimpan" in r for r in replies), replies
+    if "wajib" in replies[-1]:
+        await wa_say(h, wa_id, "Kendala cuaca pada triwulan ini.")
+    else:
+        await wa_press(h, wa_id, "Lewati penjelasan")
+    if doc is not None:
+        await h.wa.send_document(wa_id, doc, "daftar_hadir.pdf", "application/pdf")
+        await h.settle()
+        assert "Bukti diterima: daftar_hadir.pdf" in h.wa.texts_to(wa_id)[-1]
+    await wa_press(h, wa_id, "Selesai")
+
+
+async def test_round_with_sections_and_sekretaris_on_whatsapp(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    o = await flows.setup_office(h)
+    sek, pem, trantib = (to_whatsapp(h, k) for k in ("sekretaris", "pem", "trantib"))
+    for wa_id in (sek, pem, trantib):  # each has written to the office number (window open)
+        assert "Tidak ada putaran" in (await wa_say(h, wa_id, "/status"))[0]
+    await flows.request_round(h, o)
+    # the team form has more than ten choices: numbered, answered by typing the number
+    form = h.wa.last_to(sek)
+    assert form is not None and "Balas dengan angka" in (form.text or "")
+    number = next(
+        m.group(1)
+        for line in (form.text or "").splitlines()
+        if (m := re.match(r"(\d+)\. .*Simpan tim", line))
+    )
+    replies = await wa_say(h, sek, number)
+    assert "Tim untuk Triwulan III 2026 disimpan" in replies[0], (number, replies)
+    with h.db.transaction() as s:
+        assert s.scalar(select(CollectionRound.state)) == RoundState.TEAM_FORMED
+    await flows.confirm_plan(h, o)
+    invite = next(m for m in h.wa.messages_to(pem) if "Formulir data kinerja" in (m.text or ""))
+    assert invite.type == "button" and "Kamis, 26 November 2026" in (invite.text or "")
+
+    await wa_press(h, pem, "📝 Isi sekarang")
+    await wa_answer(h, pem, "92,5", doc=b"%PDF-1.4 daftar hadir")
+    await wa_answer(h, pem, "6")
+    await wa_answer(h, pem, "85")
+    await wa_press(h, pem, "📤 Kirim")
+    assert "dikirim ke Kasubag Program" in h.wa.texts_to(pem)[-1]
+    await flows.accept(h, o)
+    await wa_say(h, trantib, "/isi")
+    await wa_answer(h, trantib, "2")
+    await wa_answer(h, trantib, "80")
+    await wa_press(h, trantib, "📤 Kirim")
+    await flows.accept(h, o)
+    for key in ("pmd", "kesos", "pu"):
+        await flows.fill_section(h, o.heads[key], flows.VALUES[key])
+        await flows.accept(h, o)
+
+    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    got = h.wa.messages_to(sek)[-4:]
+    assert [m.type for m in got] == ["image", "document", "document", "button"]
+    assert got[1].content is not None and got[1].content[:5] == b"%PDF-"
+    await wa_press(h, sek, "✅ Setujui")
+    assert "disetujui" in h.wa.texts_to(sek)[-1]
+    assert [m.kind for m in h.fake.messages(o.camat.chat)[-3:]] == ["photo", "document", "text"]
+    with h.db.transaction() as s:
+        assert s.scalar(select(CollectionRound.state)) == RoundState.APPROVED
+        decision = s.scalar(select(Decision).where(Decision.kind == "approve"))
+        assert decision.person_id == h.person(flows.NIP["sekretaris"]).id
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Answer).where(Answer.realisation.is_not(None))
+            )
+            == 14
+        )
+        tra = s.scalar(select(Answer).join(Indicator).where(Indicator.code == "TRA-2"))
+        assert tra.realisation == 80
+        assert s.scalar(select(func.count()).select_from(Attachment)) == 1
+    # group announcements reached the WhatsApp users one to one
+    assert any("Putaran Triwulan III 2026 selesai" in m for m in h.wa.texts_to(pem))
+
+
+async def test_bad_signature_is_refused_and_nothing_processed(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    await flows.setup_office(h)
+    pem = to_whatsapp(h, "pem")
+    body = b'{"entry":[{"changes":[{"value":{"messages":[{"from":"6281100000007","id":"wamid.x","type":"text","text":{"body":"/isi"}}]}}]}]}'
+    assert await h.wa.send_raw(body, "sha256=" + "0" * 64) == 401
+    assert await h.wa.send_raw(body, None) == 401
+    await h.settle()
+    assert h.wa.messages_to(pem) == []
+
+
+async def test_unknown_number_gets_the_polite_refusal(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    h.wa.add_user("6289999999999", "Orang Asing")
+    replies = await wa_say(h, "6289999999999", "halo, ini kantor camat?")
+    assert replies == [t("stranger", office="Kecamatan Astambul")]
+
+
+async def test_outside_the_window_a_template_then_the_full_message_after_reply(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    o = await flows.setup_office(h)
+    sek = to_whatsapp(h, "sekretaris")  # never wrote to the office number
+    await flows.request_round(h, o)
+    first = h.wa.last_to(sek)
+    assert first is not None and first.type == "template" and first.template == "sakip_pengingat"
+    assert "Langkah 2" in first.params[0]
+    replies = await wa_say(h, sek, "Baik")
+    assert any("Langkah 2" in r and "Balas dengan angka" in r for r in replies), replies
+
+
+async def test_button_that_does_not_fit_and_duplicate_delivery(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    o = await flows.setup_office(h)
+    pem = to_whatsapp(h, "pem")
+    await wa_say(h, pem, "/status")
+    await h.wa.press_id(pem, "token-palsu")
+    await h.settle()
+    assert h.wa.texts_to(pem)[-1] == t("button_unknown")
+    await flows.start_collection(h, o)
+    await wa_say(h, pem, "/isi")
+    n = len(h.wa.messages_to(pem))
+    await wa_say(h, pem, "92,5")
+    after_first = len(h.wa.messages_to(pem))
+    assert await h.wa.resend_last(pem) == 200  # Meta delivers the same message again
+    await h.settle()
+    assert len(h.wa.messages_to(pem)) == after_first > n
+    with h.db.transaction() as s:
+        ans = s.scalar(select(Answer).join(Indicator).where(Indicator.code == "PEM-1"))
+        assert ans.realisation == 92.5
