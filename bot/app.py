@@ -62,6 +62,8 @@ class Runtime:
     async def on_stop(self, app: Any) -> None:
         self.scheduler.shutdown()
         await self.delivery.stop()
+        if self.whatsapp is not None:
+            await self.whatsapp.client.aclose()
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Run the core off the event loop (it does blocking database and file I/O)."""

@@ -15,9 +15,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.clock import Clock
@@ -63,6 +65,14 @@ class Reroute(Exception):
     def __init__(self, reason: str, channel: str, chat_id: str) -> None:
         super().__init__(reason)
         self.channel, self.chat_id = channel, chat_id
+
+
+class Defer(Exception):
+    """Not now: a quota is used up until `until` (business time). Not a failed attempt."""
+
+    def __init__(self, reason: str, until: datetime) -> None:
+        super().__init__(reason)
+        self.until = until
 
 
 class Sender(Protocol):
@@ -146,7 +156,11 @@ class DeliveryWorker:
         with self.db.transaction() as s:
             rows = s.scalars(
                 select(Outbox)
-                .where(Outbox.status == "pending", Outbox.channel.in_(list(self.senders)))
+                .where(
+                    Outbox.status == "pending",
+                    Outbox.channel.in_(list(self.senders)),
+                    Outbox.next_attempt_at <= now,
+                )
                 .order_by(Outbox.id)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
@@ -192,13 +206,19 @@ class DeliveryWorker:
         channel = key.split(":", 1)[0]
         sender = self.senders[channel]
         for i, msg in enumerate(msgs):
-            ok = await self._send_one(sender, msg)
-            if not ok:
-                # keep order: the rest of this chat waits for the next round
-                self._set_status([m.id for m in msgs[i + 1 :]], "pending", undo_attempt=True)
+            try:
+                await self._send_one(sender, msg)
+            except Defer as exc:
+                # keep order: this message and the rest of the chat wait until the quota frees
+                log.info("outbox %s deferred until %s: %s", msg.id, exc.until, exc)
+                self._set_status(
+                    [m.id for m in msgs[i:]], "pending", undo_attempt=True, after=exc.until
+                )
+                with self.db.transaction() as s:
+                    s.execute(update(Outbox).where(Outbox.id == msg.id).values(error=str(exc)))
                 return
 
-    async def _send_one(self, sender: Sender, msg: Message) -> bool:
+    async def _send_one(self, sender: Sender, msg: Message) -> None:
         attempt = 0
         while True:
             try:
@@ -208,21 +228,23 @@ class DeliveryWorker:
                 attempts = self._attempts(msg.id)
                 if attempts >= self.max_attempts:
                     await self._fail(msg.id, f"gagal setelah {attempts} percobaan: {exc}")
-                    return True
+                    return
                 self._bump_attempt(msg.id, str(exc))
                 delay = exc.delay if exc.delay is not None else self.backoff * 2 ** (attempt - 1)
                 await asyncio.sleep(min(delay, 60.0))
                 continue
             except Undeliverable as exc:
                 await self._fail(msg.id, str(exc))
-                return True
+                return
+            except Defer:
+                raise
             except Reroute as exc:
                 self._reroute(msg.id, exc)
-                return True
+                return
             except Exception as exc:  # a bug in a sender must not stop the worker
                 log.exception("sender crashed on outbox %s", msg.id)
                 await self._fail(msg.id, f"kesalahan internal: {exc}")
-                return True
+                return
             with self.db.transaction() as s:
                 s.execute(
                     update(Outbox)
@@ -231,7 +253,7 @@ class DeliveryWorker:
                         status="sent", remote_id=remote_id, sent_at=self.clock.now(), error=None
                     )
                 )
-            return True
+            return
 
     def _reroute(self, row_id: int, exc: Reroute) -> None:
         """Record why, and queue the same message on the other channel."""
@@ -254,13 +276,21 @@ class DeliveryWorker:
                 .values(attempts=Outbox.attempts + 1, error=error)
             )
 
-    def _set_status(self, ids: list[int], status: str, undo_attempt: bool = False) -> None:
+    def _set_status(
+        self,
+        ids: list[int],
+        status: str,
+        undo_attempt: bool = False,
+        after: datetime | None = None,
+    ) -> None:
         if not ids:
             return
         with self.db.transaction() as s:
             values: dict[str, object] = {"status": status}
             if undo_attempt:
                 values["attempts"] = Outbox.attempts - 1
+            if after is not None:
+                values["next_attempt_at"] = after
             s.execute(update(Outbox).where(Outbox.id.in_(ids)).values(**values))
 
     async def _fail(self, row_id: int, error: str) -> None:
@@ -273,12 +303,13 @@ class DeliveryWorker:
         self.wake()
 
 
-def report_failure(s, row: Outbox, now) -> None:  # type: ignore[no-untyped-def]
+def report_failure(s: Session, row: Outbox, now: datetime) -> None:
     """Queue a notice about an undeliverable message, once, never about a notice itself."""
     if row.reported or row.office_id is None or (row.template or {}).get("failure_notice"):
         return
     row.reported = True
     office = s.get(Office, row.office_id)
+    assert office is not None
     who = s.get(Person, row.person_id) if row.person_id else None
     target = who.name if who else f"grup/chat {row.chat_id}"
     text = t("delivery_failed", who=target, reason=row.error or "-")

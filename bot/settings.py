@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v21.0"
     whatsapp_template_reminder: str = ""
     whatsapp_template_language: str = "id"
+    whatsapp_rate: float = 80.0
+    whatsapp_pair_burst: int = 45
+    whatsapp_pair_seconds: float = 6.0
+    whatsapp_daily_limit: int = 250
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

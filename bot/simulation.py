@@ -228,7 +228,10 @@ class Simulation:
                 s.scalar(
                     select(func.count())
                     .select_from(Outbox)
-                    .where(Outbox.status.in_(["pending", "sending"]))
+                    .where(
+                        Outbox.status.in_(["pending", "sending"]),
+                        Outbox.next_attempt_at <= self.clock.now(),  # not the deferred
+                    )
                 )
                 or 0
             )

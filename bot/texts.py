@@ -396,6 +396,10 @@ TEXTS: dict[str, str] = {
         "di luar jendela 24 jam WhatsApp dan template pengingat belum diatur "
         "(WHATSAPP_TEMPLATE_REMINDER)"
     ),
+    "wa_daily_limit": (
+        "batas harian WhatsApp tercapai ({limit} orang di luar jendela 24 jam dalam 24 jam "
+        "terakhir)"
+    ),
     "wa_template_default": "Ada pesan baru dari bot SAKIP.",
     "wa_link_code_ok": "Nomor WhatsApp ini sekarang terhubung dengan {name}.",
     # --- status -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,7 @@ from telegram.ext import (
 from bot.core import Inbound, InboundFile
 from bot.delivery import Message as OutMessage
 from bot.delivery import Retry, Undeliverable
+from handlers.limits import ChatLimits
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -248,17 +248,13 @@ class TelegramSender:
     def __init__(self, bot: Bot, chat_rate: float = 1.0) -> None:
         self.bot = bot
         self.chat_rate = chat_rate
-        self._chat_limits: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._chat_limits = ChatLimits(3, 1 / chat_rate if chat_rate > 0 else 0)
 
     def _limiter(self, msg: OutMessage) -> AsyncLimiter | None:
         chat_id = msg.chat_id
-        if chat_id.startswith("-") or msg.kind == "edit" or self.chat_rate <= 0:
+        if chat_id.startswith("-") or msg.kind == "edit" or not self._chat_limits.enabled:
             return None  # groups: AIORateLimiter's group limit; edits are not new messages
-        lim = self._chat_limits.pop(chat_id, None) or AsyncLimiter(3, 3 / self.chat_rate)
-        self._chat_limits[chat_id] = lim
-        while len(self._chat_limits) > 5000:
-            self._chat_limits.popitem(last=False)
-        return lim
+        return self._chat_limits[chat_id]
 
     async def send(self, msg: OutMessage) -> str:
         lim = self._limiter(msg)

@@ -68,12 +68,14 @@ def create_app(rt: Runtime, manage_bot: bool = True) -> Starlette:
                 await rt.application.updater.start_polling(
                     allowed_updates=["message", "callback_query"]
                 )
+            await rt.on_start(rt.application)  # what post_init does under run_polling()
         try:
             yield
         finally:
             if manage_bot:
                 if rt.application.updater is not None and rt.application.updater.running:
                     await rt.application.updater.stop()
+                await rt.on_stop(rt.application)
                 await rt.application.stop()
                 await rt.application.shutdown()
 

@@ -17,17 +17,21 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import timedelta
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.core import Inbound, InboundFile
-from bot.delivery import Message, Reroute, Retry, Undeliverable
+from bot.delivery import Defer, Message, Reroute, Retry, Undeliverable, report_failure
 from bot.texts import t
 from db.models import Outbox, Person, ProcessedUpdate
+from handlers.limits import ChatLimits
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -62,6 +66,11 @@ class WhatsAppChannel:
         self.client = client or httpx.AsyncClient(
             timeout=s.telegram_timeout, headers={"Authorization": f"Bearer {s.whatsapp_token}"}
         )
+        # Cloud API limits: throughput per business number, and the pair rate (a burst, then
+        # one message every few seconds to the same person); see .env.example.
+        self.throughput = AsyncLimiter(s.whatsapp_rate, 1.0) if s.whatsapp_rate > 0 else None
+        self.pair = ChatLimits(s.whatsapp_pair_burst, s.whatsapp_pair_seconds)
+        self._strangers: OrderedDict[str, datetime] = OrderedDict()
 
     # --- incoming ---------------------------------------------------------------------------
     async def webhook(self, body: bytes, signature: str | None) -> int:
@@ -94,9 +103,11 @@ class WhatsAppChannel:
             )
             if row is not None:
                 row.remote_status = status.get("status")
-                if status.get("status") == "failed":
+                if status.get("status") == "failed":  # accepted, then not delivered
                     errors = status.get("errors") or [{}]
                     row.error = f"WhatsApp: {errors[0].get('title') or errors[0].get('code')}"
+                    report_failure(s, row, self.rt.clock.now())
+        self.rt.delivery.wake()
 
     def _first_time(self, message_id: str) -> bool:
         """Meta may deliver the same webhook twice: handle each message id once."""
@@ -128,7 +139,14 @@ class WhatsAppChannel:
                     person.whatsapp_user_id = user_id
                 person.whatsapp_last_inbound = self.rt.clock.now()
                 return person.whatsapp_user_id or person.whatsapp_number or sender
-        return user_id or wa_id
+        # not (yet) a person of the office: their window is kept in memory, long enough to
+        # answer them (the refusal, or the reply to their invitation code)
+        key = user_id or wa_id
+        self._strangers.pop(key, None)
+        self._strangers[key] = self.rt.clock.now()
+        while len(self._strangers) > 1000:
+            self._strangers.popitem(last=False)
+        return key
 
     async def _message(self, message: dict[str, Any], contacts: dict[str, Any]) -> None:
         mid = message.get("id", "")
@@ -180,20 +198,22 @@ class WhatsAppChannel:
         """The person wrote, so the 24-hour window is open again: messages that could only go
         as a template (their buttons lost) are sent again in full."""
         with self.rt.db.transaction() as s:
-            rows = s.scalars(
-                select(Outbox)
-                .where(
-                    Outbox.channel == "whatsapp",
-                    Outbox.chat_id == chat,
-                    Outbox.remote_status == "template",
-                    Outbox.status == "sent",
-                )
-                .order_by(Outbox.id)
-            ).all()
-            for row in rows:
-                row.remote_status = "template-resent"
+            for row in self._sent_as_template(s, self.rt.clock.now() - WINDOW, chat):
+                if row.template.get("wa") != "template":
+                    continue
+                row.template = {**row.template, "wa": "template-resent"}
                 if row.buttons or row.file_id:
                     outbox.copy(s, row, now=self.rt.clock.now(), channel="whatsapp", chat_id=chat)
+
+    @staticmethod
+    def _sent_as_template(s: Session, since: datetime, chat: str | None = None) -> list[Outbox]:
+        """WhatsApp rows sent since `since` as a template (marked in their `template` field)."""
+        q = select(Outbox).where(
+            Outbox.channel == "whatsapp", Outbox.status == "sent", Outbox.sent_at >= since
+        )
+        if chat is not None:
+            q = q.where(Outbox.chat_id == chat)
+        return [r for r in s.scalars(q.order_by(Outbox.id)) if (r.template or {}).get("wa")]
 
     def _numbered_choice(self, chat: str, text: str) -> str | None:
         """ "2" answers the last numbered-choice message sent to this chat."""
@@ -247,7 +267,7 @@ class WhatsAppChannel:
                     (Person.whatsapp_user_id == chat_id) | (Person.whatsapp_number == chat_id)
                 )
             )
-            last = person.whatsapp_last_inbound if person else None
+            last = person.whatsapp_last_inbound if person else self._strangers.get(chat_id)
         return last is not None and self.rt.clock.now() - last < WINDOW - WINDOW_MARGIN
 
     async def send(self, msg: Message) -> str:
@@ -260,8 +280,16 @@ class WhatsAppChannel:
                 return await self._template(msg)
             raise
 
+    async def _paced(self, to: str) -> None:
+        """Wait for room under the number's throughput and the pair rate to `to`."""
+        if self.pair.enabled:
+            await self.pair[to].acquire()
+        if self.throughput is not None:
+            await self.throughput.acquire()
+
     async def _post(self, payload: dict[str, Any]) -> str:
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+        await self._paced(str(payload["to"]))
         try:
             r = await self.client.post(f"{self.base}/{self.phone_id}/messages", json=payload)
         except httpx.TimeoutException as exc:
@@ -381,21 +409,47 @@ class WhatsAppChannel:
         ]
         return {"to": to, "type": "text", "text": {"body": "\n".join(lines)[:4096]}}
 
+    def _telegram_of(self, chat_id: str) -> int | None:
+        with self.rt.db.transaction() as db:
+            person = db.scalar(
+                select(Person).where(
+                    (Person.whatsapp_user_id == chat_id) | (Person.whatsapp_number == chat_id)
+                )
+            )
+            return person.telegram_user_id if person else None
+
+    def _check_daily_limit(self, chat_id: str) -> None:
+        """WhatsApp's messaging limit: at most WHATSAPP_DAILY_LIMIT different people reached
+        outside their window in a moving 24 hours. Past it, a person linked on Telegram gets
+        the message there; anyone else waits until the oldest of those 24 hours frees a place.
+        """
+        limit = self.rt.settings.whatsapp_daily_limit
+        if limit <= 0:
+            return
+        since = self.rt.clock.now() - WINDOW
+        reached: dict[str, datetime] = {}
+        with self.rt.db.transaction() as db:
+            for row in self._sent_as_template(db, since):
+                assert row.sent_at is not None
+                reached.setdefault(row.chat_id, row.sent_at)
+        if len(reached) < limit or chat_id in reached:
+            return
+        tg = self._telegram_of(chat_id)
+        reason = t("wa_daily_limit", limit=limit)
+        if tg:
+            raise Reroute(reason + "; dialihkan ke Telegram", "telegram", str(tg))
+        oldest = min(reached.values())
+        raise Defer(reason, oldest + WINDOW)
+
     async def _template(self, msg: Message) -> str:
         """Outside the 24-hour window only an approved template may open the conversation."""
         s = self.rt.settings
         if not s.whatsapp_template_reminder:
-            with self.rt.db.transaction() as db:
-                person = db.scalar(
-                    select(Person).where(
-                        (Person.whatsapp_user_id == msg.chat_id)
-                        | (Person.whatsapp_number == msg.chat_id)
-                    )
-                )
-                tg = person.telegram_user_id if person else None
+            tg = self._telegram_of(msg.chat_id)
             if tg:
                 raise Reroute(t("wa_no_template") + "; dialihkan ke Telegram", "telegram", str(tg))
             raise Undeliverable(t("wa_no_template"))
+        self._check_daily_limit(msg.chat_id)
         summary = (msg.text or msg.file_name or t("wa_template_default"))[:900].replace("\n", " ")
         remote_id = await self._post(
             {
@@ -413,5 +467,5 @@ class WhatsAppChannel:
         with self.rt.db.transaction() as db:  # sent again in full once the person replies
             row = db.get(Outbox, msg.id)
             if row is not None:
-                row.remote_status = "template"
+                row.template = {**(row.template or {}), "wa": "template"}
         return remote_id

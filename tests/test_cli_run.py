@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from bot.localapi import FakeTelegram
+from bot.localapi.whatsapp import FakeWhatsApp
+from bot.settings import Settings
 from db.migrate import upgrade
 from tests.conftest import EXAMPLE, TOKEN
 
@@ -53,26 +60,31 @@ def test_run_refuses_an_out_of_date_database(tmp_path):
     assert "0001" in _cli(tmp_path, "db", "current", DATABASE_URL=url).stdout
 
 
+async def _start_run(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """Import the example office, then start `sakip-bot run` as an operator would."""
+    imp = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "office", "import", str(EXAMPLE), cwd=tmp_path, env=env
+    )
+    assert await imp.wait() == 0
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 async def test_run_polls_the_local_bot_api_and_answers_start(tmp_path):
     fake = FakeTelegram(token=TOKEN)
     await fake.start()
     proc = None
     try:
         env = _env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.root)
-        imp = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "office", "import", str(EXAMPLE), cwd=tmp_path, env=env
-        )
-        assert await imp.wait() == 0
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await _start_run(tmp_path, env)
         fake.add_user(4242, "Tamu")
         fake.send_text(4242, "/start")
         reply = await fake.wait_for(4242, timeout=60)
@@ -83,3 +95,76 @@ async def test_run_polls_the_local_bot_api_and_answers_start(tmp_path):
             proc.terminate()
             await proc.wait()
         await fake.stop()
+
+
+def test_whatsapp_without_app_secret_refuses_to_start(tmp_path):
+    res = _cli(tmp_path, "run", TELEGRAM_BOT_TOKEN=TOKEN, WHATSAPP_TOKEN="x", WHATSAPP_PHONE_ID="1")
+    assert res.returncode == 2 and "WHATSAPP_APP_SECRET" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_env_example_documents_every_setting():
+    text = (Path(__file__).parents[1] / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_run_with_whatsapp_serves_the_webhook(tmp_path):
+    """With WhatsApp settings `sakip-bot run` serves the ASGI app: /healthz, Meta's webhook
+    verification, signed messages answered through the outbox; no template: said at start."""
+    tg, wa = FakeTelegram(token=TOKEN), FakeWhatsApp()
+    await tg.start()
+    await wa.start()
+    port = _free_port()
+    wa.set_webhook(f"http://127.0.0.1:{port}/whatsapp")
+    proc = None
+    try:
+        env = _env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=tg.root,
+            WHATSAPP_TOKEN=wa.token,
+            WHATSAPP_PHONE_ID=wa.phone_id,
+            WHATSAPP_APP_SECRET=wa.app_secret,
+            WHATSAPP_VERIFY_TOKEN="verifikasi",
+            WHATSAPP_API_URL=wa.root,
+            WHATSAPP_API_VERSION=wa.version,
+            LISTEN_PORT=str(port),
+        )
+        proc = await _start_run(tmp_path, env)
+        assert proc.stderr is not None
+        warning = await asyncio.wait_for(proc.stderr.readline(), 60)
+        assert "WHATSAPP_TEMPLATE_REMINDER" in warning.decode()
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client:
+            health = None
+            for _ in range(600):  # until the server listens (start-up, not a deadline)
+                with contextlib.suppress(httpx.TransportError):
+                    health = await client.get(f"{base}/healthz")
+                    break
+                await asyncio.sleep(0.1)
+            assert health is not None and health.json() == {
+                "ok": True,
+                "telegram": True,
+                "whatsapp": True,
+            }
+            q = {"hub.mode": "subscribe", "hub.verify_token": "verifikasi", "hub.challenge": "42"}
+            assert (await client.get(f"{base}/whatsapp", params=q)).text == "42"
+            q["hub.verify_token"] = "salah"
+            assert (await client.get(f"{base}/whatsapp", params=q)).status_code == 403
+        wa.add_user("6289999999999", "Orang Asing")
+        await wa.send_text("6289999999999", "halo")
+        reply = await wa.wait_for("6289999999999", timeout=60)
+        assert "bot ini khusus untuk pegawai Kecamatan Astambul" in (reply[0].text or "")
+    finally:
+        if proc is not None and proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+        await tg.stop()
+        await wa.stop()

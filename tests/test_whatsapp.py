@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.sop import RoundState
 from bot.texts import t
-from db.models import Answer, Attachment, CollectionRound, Decision, Indicator, Person
+from db.models import Answer, Attachment, CollectionRound, Decision, Indicator, Outbox, Person
 from tests import flows
 from tests.harness import Harness
 
@@ -145,6 +145,8 @@ async def test_unknown_number_gets_the_polite_refusal(wa_harness: Harness):
     h.wa.add_user("6289999999999", "Orang Asing")
     replies = await wa_say(h, "6289999999999", "halo, ini kantor camat?")
     assert replies == [t("stranger", office="Kecamatan Astambul")]
+    reply = h.wa.last_to("6289999999999")
+    assert reply is not None and reply.type == "text"  # inside the window they just opened
 
 
 async def test_outside_the_window_a_template_then_the_full_message_after_reply(wa_harness: Harness):
@@ -180,3 +182,25 @@ async def test_button_that_does_not_fit_and_duplicate_delivery(wa_harness: Harne
     with h.db.transaction() as s:
         ans = s.scalar(select(Answer).join(Indicator).where(Indicator.code == "PEM-1"))
         assert ans.realisation == 92.5
+
+
+async def test_delivery_statuses_are_recorded_on_the_outbox(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    o = await flows.setup_office(h)
+    pem = to_whatsapp(h, "pem")
+    await wa_say(h, pem, "/status")
+    reply = h.wa.last_to(pem)
+    assert reply is not None
+    for status in ("delivered", "read"):
+        assert await h.wa.send_status(reply.id, status) == 200
+        with h.db.transaction() as s:
+            row = s.scalar(select(Outbox).where(Outbox.remote_id == reply.id))
+            assert row is not None and row.remote_status == status
+    assert await h.wa.send_status(reply.id, "failed", error_code=131026) == 200
+    with h.db.transaction() as s:
+        row = s.scalar(select(Outbox).where(Outbox.remote_id == reply.id))
+        assert row.remote_status == "failed" and row.error == "WhatsApp: error 131026"
+    await h.settle()  # the Kasubag Program is told who could not be reached
+    name = h.person(flows.NIP["pem"]).name
+    assert h.last(o.kasubag) == t("delivery_failed", who=name, reason="WhatsApp: error 131026")

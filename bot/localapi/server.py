@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Self
 
 from aiohttp import web
@@ -44,6 +45,23 @@ class LocalServer:
 
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
+
+    async def notify(self) -> None:
+        """Wake whoever waits in `wait_until` (after something was sent)."""
+        if self._cond is not None:
+            async with self._cond:
+                self._cond.notify_all()
+
+    async def wait_until(
+        self, ready: Callable[[], bool], timeout: float, describe: Callable[[], str]
+    ) -> None:
+        """Until `ready()` holds (checked on every send), or TimeoutError saying `describe()`."""
+        assert self._cond is not None, "start() first"
+        try:
+            async with asyncio.timeout(timeout), self._cond:
+                await self._cond.wait_for(ready)
+        except TimeoutError:
+            raise TimeoutError(describe()) from None
 
     @property
     def root(self) -> str:

@@ -326,17 +326,15 @@ class FakeTelegram(LocalServer):
         count: int = 1,
         timeout: float = 10.0,
     ) -> list[SentMessage]:
-        assert self._cond is not None
 
         def matching() -> list[SentMessage]:
             return [m for m in self._sent.get(chat_id, []) if predicate is None or predicate(m)]
 
-        try:
-            async with asyncio.timeout(timeout), self._cond:
-                await self._cond.wait_for(lambda: len(matching()) >= count)
-        except TimeoutError:
-            got = [m.text for m in self._sent.get(chat_id, [])]
-            raise TimeoutError(f"chat {chat_id} received {got}") from None
+        await self.wait_until(
+            lambda: len(matching()) >= count,
+            timeout,
+            lambda: f"chat {chat_id} received {[m.text for m in self._sent.get(chat_id, [])]}",
+        )
         return matching()
 
     # --- faults -------------------------------------------------------------------------------

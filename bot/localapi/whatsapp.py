@@ -6,9 +6,11 @@ the demo. The bot calls it with httpx exactly as graph.facebook.com (`{root}/{ve
 It enforces what the bot must respect: the bearer token, the 24-hour customer-service
 window (free-form messages only within 24 h of the person's last message, by the injected
 clock; templates any time, if registered), interactive limits (3 reply buttons of ≤ 20
-characters, lists of ≤ 10 rows of ≤ 24), throughput (about 80/s per number, about one
-message per 6 s to one person, with a small burst) and unknown recipients, with Meta's error
-codes (100, 131026, 131047, 132001, 130429, 131056).
+characters, lists of ≤ 10 rows of ≤ 24), throughput (80/s per number), the pair rate (a
+burst of 45, then one message per 6 s to one person), the messaging limit (250 different
+people reached outside their window in 24 h) and unknown recipients, with Meta's error codes
+(100, 131026, 131047, 131048, 132001, 130429, 131056). A limit broken is counted in
+`stats["limit_violations"]`, and refused only when `limits_enforced` is set.
 """
 
 from __future__ import annotations
@@ -77,6 +79,13 @@ class FakeWhatsApp(LocalServer):
         self.errors: list[dict[str, Any]] = []
         self.stats: dict[str, Any] = {"limit_violations": 0, "sent": 0}
         self.limits_enforced = False
+        # WhatsApp's limits: throughput per number, the pair rate (a burst of 45, then one
+        # message every 6 s to the same person), and the messaging limit (different people
+        # reached with a business-initiated template in a moving 24 hours; 250 when new).
+        self.throughput = 80
+        self.pair_burst, self.pair_seconds = 45, 6.0
+        self.messaging_limit = 250
+        self._initiated: dict[str, datetime] = {}
         self._buckets: dict[object, tuple[float, float]] = {}
         self._seq = itertools.count(1)
         self._last_body: dict[str, bytes] = {}
@@ -119,33 +128,35 @@ class FakeWhatsApp(LocalServer):
             "timestamp": str(int(self.clock().timestamp())),
             **message,
         }
-        body = json.dumps(
-            {
-                "object": "whatsapp_business_account",
-                "entry": [
-                    {
-                        "id": "WABA",
-                        "changes": [
-                            {
-                                "field": "messages",
-                                "value": {
-                                    "messaging_product": "whatsapp",
-                                    "metadata": {
-                                        "display_phone_number": "620000",
-                                        "phone_number_id": self.phone_id,
-                                    },
-                                    "contacts": [contact],
-                                    "messages": [message],
-                                },
-                            }
-                        ],
-                    }
-                ],
-            }
-        ).encode()
+        body = self._envelope({"contacts": [contact], "messages": [message]})
         self._last_body[wa_id] = body
         await self.send_raw(body, self.sign(body))
         return str(message["id"])
+
+    def _envelope(self, value: dict[str, Any]) -> bytes:
+        """A webhook body as Meta sends it, around one change's `value`."""
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "620000", "phone_number_id": self.phone_id},
+            **value,
+        }
+        change = {"field": "messages", "value": value}
+        entry = {"id": "WABA", "changes": [change]}
+        return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
+
+    async def send_status(self, message_id: str, status: str, error_code: int | None = None) -> int:
+        """Report a sent message as delivered, read or failed (Meta's status webhook)."""
+        sent = next(m for m in self.sent if m.id == message_id)
+        item: dict[str, Any] = {
+            "id": message_id,
+            "status": status,
+            "timestamp": str(int(self.clock().timestamp())),
+            "recipient_id": sent.to,
+        }
+        if error_code is not None:
+            item["errors"] = [{"code": error_code, "title": f"error {error_code}"}]
+        body = self._envelope({"statuses": [item]})
+        return await self.send_raw(body, self.sign(body))
 
     async def send_raw(self, body: bytes, signature: str | None) -> int:
         """POST a webhook body to the bot; returns the HTTP status it answered."""
@@ -243,6 +254,15 @@ class FakeWhatsApp(LocalServer):
     def texts_to(self, wa_id: str) -> list[str]:
         return [m.text or "" for m in self.messages_to(wa_id)]
 
+    async def wait_for(self, wa_id: str, count: int = 1, timeout: float = 10.0) -> list[SentWA]:
+        """Until `count` messages have been sent to `wa_id`."""
+        await self.wait_until(
+            lambda: len(self.messages_to(wa_id)) >= count,
+            timeout,
+            lambda: f"{wa_id} received {self.texts_to(wa_id)}",
+        )
+        return self.messages_to(wa_id)
+
     # --- Graph API ----------------------------------------------------------------------------
     def _auth(self, request: web.Request) -> None:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -268,13 +288,18 @@ class FakeWhatsApp(LocalServer):
         self._buckets[key] = (tokens - 1 if ok else tokens, now)
         return ok
 
-    def _limits(self, to: str) -> None:
+    def _limits(self, to: str, initiates: bool) -> None:
         for ok, code, message in (
-            (self._take("number", 80, 80), 130429, "Rate limit hit"),
+            (self._take("number", self.throughput, self.throughput), 130429, "Rate limit hit"),
             (
-                self._take(to, 5, 1 / 6),
+                self._take(to, self.pair_burst, 1 / self.pair_seconds),
                 131056,
                 "(Business Account, Consumer Account) pair rate limit hit",
+            ),
+            (
+                not initiates or self._may_initiate(to),
+                131048,
+                "Spam rate limit hit: messaging limit of the business number reached",
             ),
         ):
             if not ok:
@@ -282,6 +307,15 @@ class FakeWhatsApp(LocalServer):
                 if self.limits_enforced:
                     raise GraphError(400, code, message)
                 return
+
+    def _may_initiate(self, to: str) -> bool:
+        """A template to someone outside the window opens a business-initiated conversation."""
+        now = self.clock()
+        self._initiated = {k: v for k, v in self._initiated.items() if now - v < WINDOW}
+        if to not in self._initiated and len(self._initiated) >= self.messaging_limit:
+            return False
+        self._initiated.setdefault(to, now)
+        return True
 
     def _interactive(self, inter: dict[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
         body = inter.get("body", {}).get("text", "")
@@ -376,15 +410,15 @@ class FakeWhatsApp(LocalServer):
                 msg.template, msg.params, msg.text = key[0], params, " ".join(params)
             else:
                 raise GraphError(400, 100, "(#100) Invalid parameter", f"type {kind}")
-            self._limits(to)
+            last = self.last_inbound.get(to)
+            outside = last is None or self.clock() - last > WINDOW
+            self._limits(to, initiates=kind == "template" and outside)
         except GraphError as exc:
             self.errors.append({"code": exc.code, "message": exc.message})
             return self._error(exc)
         self.sent.append(msg)
         self.stats["sent"] += 1
-        if self._cond is not None:
-            async with self._cond:
-                self._cond.notify_all()
+        await self.notify()
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
