@@ -238,6 +238,27 @@ def _button(
     return [label, token]
 
 
+def _step_buttons(
+    s: Session, office: Office, person_id: int, step: RoundStep, now: datetime
+) -> list[list[list[str]]]:
+    """What a step reminder leads straight to: the step's own form or decision."""
+    rnd, version = step.round_id, step.iteration
+    made = {
+        2: [(t("btn_open_team"), "team_open", {"round": rnd})],
+        3: [(t("btn_open_plan"), "plan_open", {"round": rnd})],
+        5: [(t("btn_submit_to_sek"), "report_submit", {"round": rnd, "version": version})],
+        7: [
+            (t("btn_approve"), "report_approve", {"round": rnd, "version": version}),
+            (t("btn_revise"), "report_revise", {"round": rnd, "version": version}),
+        ],
+    }.get(step.step, [])
+    row = [
+        _button(s, office, person_id, label, action, now, **payload)
+        for label, action, payload in made
+    ]
+    return [row] if row else []
+
+
 def _send(
     s: Session,
     core: Core,
@@ -267,6 +288,7 @@ def _send(
                     period=rnd.period_label,
                 ),
                 now,
+                buttons=_step_buttons(s, office, h.person.id, step, now),
             )
         return True
     sub = s.get(Submission, row.payload["sub"])

@@ -117,6 +117,8 @@ TEXTS: dict[str, str] = {
     "btn_save_team": "💾 Simpan tim",
     "btn_plan_edit": "Ubah tenggat {section}",
     "btn_plan_ok": "✅ Setujui jadwal",
+    "btn_open_team": "👥 Buka formulir tim",
+    "btn_open_plan": "📅 Buka jadwal",
     "btn_fill_now": "📝 Isi sekarang",
     "btn_back": "⬅️ Kembali",
     "btn_skip": "Lewati ➡️",

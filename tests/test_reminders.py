@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.fmt import format_datetime_id
-from db.models import Reminder
+from bot.sop import RoundState
+from db.models import CollectionRound, Reminder
 from tests import flows
 from tests.flows import VALUES
 from tests.harness import Harness, tick
@@ -176,3 +177,35 @@ async def test_reminder_missed_while_down_is_sent_once_after_restart(harness: Ha
             s.scalar(select(Reminder).where(Reminder.key == "remind:1:5:before")).sent_at
             is not None
         )
+
+
+async def test_step_reminders_lead_straight_to_the_form_or_decision(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(23, 9))  # Monday 09.00 WITA
+    await flows.request_round(h, o)
+    h.clock.set(wita(23, 9, 31))  # step 2's standard of 30 minutes has passed
+    await tick(h)
+    assert "langkah 2 (Membentuk tim)" in h.last(o.sek)
+    assert h.buttons(o.sek) == ["👥 Buka formulir tim"]
+    await h.press(o.sek, "👥 Buka formulir tim")
+    form = h.last(o.sek)
+    assert form.startswith("Langkah 2 — Pembentukan tim") and o.camat.name in form
+    assert h.buttons(o.sek)[-1] == "💾 Simpan tim"
+    await flows.form_team(h, o)
+    await flows.confirm_plan(h, o)
+    for key in flows.SECTIONS:
+        await flows.fill_section(h, o.heads[key], VALUES[key])
+        await flows.accept(h, o)
+    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    h.clock.set(wita(25, 9))  # the Sekretaris has not decided for over a working day
+    await tick(h)
+    assert "langkah 7" in h.last(o.sek)
+    assert h.buttons(o.sek) == ["✅ Setujui", "✏️ Revisi"]
+    await h.press(o.sek, "✅ Setujui")  # on the reminder itself
+    with h.db.transaction() as s:
+        assert s.scalar(select(CollectionRound.state)) == RoundState.APPROVED
+    assert "disetujui" in h.last(o.sek)
+    # the reminder's button, pressed again after its moment, gets a clear answer
+    notice = await h.press(o.sek, "✅ Setujui")
+    assert notice is not None and "Tahap sekarang" in notice

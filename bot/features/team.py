@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.core import Ctx, UserError, router
 from bot.fmt import format_datetime_id
-from bot.roles import Role
+from bot.roles import Role, title_for
 from bot.rounds import (
     end_step,
     expect,
@@ -68,11 +68,21 @@ def send_team_form(ctx: Ctx, rnd: CollectionRound, sek: Person, title: str) -> N
     """Step 2's message: a toggle per candidate, Tim SAKIP pre-selected, then [Simpan]."""
     if not rnd.team_ids:
         rnd.team_ids = default_team(ctx.s, rnd.office_id)
+    camat = ctx.s.get(Person, rnd.requested_by_id)
     ctx.send(
         sek,
-        t("team_ask", title=title, camat=ctx.me.name, period=rnd.period_label),
+        t("team_ask", title=title, camat=camat.name if camat else "-", period=rnd.period_label),
         buttons=_team_buttons(ctx, rnd, sek),
     )
+
+
+@router.action("team_open")
+def act_team_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """From a step-2 reminder: the team form again, with the choices so far."""
+    ctx.require(Role.SEKRETARIS)
+    rnd = get_round(ctx, tok.payload["round"])
+    expect(rnd, RoundState.REQUESTED)
+    send_team_form(ctx, rnd, ctx.me, title_for(ctx.s, ctx.me, Role.SEKRETARIS, ctx.today))
 
 
 @router.action("team_toggle")
@@ -170,6 +180,15 @@ def _plan_message(ctx: Ctx, rnd: CollectionRound, who: Person) -> tuple[str, lis
 def send_plan(ctx: Ctx, rnd: CollectionRound, kasubag: Person) -> None:
     text, rows = _plan_message(ctx, rnd, kasubag)
     ctx.send(kasubag, text, buttons=rows)
+
+
+@router.action("plan_open")
+def act_plan_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """From a step-3 reminder: the proposed schedule again, with its buttons."""
+    ctx.require(Role.KASUBAG_PROGRAM)
+    rnd = get_round(ctx, tok.payload["round"])
+    expect(rnd, RoundState.TEAM_FORMED)
+    send_plan(ctx, rnd, ctx.me)
 
 
 @router.action("plan_edit")

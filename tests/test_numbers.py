@@ -1,0 +1,111 @@
+"""Numbers typed the Indonesian way, capaian for both directions, and the formats people read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.capaian import Target, category, combine_periods, compute_capaian, looks_suspicious
+from bot.fmt import (
+    NumberParseError,
+    format_date_long_id,
+    format_datetime_id,
+    format_duration_id,
+    format_number_id,
+    parse_number_id,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("87,5", "87.5"),
+        ("1.250", "1250"),
+        ("90%", "90"),
+        ("1.250,75", "1250.75"),
+        ("87.5", "87.5"),
+        ("  12 ", "12"),
+        ("-3", "-3"),
+        ("Rp 1.500.000", "1500000"),
+        (",5", "0.5"),
+    ],
+)
+def test_indonesian_numbers(typed: str, value: str):
+    assert parse_number_id(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("", "kosong"),
+        ("delapan puluh", "harus berupa angka"),
+        ("1,2,3", "lebih dari satu koma"),
+        ("1.25.0", "tidak dapat dibaca"),
+        ("12a", "harus berupa angka"),
+    ],
+)
+def test_nonsense_gets_a_precise_indonesian_message(typed: str, says: str):
+    with pytest.raises(NumberParseError) as err:
+        parse_number_id(typed)
+    assert says in str(err.value)
+
+
+def test_capaian_higher_is_better():
+    t = Target.parse("80")
+    assert compute_capaian(Decimal("72"), t) == Decimal("90.00")
+    assert compute_capaian(Decimal("100"), t) == Decimal("125.00")
+    assert compute_capaian(None, t) is None
+
+
+def test_capaian_lower_is_better_both_methods():
+    t = Target.parse("10")
+    assert compute_capaian(Decimal("12"), t, "lower") == Decimal("80.00")  # (2t − r) / t
+    assert compute_capaian(Decimal("25"), t, "lower") == Decimal("0")  # floored at 0
+    assert compute_capaian(Decimal("8"), t, "lower", "inverse") == Decimal("125.00")  # t / r
+    assert compute_capaian(Decimal("1"), t, "lower", "inverse") == Decimal("200")  # capped
+
+
+def test_capaian_range_and_zero_targets():
+    t = Target.parse("80–90")
+    assert t.is_range and str(t) == "80–90"
+    assert compute_capaian(Decimal("85"), t) == Decimal("100")
+    assert compute_capaian(Decimal("72"), t) == Decimal("90.00")  # against the lower bound
+    zero = Target.parse("0")
+    assert compute_capaian(Decimal("0"), zero, "lower") == Decimal("100")
+    assert compute_capaian(Decimal("2"), zero, "lower") == Decimal("0")
+
+
+def test_values_that_need_confirming():
+    assert looks_suspicious(Decimal("151"), Decimal("151"))
+    assert not looks_suspicious(Decimal("150"), Decimal("150"))
+    assert looks_suspicious(Decimal("0"), Decimal("-1"))
+
+
+def test_categories_and_year_to_date():
+    assert [category(Decimal(x)) for x in (95, 80, 70, 55, 40)] == [
+        "Sangat Tinggi",
+        "Tinggi",
+        "Sedang",
+        "Rendah",
+        "Sangat Rendah",
+    ]
+    q = [
+        (Decimal(20), Target.parse("25")),
+        (Decimal(30), Target.parse("25")),
+        (None, Target.parse("25")),
+    ]
+    total, target = combine_periods(q, "cumulative")
+    assert total == Decimal(50) and target == Target(Decimal(50), Decimal(50))
+    assert combine_periods(q, "latest") == (Decimal(30), Target.parse("25"))
+
+
+def test_formats_people_read():
+    assert format_number_id(Decimal("1250.5")) == "1.250,5"
+    assert format_date_long_id(date(2026, 11, 26)) == "Kamis, 26 November 2026"
+    assert format_datetime_id(datetime(2026, 11, 26, 8, 0, tzinfo=UTC), "Asia/Makassar") == (
+        "Kamis, 26 November 2026 pukul 16.00 WITA"
+    )
+    assert format_duration_id(timedelta(days=1, hours=2, minutes=5)) == "1 hari 2 jam"
+    assert format_duration_id(timedelta(minutes=45)) == "45 menit"
