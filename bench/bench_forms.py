@@ -124,6 +124,7 @@ async def run_echo(n: int, per_user: int = 11) -> dict[str, float]:
         .token(TOKEN)
         .base_url(f"{fake.root}/bot")
         .base_file_url(f"{fake.root}/file/bot")
+        .get_updates_connection_pool_size(2)  # the final getUpdates on stop needs its own
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, echo))

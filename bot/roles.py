@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Acting, Person, PersonRole, Section
@@ -111,13 +111,17 @@ def headed_sections(session: Session, person: Person, today: date) -> list[Secti
         for a in _active_acting(session, person.office_id, today)
         if a.role == Role.KEPALA_SEKSI
     }
-    stmt = select(Section).where(Section.office_id == person.office_id, Section.active.is_(True))
-    result = []
-    for s in session.scalars(stmt.order_by(Section.position, Section.id)):
-        who = acting.get(s.id, s.head_id)
-        if who == person.id:
-            result.append(s)
-    return result
+    acting_for = [sid for sid, who in acting.items() if who == person.id]
+    stmt = select(Section).where(
+        Section.office_id == person.office_id,
+        Section.active.is_(True),
+        or_(Section.head_id == person.id, Section.id.in_(acting_for)),
+    )
+    return [
+        s
+        for s in session.scalars(stmt.order_by(Section.position, Section.id))
+        if acting.get(s.id, s.head_id) == person.id  # not while someone acts in their place
+    ]
 
 
 def title_for(session: Session, person: Person, role: Role, today: date) -> str:

@@ -32,8 +32,11 @@ OPEN_STATES = (
 )
 
 
-def get_round(ctx: Ctx, round_id: int) -> CollectionRound:
-    rnd = ctx.s.get(CollectionRound, round_id, with_for_update=True)
+def get_round(ctx: Ctx, round_id: int, shared: bool = False) -> CollectionRound:
+    """The round, locked until commit so its state cannot change under the action. Actions
+    that only read the state (a section head's answers) take a shared lock, so answers from
+    many sections run side by side on PostgreSQL; state changes take an exclusive one."""
+    rnd = ctx.s.get(CollectionRound, round_id, with_for_update={"read": shared})
     if rnd is None or rnd.office_id != ctx.me.office_id:
         raise Stale(t("button_unknown"))
     return rnd

@@ -344,7 +344,11 @@ class Outbox(Base):
     """Every message the bot sends (DESIGN.md decision 3)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_chat", "channel", "chat_id"),  # a chat's messages (WhatsApp replies)
+        Index("ix_outbox_remote", "channel", "remote_id"),  # delivery statuses by message id
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))

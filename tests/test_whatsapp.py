@@ -3,6 +3,7 @@ use WhatsApp, one state with Telegram, signatures, the 24-hour window, duplicate
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Awaitable
 
@@ -204,3 +205,30 @@ async def test_delivery_statuses_are_recorded_on_the_outbox(wa_harness: Harness)
     await h.settle()  # the Kasubag Program is told who could not be reached
     name = h.person(flows.NIP["pem"]).name
     assert h.last(o.kasubag) == t("delivery_failed", who=name, reason="WhatsApp: error 131026")
+
+
+async def test_evidence_photo_and_refused_files_on_whatsapp(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    o = await flows.setup_office(h)
+    pem = to_whatsapp(h, "pem")
+    await wa_say(h, pem, "/status")
+    await flows.start_collection(h, o)
+    await wa_say(h, pem, "/isi")
+    replies = await wa_say(h, pem, "92,5")
+    assert any("Tersimpan" in r for r in replies), replies
+    await wa_press(h, pem, "Lewati penjelasan")
+    await h.wa.send_image(pem, b"\xff\xd8\xff\xe0 foto kegiatan")
+    await h.settle()
+    assert "Bukti diterima" in h.wa.texts_to(pem)[-1]
+    big = b"0" * (21 * 1024 * 1024)
+    await h.wa.send_document(pem, big, "rekap.pdf", "application/pdf")
+    await h.settle()
+    assert h.wa.texts_to(pem)[-1] == t("file_too_large", size_mb="21,0", max_mb=20)
+    await h.wa.send_document(pem, b"MZ\x90\x00", "program.exe", "application/x-msdownload")
+    await h.settle()
+    assert h.wa.texts_to(pem)[-1].startswith('Jenis file "program.exe" tidak diterima')
+    with h.db.transaction() as s:
+        files = s.scalars(select(Attachment)).all()
+        assert len(files) == 1 and files[0].file.mime == "image/jpeg"
+        assert files[0].file.sha256 == hashlib.sha256(b"\xff\xd8\xff\xe0 foto kegiatan").hexdigest()

@@ -105,7 +105,7 @@ def _check_open(ctx: Ctx, sub: Submission) -> CollectionRound:
     mine = ctx.memo("headed", lambda: {s.id for s in headed_sections(ctx.s, ctx.me, ctx.today)})
     if sub.section_id not in mine:
         raise UserError(t("form_not_your_section", section=sub.section.name))
-    rnd = get_round(ctx, sub.round_id)
+    rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
         raise Stale(t("form_closed", section=sub.section.name, status=STATUS_TEXT[sub.status]))
     return rnd

@@ -7,16 +7,11 @@ from typing import Any
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from db.migrate import include_object
 from db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    return not (type_ == "table" and name == "apscheduler_jobs")
 
 
 def run_migrations_online() -> None:
