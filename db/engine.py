@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **kwargs)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; threads that collide wait in SQLite's busy handler,
+        # which sleeps in growing steps. Taking turns in the process is much faster.
+        self._turn = threading.RLock() if url.startswith("sqlite") else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._factory() as session, session.begin():
+        with self._turn or nullcontext(), self._factory() as session, session.begin():
             yield session
 
     def session(self) -> Session:

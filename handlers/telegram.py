@@ -181,9 +181,10 @@ def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
         .pool_timeout(s.telegram_timeout)
     )
     if s.telegram_rate_limits:
-        # a little under Telegram's 30/s and 20/min, so jitter on the way does not cross them
+        # under Telegram's 30/s and 20/min: a burst sent at once may arrive together with
+        # the next one (network jitter, a busy event loop), and Telegram counts arrivals
         builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=28, group_max_rate=19, max_retries=0)
+            AIORateLimiter(overall_max_rate=25, group_max_rate=18, max_retries=0)
         )
     if s.webhook_url:
         builder = builder.updater(None)
