@@ -107,11 +107,14 @@ def cmd_invite(args: argparse.Namespace) -> None:
         person = _find_person(session, args.person, args.office)
         inv = create_invitation(session, person, SystemClock().now(), s.invite_days)
         print(t("cli_invite", name=person.name, days=s.invite_days))
-        print(f"https://t.me/{username}?start={inv.token}")
+        if username:
+            print(f"https://t.me/{username}?start={inv.token}")
+        else:  # the code still works: /start CODE on Telegram, or the code on WhatsApp
+            print(t("cli_no_username", token=inv.token), file=sys.stderr)
         print(t("cli_invite_code", token=inv.token))
 
 
-def _bot_username(s: Settings) -> str:
+def _bot_username(s: Settings) -> str | None:
     """Ask the Bot API (getMe) for the bot's username when it is not configured."""
     import httpx
 
@@ -120,8 +123,7 @@ def _bot_username(s: Settings) -> str:
         r = httpx.get(f"{s.telegram_base_url}{s.telegram_bot_token}/getMe", timeout=10)
         return str(r.json()["result"]["username"])
     except Exception:
-        _die(t("cli_no_username"))
-        raise
+        return None
 
 
 def cmd_acting(args: argparse.Namespace) -> None:

@@ -95,7 +95,9 @@ TEXTS: dict[str, str] = {
     "cli_invite": "Undangan untuk {name} (berlaku {days} hari, sekali pakai):",
     "cli_invite_code": "Kode undangan (untuk WhatsApp): {token}",
     "cli_no_username": (
-        "Nama bot tidak diketahui: isi TELEGRAM_BOT_USERNAME atau TELEGRAM_BOT_TOKEN yang benar."
+        "Tautan Telegram belum dapat dibuat: nama bot tidak diketahui (isi "
+        "TELEGRAM_BOT_USERNAME atau TELEGRAM_BOT_TOKEN yang benar). Kode tetap berlaku: di "
+        "Telegram kirim /start {token} ke bot."
     ),
     "cli_acting_role": 'Jabatan "{role}" tidak dikenal. Pilihan: {roles}.',
     "cli_acting_section": 'Seksi "{section}" tidak ditemukan.',

@@ -168,3 +168,16 @@ async def test_run_with_whatsapp_serves_the_webhook(tmp_path):
             await proc.wait()
         await tg.stop()
         await wa.stop()
+
+
+def test_invite_prints_the_link_or_at_least_the_code(tmp_path):
+    assert _cli(tmp_path, "office", "import", str(EXAMPLE)).returncode == 0
+    res = _cli(tmp_path, "invite", "198003032005011003", TELEGRAM_BOT_USERNAME="sakip_bot")
+    assert res.returncode == 0, res.stderr
+    link = re.search(r"https://t\.me/sakip_bot\?start=(\S+)", res.stdout)
+    assert link is not None and f"Kode undangan (untuk WhatsApp): {link.group(1)}" in res.stdout
+    res = _cli(tmp_path, "invite", "Muhammad Rizal")  # no username, no token: the code still
+    assert res.returncode == 0, res.stderr
+    code = re.search(r"Kode undangan \(untuk WhatsApp\): (\S+)", res.stdout)
+    assert code is not None and f"/start {code.group(1)}" in res.stderr
+    assert "t.me" not in res.stdout
