@@ -2,9 +2,9 @@
 to the local Bot API server with Telegram's limits on. Prints the total time, messages per
 second, and the limit violations the server counted.
 
-The server runs in the bot's own process: while a thousand reminder jobs run in threads,
-requests the limiter spaced out can reach it together, and it counts that. Telegram, on
-its own machines, sees them as sent; and a 429 it answers is honoured (tests/test_delivery).
+The server runs in a process of its own (bench/fake_server.py), as Telegram does: it
+counts what arrives at it. (In the bot's own process it would share the event loop, and
+requests sent apart would reach it together while a thousand reminder jobs run.)
 
     python bench/bench_reminders.py [N]
 """
@@ -14,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from asyncio.subprocess import PIPE
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from bench.common import START, TOKEN, fresh_database, office_yaml, settings_for  # noqa: E402
+from bench.common import START, fresh_database, office_yaml, settings_for  # noqa: E402
+from bot.app import Runtime  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.office_file import import_office, parse  # noqa: E402
-from bot.simulation import Simulation  # noqa: E402
 from bot.sop import RoundState  # noqa: E402
 from db.engine import Database  # noqa: E402
 from db.models import CollectionRound, Indicator, Person, Reminder, Section, Submission  # noqa: E402
@@ -72,28 +74,51 @@ async def main(n: int) -> None:
                     created_at=clock.now(),
                 )
             )
-    sim = Simulation(settings, clock, db, TOKEN)
-    await sim.start()
-    try:
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("fake_server.py")), stdout=PIPE
+    )
+    assert server.stdout is not None
+    root = f"http://127.0.0.1:{int(await server.stdout.readline())}"
+    users = []
+    with db.transaction() as s:
         for i in range(n):
-            sim.user(f"2{i:05d}")
-        clock.advance(hours=1)
-        t0 = time.perf_counter()
-        assert sim.rt is not None
-        sim.rt.scheduler.wakeup()  # the jobs are due now; APScheduler fires them
-        while sum(1 for m in sim.fake.all_sent() if m.text and "Hari ini tenggat" in m.text) < n:
-            await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - t0
-        stats = sim.fake.stats
-        print(f"{n} reminders delivered in {elapsed:.2f} s = {n / elapsed:.1f} messages/s")
-        print(
-            f"limit violations counted by the server: {stats['limit_violations']} "
-            f"{dict(stats['violations'])}"
-        )
-        print(f"errors answered by the server: {dict(stats['errors'])}")
-    finally:
-        await sim.stop()
-        db.dispose()
+            p = s.scalar(select(Person).where(Person.nip == f"2{i:05d}"))
+            p.telegram_user_id = 100_000 + p.id
+            users.append([p.telegram_user_id, p.name])
+    async with httpx.AsyncClient(base_url=root) as control:
+        await control.post("/_control/users", json=users)
+        rt = Runtime(settings.model_copy(update={"telegram_api_url": root}), clock)
+        app = rt.application
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await rt.on_start(app)
+        try:
+            clock.advance(hours=1)
+            t0 = time.perf_counter()
+            rt.scheduler.wakeup()  # the jobs are due now; APScheduler fires them
+            while True:
+                stats = (await control.get("/_control/stats")).json()
+                if stats["ok"].get("sendMessage", 0) >= n:
+                    break
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - t0
+            print(f"{n} reminders delivered in {elapsed:.2f} s = {n / elapsed:.1f} messages/s")
+            print(
+                f"limit violations counted by the server: {stats['limit_violations']} "
+                f"{stats['violations']}"
+            )
+            print(f"errors answered by the server: {stats['errors']}")
+        finally:
+            await app.updater.stop()
+            await rt.on_stop(app)
+            await app.stop()
+            await app.shutdown()
+            rt.db.dispose()
+            db.dispose()
+            server.terminate()
+            await server.wait()
 
 
 if __name__ == "__main__":

@@ -116,20 +116,44 @@ def plan_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
 
 
 def _plan_late(
-    s: Session, rnd: CollectionRound, sub: Submission, n: int, cal: WorkCalendar, now: datetime
+    s: Session,
+    rnd: CollectionRound,
+    sub: Submission,
+    n: int,
+    cal: WorkCalendar,
+    now: datetime,
+    fix: dict[str, Any] | None = None,
 ) -> None:
-    day = cal.add_working_days(cal.local(sub.deadline).date(), n)
+    """The n-th late reminder: for the section's deadline, or (with `fix`: the version and
+    deadline of a revision) for the corrections the Sekretaris asked for."""
+    deadline = datetime.fromisoformat(fix["deadline"]) if fix else sub.deadline
+    day = cal.add_working_days(cal.local(deadline).date(), n)
     _upsert(
         s,
         rnd,
-        f"remind:{rnd.id}:{sub.section_id}:late{n}",
-        "section_late",
+        f"remind:{rnd.id}:{sub.section_id}:{'v%d:' % fix['version'] if fix else ''}late{n}",
+        "fix_late" if fix else "section_late",
         _morning(cal, day),
         cal,
         now,
         sub=sub.id,
         n=n,
+        **({"fix": fix} if fix else {}),
     )
+
+
+def plan_correction(
+    ctx: Ctx, rnd: CollectionRound, sub: Submission, deadline: datetime, version: int
+) -> None:
+    """A section reopened by a revision: remind on the morning its corrections are due, then
+    every working morning while late (cancelled, like the others, when it resubmits)."""
+    cal, fix = ctx.cal, {"version": version, "deadline": deadline.isoformat()}
+    due = _morning(cal, cal.local(deadline).date())
+    if ctx.now < due < deadline:
+        key = f"remind:{rnd.id}:{sub.section_id}:v{version}:due"
+        _upsert(ctx.s, rnd, key, "fix_due", due, cal, ctx.now, sub=sub.id, fix=fix)
+    if _config(ctx.office)["late_repeat"]:
+        _plan_late(ctx.s, rnd, sub, 1, cal, ctx.now, fix=fix)
 
 
 def plan_round(ctx: Ctx, rnd: CollectionRound) -> None:
@@ -298,8 +322,10 @@ def _send(
         or rnd.state not in (RoundState.COLLECTING, RoundState.REVISION)
     ):
         return False
-    deadline = format_datetime_id(sub.deadline, tz)
-    late = cal.working_days_late(sub.deadline, now)
+    fix = row.payload.get("fix")
+    due_at = datetime.fromisoformat(fix["deadline"]) if fix else sub.deadline
+    deadline = format_datetime_id(due_at, tz)
+    late = cal.working_days_late(due_at, now)
     if row.kind == "escalate":
         role = Role(row.payload["role"])
         heads = holders(s, office.id, Role.KEPALA_SEKSI, today, sub.section_id)
@@ -323,6 +349,8 @@ def _send(
         "section_before": "remind_before",
         "section_due": "remind_due",
         "section_late": "remind_late",
+        "fix_due": "remind_fix_due",
+        "fix_late": "remind_fix_late",
     }[row.kind]
     for h in holders(s, office.id, Role.KEPALA_SEKSI, today, sub.section_id):
         outbox.to_person(
@@ -344,6 +372,7 @@ def _send(
                 ]
             ],
         )
-    if row.kind == "section_late" and int(row.payload.get("n", 1)) < _config(office)["max_late"]:
-        _plan_late(s, rnd, sub, int(row.payload.get("n", 1)) + 1, cal, now)
+    n = int(row.payload.get("n", 1))
+    if row.kind in ("section_late", "fix_late") and n < _config(office)["max_late"]:
+        _plan_late(s, rnd, sub, n + 1, cal, now, fix=fix)
     return True

@@ -352,8 +352,8 @@ TEXTS: dict[str, str] = {
         "otomatis (atau dengan /kompilasi)."
     ),
     "revise_head": (
-        "✏️ Sekretaris meminta perbaikan data {section}:\n{notes}\nTekan Perbaiki; hanya "
-        "indikator yang disebut yang dibuka kembali."
+        "✏️ Sekretaris meminta perbaikan data {section}:\n{notes}\nBatas perbaikan: "
+        "{deadline}. Tekan Perbaiki; hanya indikator yang disebut yang dibuka kembali."
     ),
     "meeting_group": (
         "🗣️ Rapat intern Tim SAKIP — {when}\n{sek} meminta revisi laporan {period} versi "
@@ -371,6 +371,13 @@ TEXTS: dict[str, str] = {
     "remind_late": (
         "⚠️ Data kinerja {section} ({period}) terlambat {days} hari kerja (tenggat {deadline}). "
         "Mohon segera diisi."
+    ),
+    "remind_fix_due": (
+        "⏰ Hari ini batas perbaikan data kinerja {section} ({period}): {deadline}."
+    ),
+    "remind_fix_late": (
+        "⚠️ Perbaikan data kinerja {section} ({period}) terlambat {days} hari kerja (batas "
+        "{deadline}). Mohon segera diperbaiki."
     ),
     "escalate": (
         "⚠️ Untuk {title}: data {section} ({period}) belum dikirim oleh {head}; terlambat "

@@ -209,3 +209,53 @@ async def test_step_reminders_lead_straight_to_the_form_or_decision(harness: Har
     # the reminder's button, pressed again after its moment, gets a clear answer
     notice = await h.press(o.sek, "✅ Setujui")
     assert notice is not None and "Tahap sekarang" in notice
+
+
+async def test_corrections_after_a_revision_have_a_deadline_and_reminders(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(23, 9))  # Monday 09.00 WITA
+    await flows.request_round(h, o)
+    await flows.form_team(h, o)
+    await flows.confirm_plan(h, o)
+    for key in flows.SECTIONS:
+        await flows.fill_section(h, o.heads[key], VALUES[key])
+        await flows.accept(h, o)
+    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    await h.press(o.sek, "✏️ Revisi")
+    await h.say(o.sek, "PEM-2: lampirkan daftar hadir pembinaan")
+    await h.press(o.sek, "Rapat pukul")  # the meeting on Monday: corrections due Tuesday 16.00
+    pem = o.heads["pem"]
+    assert "Batas perbaikan: Selasa, 24 November 2026 pukul 16.00 WITA" in h.last(pem)
+    before = len(reminders_for(h, pem))
+
+    h.clock.set(wita(24, 8, 1))
+    await tick(h)
+    new = reminders_for(h, pem)[before:]
+    assert new == [
+        "⏰ Hari ini batas perbaikan data kinerja Seksi Pemerintahan (Triwulan III 2026): "
+        "Selasa, 24 November 2026 pukul 16.00 WITA."
+    ]
+    assert h.buttons(pem) == ["📝 Isi sekarang"]
+    h.clock.set(wita(25, 8, 1))
+    await tick(h)
+    assert "Perbaikan data kinerja Seksi Pemerintahan" in reminders_for(h, pem)[-1]
+    assert "terlambat 1 hari kerja" in reminders_for(h, pem)[-1]
+
+    # the correction goes in: nothing more is sent
+    await h.press(pem, "📝 Isi sekarang")
+    await flows.answer(h, pem, "7")
+    await h.press(pem, "📤 Kirim")
+    sent = len(reminders_for(h, pem))
+    h.clock.set(wita(26, 8, 1))
+    await tick(h)
+    assert len(reminders_for(h, pem)) == sent
+    with h.db.transaction() as s:
+        pending = s.scalars(
+            select(Reminder).where(
+                Reminder.key.like("remind:%"),
+                Reminder.sent_at.is_(None),
+                Reminder.cancelled_at.is_(None),
+            )
+        ).all()
+        assert pending == []

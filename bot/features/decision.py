@@ -279,7 +279,7 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
             notes=notes,
         )
     )
-    reopened = _reopen(ctx, rnd, items)
+    reopened = _reopen(ctx, rnd, items, ctx.cal.deadline_after(meeting_at, 1), version.version)
     ctx.reply(
         t(
             "revise_done",
@@ -299,7 +299,17 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
         )
 
 
-def _reopen(ctx: Ctx, rnd: CollectionRound, items: list[dict]) -> list[str]:  # type: ignore[type-arg]
+def _reopen(
+    ctx: Ctx,
+    rnd: CollectionRound,
+    items: list[dict],  # type: ignore[type-arg]
+    deadline: datetime,
+    version: int,
+) -> list[str]:
+    """Reopen what was named, for correction by `deadline` (one working day after the
+    meeting), with reminders for it."""
+    from bot.reminders import plan_correction
+
     by_section: dict[int, list[dict]] = {}  # type: ignore[type-arg]
     for item in items:
         if item["section"] is not None:
@@ -318,11 +328,17 @@ def _reopen(ctx: Ctx, rnd: CollectionRound, items: list[dict]) -> list[str]:  # 
                 ans.reopen_note = "; ".join(own + whole)
         sub.status, sub.note = "returned", "; ".join(i["comment"] for i in named)
         names.append(sub.section.name)
+        plan_correction(ctx, rnd, sub, deadline, version)
         for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
             lines = "\n".join(f"• {i['code']}: {i['comment']}" for i in named)
             ctx.send(
                 h.person,
-                t("revise_head", section=sub.section.name, notes=lines),
+                t(
+                    "revise_head",
+                    section=sub.section.name,
+                    notes=lines,
+                    deadline=format_datetime_id(deadline, ctx.office.timezone),
+                ),
                 buttons=[
                     [
                         ctx.button(
