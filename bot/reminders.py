@@ -128,10 +128,11 @@ def _plan_late(
     deadline of a revision) for the corrections the Sekretaris asked for."""
     deadline = datetime.fromisoformat(fix["deadline"]) if fix else sub.deadline
     day = cal.add_working_days(cal.local(deadline).date(), n)
+    version = f"v{fix['version']}:" if fix else ""
     _upsert(
         s,
         rnd,
-        f"remind:{rnd.id}:{sub.section_id}:{'v%d:' % fix['version'] if fix else ''}late{n}",
+        f"remind:{rnd.id}:{sub.section_id}:{version}late{n}",
         "fix_late" if fix else "section_late",
         _morning(cal, day),
         cal,

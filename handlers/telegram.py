@@ -181,10 +181,13 @@ def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
         .pool_timeout(s.telegram_timeout)
     )
     if s.telegram_rate_limits:
-        # under Telegram's 30/s and 20/min: a burst sent at once may arrive together with
-        # the next one (network jitter, a busy event loop), and Telegram counts arrivals
+        # under Telegram's 30/s and 20/min, and in small bursts (5 per 0.2 s rather than 25
+        # at once): requests leave paced but can arrive bunched (network jitter, a busy event
+        # loop), and Telegram counts arrivals
         builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=25, group_max_rate=18, max_retries=0)
+            AIORateLimiter(
+                overall_max_rate=5, overall_time_period=0.2, group_max_rate=18, max_retries=0
+            )
         )
     if s.webhook_url:
         builder = builder.updater(None)
