@@ -407,6 +407,7 @@ TEXTS: dict[str, str] = {
         "di luar jendela 24 jam WhatsApp dan template pengingat belum diatur "
         "(WHATSAPP_TEMPLATE_REMINDER)"
     ),
+    "wa_rerouted": "{reason}; dialihkan ke Telegram",
     "wa_daily_limit": (
         "batas harian WhatsApp tercapai ({limit} orang di luar jendela 24 jam dalam 24 jam "
         "terakhir)"

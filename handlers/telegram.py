@@ -251,7 +251,6 @@ class TelegramSender:
 
     def __init__(self, bot: Bot, chat_rate: float = 1.0) -> None:
         self.bot = bot
-        self.chat_rate = chat_rate
         self._chat_limits = ChatLimits(3, 1 / chat_rate if chat_rate > 0 else 0)
 
     def _limiter(self, msg: OutMessage) -> AsyncLimiter | None:

@@ -19,7 +19,7 @@ import json
 import logging
 from collections import OrderedDict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -260,13 +260,18 @@ class WhatsAppChannel:
         return f
 
     # --- outgoing -----------------------------------------------------------------------------
+    @staticmethod
+    def _person_at(s: Session, chat_id: str) -> Person | None:
+        """The person a WhatsApp chat id (business-scoped user id or number) belongs to."""
+        return s.scalar(
+            select(Person).where(
+                (Person.whatsapp_user_id == chat_id) | (Person.whatsapp_number == chat_id)
+            )
+        )
+
     def _in_window(self, chat_id: str) -> bool:
         with self.rt.db.transaction() as s:
-            person = s.scalar(
-                select(Person).where(
-                    (Person.whatsapp_user_id == chat_id) | (Person.whatsapp_number == chat_id)
-                )
-            )
+            person = self._person_at(s, chat_id)
             last = person.whatsapp_last_inbound if person else self._strangers.get(chat_id)
         return last is not None and self.rt.clock.now() - last < WINDOW - WINDOW_MARGIN
 
@@ -409,14 +414,14 @@ class WhatsAppChannel:
         ]
         return {"to": to, "type": "text", "text": {"body": "\n".join(lines)[:4096]}}
 
-    def _telegram_of(self, chat_id: str) -> int | None:
+    def _reroute_or(self, chat_id: str, reason: str, otherwise: Exception) -> NoReturn:
+        """Cannot go on WhatsApp: to the person's Telegram when they have it, else `otherwise`."""
         with self.rt.db.transaction() as db:
-            person = db.scalar(
-                select(Person).where(
-                    (Person.whatsapp_user_id == chat_id) | (Person.whatsapp_number == chat_id)
-                )
-            )
-            return person.telegram_user_id if person else None
+            person = self._person_at(db, chat_id)
+            tg = person.telegram_user_id if person else None
+        if tg:
+            raise Reroute(t("wa_rerouted", reason=reason), "telegram", str(tg))
+        raise otherwise
 
     def _check_daily_limit(self, chat_id: str) -> None:
         """WhatsApp's messaging limit: at most WHATSAPP_DAILY_LIMIT different people reached
@@ -434,21 +439,15 @@ class WhatsAppChannel:
                 reached.setdefault(row.chat_id, row.sent_at)
         if len(reached) < limit or chat_id in reached:
             return
-        tg = self._telegram_of(chat_id)
         reason = t("wa_daily_limit", limit=limit)
-        if tg:
-            raise Reroute(reason + "; dialihkan ke Telegram", "telegram", str(tg))
-        oldest = min(reached.values())
-        raise Defer(reason, oldest + WINDOW)
+        self._reroute_or(chat_id, reason, Defer(reason, min(reached.values()) + WINDOW))
 
     async def _template(self, msg: Message) -> str:
         """Outside the 24-hour window only an approved template may open the conversation."""
         s = self.rt.settings
         if not s.whatsapp_template_reminder:
-            tg = self._telegram_of(msg.chat_id)
-            if tg:
-                raise Reroute(t("wa_no_template") + "; dialihkan ke Telegram", "telegram", str(tg))
-            raise Undeliverable(t("wa_no_template"))
+            reason = t("wa_no_template")
+            self._reroute_or(msg.chat_id, reason, Undeliverable(reason))
         self._check_daily_limit(msg.chat_id)
         summary = (msg.text or msg.file_name or t("wa_template_default"))[:900].replace("\n", " ")
         remote_id = await self._post(

@@ -122,6 +122,13 @@ VALUES = {
 }
 
 
+async def fill_all(h: Harness, o: Office, values: dict[str, list[str]] | None = None) -> None:
+    """Step 4 for every section: each head answers and the Kasubag accepts."""
+    for key in SECTIONS:
+        await fill_section(h, o.heads[key], (values or VALUES)[key])
+        await accept(h, o)
+
+
 async def complete_round(
     h: Harness,
     o: Office,
@@ -132,8 +139,6 @@ async def complete_round(
     await request_round(h, o, period)
     await form_team(h, o)
     await confirm_plan(h, o)
-    for key in SECTIONS:
-        await fill_section(h, o.heads[key], (values or VALUES)[key])
-        await accept(h, o)
+    await fill_all(h, o, values)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
     await h.press(o.sek, "✅ Setujui")

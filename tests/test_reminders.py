@@ -194,9 +194,7 @@ async def test_step_reminders_lead_straight_to_the_form_or_decision(harness: Har
     assert h.buttons(o.sek)[-1] == "💾 Simpan tim"
     await flows.form_team(h, o)
     await flows.confirm_plan(h, o)
-    for key in flows.SECTIONS:
-        await flows.fill_section(h, o.heads[key], VALUES[key])
-        await flows.accept(h, o)
+    await flows.fill_all(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
     h.clock.set(wita(25, 9))  # the Sekretaris has not decided for over a working day
     await tick(h)
@@ -218,9 +216,7 @@ async def test_corrections_after_a_revision_have_a_deadline_and_reminders(harnes
     await flows.request_round(h, o)
     await flows.form_team(h, o)
     await flows.confirm_plan(h, o)
-    for key in flows.SECTIONS:
-        await flows.fill_section(h, o.heads[key], VALUES[key])
-        await flows.accept(h, o)
+    await flows.fill_all(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
     await h.press(o.sek, "✏️ Revisi")
     await h.say(o.sek, "PEM-2: lampirkan daftar hadir pembinaan")

@@ -91,9 +91,7 @@ async def test_report_compares_with_the_previous_period_and_year_to_date(harness
     q2 = {**flows.VALUES, "pem": ["90", "5", "85"]}
     await flows.complete_round(h, o, "TW 2 2026", q2)
     await flows.start_collection(h, o)  # Triwulan III 2026
-    for key in flows.SECTIONS:
-        await flows.fill_section(h, o.heads[key], flows.VALUES[key])
-        await flows.accept(h, o)
+    await flows.fill_all(h, o)
     with h.db.transaction() as s:
         rnd = s.scalar(select(CollectionRound).where(CollectionRound.period == "2026-Q3"))
         office = rnd.office_id

@@ -218,16 +218,14 @@ async def test_evidence_photo_and_refused_files_on_whatsapp(wa_harness: Harness)
     replies = await wa_say(h, pem, "92,5")
     assert any("Tersimpan" in r for r in replies), replies
     await wa_press(h, pem, "Lewati penjelasan")
-    await h.wa.send_image(pem, b"\xff\xd8\xff\xe0 foto kegiatan")
-    await h.settle()
-    assert "Bukti diterima" in h.wa.texts_to(pem)[-1]
+    replies = await _replies(h, pem, h.wa.send_image(pem, b"\xff\xd8\xff\xe0 foto kegiatan"))
+    assert "Bukti diterima" in replies[-1]
     big = b"0" * (21 * 1024 * 1024)
-    await h.wa.send_document(pem, big, "rekap.pdf", "application/pdf")
-    await h.settle()
-    assert h.wa.texts_to(pem)[-1] == t("file_too_large", size_mb="21,0", max_mb=20)
-    await h.wa.send_document(pem, b"MZ\x90\x00", "program.exe", "application/x-msdownload")
-    await h.settle()
-    assert h.wa.texts_to(pem)[-1].startswith('Jenis file "program.exe" tidak diterima')
+    replies = await _replies(h, pem, h.wa.send_document(pem, big, "rekap.pdf", "application/pdf"))
+    assert replies[-1] == t("file_too_large", size_mb="21,0", max_mb=20)
+    exe = h.wa.send_document(pem, b"MZ\x90\x00", "program.exe", "application/x-msdownload")
+    replies = await _replies(h, pem, exe)
+    assert replies[-1].startswith('Jenis file "program.exe" tidak diterima')
     with h.db.transaction() as s:
         files = s.scalars(select(Attachment)).all()
         assert len(files) == 1 and files[0].file.mime == "image/jpeg"
