@@ -7,9 +7,10 @@ import asyncio
 import logging
 from typing import Any
 
+import bot.features  # noqa: F401  (registers every command, button and form on the router)
 from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
-from bot.delivery import DeliveryWorker, Sender
+from bot.messaging.delivery import DeliveryWorker, Sender
 from bot.settings import Settings
 from db.engine import Database
 
@@ -48,7 +49,7 @@ class Runtime:
         self.inflight = 0  # updates being handled right now (tests wait for zero)
 
     async def on_start(self, app: Any) -> None:
-        from bot.core import router
+        from bot.router import router
         from handlers.telegram import set_commands
 
         self.core.bot_username = app.bot.username or ""

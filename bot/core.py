@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.calendar import WorkCalendar
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.files import FileRejected, FileStore
+from bot.messaging import outbox
 from bot.roles import NotAllowed, Role, not_allowed, roles_of
+from bot.router import dispatch
 from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database
@@ -62,65 +64,6 @@ class Inbound:
 class Outcome:
     notice: str | None = None  # shown as the button's answer (toast/alert), or sent as text
     alert: bool = False
-
-
-class UserError(Exception):
-    """Bad input or an action out of order: the message goes back to the person, and the
-    transaction rolls back so nothing half-done is kept."""
-
-
-class Stale(UserError):
-    """A button or command that no longer fits the round's state."""
-
-
-Handler = Callable[["Ctx"], None]
-ActionHandler = Callable[["Ctx", ActionToken], None]
-
-
-@dataclass
-class Command:
-    name: str
-    func: Handler
-    roles: tuple[Role, ...]
-    help: str
-    where: str = "private"  # private | group | any
-
-
-class Router:
-    """Where commands, button actions and conversation kinds are registered, in one place."""
-
-    def __init__(self) -> None:
-        self.commands: dict[str, Command] = {}
-        self.actions: dict[str, ActionHandler] = {}
-        self.conversations: dict[str, Handler] = {}
-
-    def command(
-        self, name: str, *roles: Role, where: str = "private"
-    ) -> Callable[[Handler], Handler]:
-        def deco(func: Handler) -> Handler:
-            from bot.texts import HELP
-
-            self.commands[name] = Command(name, func, roles, HELP.get(name, ""), where)
-            return func
-
-        return deco
-
-    def action(self, name: str) -> Callable[[ActionHandler], ActionHandler]:
-        def deco(func: ActionHandler) -> ActionHandler:
-            self.actions[name] = func
-            return func
-
-        return deco
-
-    def conversation(self, kind: str) -> Callable[[Handler], Handler]:
-        def deco(func: Handler) -> Handler:
-            self.conversations[kind] = func
-            return func
-
-        return deco
-
-
-router = Router()
 
 
 class Ctx:
@@ -319,8 +262,6 @@ class Core:
         self._calendars: dict[tuple[str, tuple[str, ...]], WorkCalendar] = {}
         self.after_commit: list[Callable[[], None]] = []
         self.reminders_changed = False  # the scheduler re-syncs its jobs when set
-        # Feature modules register their commands, buttons and forms on import.
-        import bot.features  # noqa: F401
 
     def calendar_for(self, office: Office) -> WorkCalendar:
         key = (office.timezone, tuple(office.days_off or ()))
@@ -354,8 +295,6 @@ class Core:
         try:
             with self.db.transaction() as s:
                 ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
-                from bot.features.dispatch import dispatch
-
                 dispatch(ctx)
                 outcome = ctx.outcome
                 changed = bool(s.info.get("reminders_changed"))

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.calendar import WorkCalendar
 from bot.fmt import format_datetime_id
+from bot.messaging import outbox
 from bot.roles import Role, holders
 from bot.rounds import OPEN_STATES, submissions
 from bot.sop import STEPS, RoundState

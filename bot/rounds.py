@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar import WorkCalendar
-from bot.core import Ctx, Stale
+from bot.core import Ctx
+from bot.errors import Stale
 from bot.roles import Holder, Role, holders
 from bot.sop import STATE_TEXT, STEPS, TRANSITIONS, RoundState, target_periods
 from bot.texts import t

@@ -370,6 +370,8 @@ class Outbox(Base):
     remote_status: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    # sent again after a crash left it in doubt (it may show twice); recorded, not hidden
+    resent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Reminder(Base):
@@ -388,12 +390,30 @@ class Reminder(Base):
     created_at: Mapped[datetime]
 
 
-class ProcessedUpdate(Base):
-    """Incoming updates already handled (webhooks may deliver the same one twice)."""
+class InboxUpdate(Base):
+    """Every incoming update, recorded before it is acknowledged (DESIGN.md decision 3).
 
-    __tablename__ = "processed_update"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_processed"),)
+    `(channel, external_id)` is the sender's id (Telegram update_id, WhatsApp message id), so
+    a re-delivered update is recorded once. `actor` orders one person's updates: they are
+    handled one at a time, oldest first. A row leaves `pending` in the same transaction as
+    its effect (`done`), or as `skipped` when it cannot be understood at all. `lease_until`
+    lets several worker processes share the inbox: a claimed row is retried by another
+    worker when the lease runs out.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_inbox_external"),
+        Index("ix_inbox_pending", "status", "actor", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
-    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(96))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

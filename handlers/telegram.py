@@ -37,8 +37,8 @@ from telegram.ext import (
 )
 
 from bot.core import Inbound, InboundFile
-from bot.delivery import Message as OutMessage
-from bot.delivery import Retry, Undeliverable
+from bot.messaging.delivery import Message as OutMessage
+from bot.messaging.delivery import Retry, Undeliverable
 from handlers.limits import ChatLimits
 
 if TYPE_CHECKING:

@@ -26,11 +26,11 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.core import Inbound, InboundFile
-from bot.delivery import Defer, Message, Reroute, Retry, Undeliverable, report_failure
+from bot.messaging import outbox
+from bot.messaging.delivery import Defer, Message, Reroute, Retry, Undeliverable, report_failure
 from bot.texts import t
-from db.models import Outbox, Person, ProcessedUpdate
+from db.models import InboxUpdate, Outbox, Person
 from handlers.limits import ChatLimits
 
 if TYPE_CHECKING:
@@ -113,13 +113,22 @@ class WhatsAppChannel:
         """Meta may deliver the same webhook twice: handle each message id once."""
         with self.rt.db.transaction() as s:
             if s.scalar(
-                select(ProcessedUpdate).where(
-                    ProcessedUpdate.channel == "whatsapp", ProcessedUpdate.external_id == message_id
+                select(InboxUpdate.id).where(
+                    InboxUpdate.channel == "whatsapp", InboxUpdate.external_id == message_id
                 )
             ):
                 return False
+            now = self.rt.clock.now()
             s.add(
-                ProcessedUpdate(channel="whatsapp", external_id=message_id, at=self.rt.clock.now())
+                InboxUpdate(
+                    channel="whatsapp",
+                    external_id=message_id,
+                    actor="-",
+                    payload={},
+                    status="done",
+                    received_at=now,
+                    handled_at=now,
+                )
             )
         return True
 

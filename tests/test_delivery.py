@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot import outbox
+from bot.messaging import outbox
 from db.models import Outbox, Person
 from tests import flows
 from tests.harness import Harness

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import outbox
 from bot.clock import FakeClock
+from bot.messaging import outbox
 from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database

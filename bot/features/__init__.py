@@ -1,4 +1,5 @@
-"""Feature modules: each registers its commands, buttons and forms on the core's router."""
+"""Feature modules: each registers its commands, buttons and forms on the router
+(`bot/router.py`). Importing this package is what wires them in (done by `bot/app.py`)."""
 
 from bot.features import (  # noqa: F401
     archive,

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core import Ctx, Stale, UserError, router
+from bot.core import Ctx
+from bot.errors import Stale, UserError
 from bot.features.compile import send_report
 from bot.fmt import format_datetime_id, format_time_id
 from bot.roles import Role, title_for
@@ -24,6 +25,7 @@ from bot.rounds import (
     start_step,
     submissions,
 )
+from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Decision, Indicator, Meeting, ReportVersion, Section

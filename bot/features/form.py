@@ -12,7 +12,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.capaian import Target, category, compute_capaian, looks_suspicious
-from bot.core import Ctx, Stale, UserError, router
+from bot.core import Ctx
+from bot.errors import Stale, UserError
 from bot.fmt import (
     NumberParseError,
     format_datetime_id,
@@ -30,6 +31,7 @@ from bot.rounds import (
     target_display,
     target_text,
 )
+from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import Answer, Attachment, CollectionRound, Indicator, Submission

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import Ctx, UserError, router
+from bot.core import Ctx
+from bot.errors import UserError
 from bot.fmt import format_date_id, format_datetime_id
 from bot.roles import ROLE_LABELS, Role, headed_sections
+from bot.router import router
 from bot.texts import t
 from db.models import Acting, Invitation, Office, Person
 
@@ -68,6 +70,24 @@ def bind_invitation(ctx: Ctx, token: str) -> None:
 
 def welcome_back(ctx: Ctx) -> None:
     ctx.reply(t("welcome_back", name=ctx.me.name, roles=roles_text(ctx.roles())))
+
+
+@router.stranger
+def stranger_links_or_registers(ctx: Ctx) -> bool:
+    """Before linking: `/start CODE` (Telegram deep link), the code typed on WhatsApp, or a
+    settings admin's /daftargrup in a group."""
+    msg = ctx.msg
+    if msg.command == "start" and msg.args and not msg.is_group:
+        bind_invitation(ctx, msg.args[0])
+        return True
+    code = (msg.text or "").strip()
+    if msg.channel == "whatsapp" and code and " " not in code and len(code) >= 16:
+        bind_invitation(ctx, code)  # WhatsApp: the invitation code typed as a message
+        return True
+    if msg.command == "daftargrup" and msg.is_group and ctx.is_settings_admin:
+        register_group(ctx)
+        return True
+    return False
 
 
 @router.command("start", where="any")

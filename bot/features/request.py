@@ -8,10 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.core import Ctx, UserError, router
+from bot.core import Ctx
+from bot.errors import UserError
 from bot.fmt import format_date_long_id, format_datetime_id
 from bot.roles import Role
 from bot.rounds import end_step, open_rounds, role_holders, round_indicators, start_step
+from bot.router import router
 from bot.sop import STATE_TEXT, RoundState, parse_period, period_label, period_options
 from bot.texts import t
 from db.models import CollectionRound, Indicator, Section

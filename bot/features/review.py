@@ -3,11 +3,13 @@ draft report (automatically when every section is accepted, or on /kompilasi).""
 
 from __future__ import annotations
 
-from bot.core import Ctx, Stale, UserError, router
+from bot.core import Ctx
+from bot.errors import Stale, UserError
 from bot.features.form import summary_lines
 from bot.fmt import format_datetime_id
 from bot.roles import Role
 from bot.rounds import current_round, expect, get_round, role_holders, submissions
+from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, Submission

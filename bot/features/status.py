@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core import Ctx, router
+from bot.core import Ctx
 from bot.features.form import STATUS_TEXT
 from bot.fmt import format_datetime_id
 from bot.roles import Role, headed_sections
 from bot.rounds import open_rounds, submissions
+from bot.router import router
 from bot.sop import STATE_TEXT, STEPS
 from bot.texts import t
 from db.models import CollectionRound, Outbox, Person, RoundStep

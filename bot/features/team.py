@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.core import Ctx, UserError, router
+from bot.core import Ctx
+from bot.errors import UserError
 from bot.fmt import format_datetime_id
 from bot.roles import Role, title_for
 from bot.rounds import (
@@ -19,6 +20,7 @@ from bot.rounds import (
     round_sections,
     start_step,
 )
+from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, PersonRole, Section, Submission

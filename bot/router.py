@@ -1,12 +1,80 @@
-"""Route one update: strangers, commands, button presses, then the person's open form."""
+"""The registry of what the bot understands, and the routing of one update to it.
+
+Feature modules (`bot/features/`) register their commands, button actions and forms here;
+the core calls `dispatch(ctx)` once per update. This module sits below both: it imports
+neither the core nor the features, so whoever wires the bot decides which features exist.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
-from bot.core import Ctx, UserError, router
-from bot.texts import t
+from bot.errors import UserError
+from bot.roles import Role
+from bot.texts import HELP, t
 from db.models import ActionToken, Office
+
+if TYPE_CHECKING:
+    from bot.core import Ctx
+
+Handler = Callable[["Ctx"], None]
+ActionHandler = Callable[["Ctx", ActionToken], None]
+
+
+@dataclass
+class Command:
+    name: str
+    func: Handler
+    roles: tuple[Role, ...]
+    help: str
+    where: str = "private"  # private | group | any
+
+
+class Router:
+    """Where commands, button actions and conversation kinds are registered, in one place."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
+        self.actions: dict[str, ActionHandler] = {}
+        self.conversations: dict[str, Handler] = {}
+        # what a stranger (no linked person yet) may do: link with an invitation code,
+        # or, as a settings admin, register a group
+        self.stranger_hooks: list[Callable[[Ctx], bool]] = []
+
+    def command(
+        self, name: str, *roles: Role, where: str = "private"
+    ) -> Callable[[Handler], Handler]:
+        def deco(func: Handler) -> Handler:
+            self.commands[name] = Command(name, func, roles, HELP.get(name, ""), where)
+            return func
+
+        return deco
+
+    def action(self, name: str) -> Callable[[ActionHandler], ActionHandler]:
+        def deco(func: ActionHandler) -> ActionHandler:
+            self.actions[name] = func
+            return func
+
+        return deco
+
+    def conversation(self, kind: str) -> Callable[[Handler], Handler]:
+        def deco(func: Handler) -> Handler:
+            self.conversations[kind] = func
+            return func
+
+        return deco
+
+    def stranger(self, func: Callable[[Ctx], bool]) -> Callable[[Ctx], bool]:
+        """A hook tried for updates from people not linked yet; True when it handled one."""
+        self.stranger_hooks.append(func)
+        return func
+
+
+router = Router()
 
 
 def dispatch(ctx: Ctx) -> None:
@@ -37,22 +105,9 @@ def dispatch(ctx: Ctx) -> None:
 
 def _stranger(ctx: Ctx) -> None:
     msg = ctx.msg
-    if msg.command == "start" and msg.args and not msg.is_group:
-        from bot.features.people import bind_invitation
-
-        bind_invitation(ctx, msg.args[0])
-        return
-    code = (msg.text or "").strip()
-    if msg.channel == "whatsapp" and code and " " not in code and len(code) >= 16:
-        from bot.features.people import bind_invitation
-
-        bind_invitation(ctx, code)  # WhatsApp: the invitation code typed as a message
-        return
-    if msg.command == "daftargrup" and msg.is_group and ctx.is_settings_admin:
-        from bot.features.people import register_group
-
-        register_group(ctx)
-        return
+    for hook in router.stranger_hooks:
+        if hook(ctx):
+            return
     if msg.is_group and msg.command is None:
         return
     offices = list(ctx.s.scalars(select(Office).limit(2)))

@@ -21,8 +21,8 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.clock import Clock
+from bot.messaging import outbox
 from bot.roles import Role, holders
 from bot.texts import t
 from db.engine import Database
