@@ -268,6 +268,8 @@ class Attachment(Base):
     answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id"), index=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
     created_at: Mapped[datetime]
+    # what the sender wrote with the file (a photo's caption), shown wherever it is listed
+    description: Mapped[str | None] = mapped_column(Text)
     file: Mapped[StoredFile] = relationship(lazy="joined")
 
 

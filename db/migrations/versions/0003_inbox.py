@@ -1,5 +1,6 @@
 """durable inbox (every incoming update recorded before it is acknowledged) replaces
-processed_update; outbox.resent records a message sent again after a crash
+processed_update; outbox.resent records a message sent again after a crash;
+attachment.description keeps what the sender wrote with a file
 
 Revision ID: 0003
 Revises: 0002
@@ -40,9 +41,13 @@ def upgrade() -> None:
     op.drop_table("processed_update")
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("resent", sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("attachment") as batch:
+        batch.add_column(sa.Column("description", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("attachment") as batch:
+        batch.drop_column("description")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("resent")
     op.create_table(
