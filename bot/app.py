@@ -1,18 +1,35 @@
-"""Wiring: one `Runtime` holds the database, the core, the Telegram application, the outbox
-worker and the scheduler, and starts and stops them together."""
+"""Wiring: one `Runtime` holds the database, the core with its features, the channels, the
+message path (inbox, dispatcher, delivery, leader) and the scheduler, and starts and stops
+them together. It sits above everything it wires; nothing below imports it.
+
+A process plays one of two roles:
+- `all` (the default): handles updates, and when it leads (always on SQLite; the holder of
+  the PostgreSQL advisory lock otherwise) also polls Telegram, delivers the outbox and runs
+  the scheduler;
+- `worker`: only handles updates from the shared inbox (PostgreSQL, several processes).
+With `shared`, updates are claimed from the inbox table with leases (several processes);
+otherwise this process's intake hands them straight to its own dispatcher.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 import bot.features  # noqa: F401  (registers every command, button and form on the router)
 from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
+from bot.messaging import outbox
 from bot.messaging.delivery import DeliveryWorker, Sender
+from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
+from bot.messaging.leader import Leader
+from bot.router import router
 from bot.settings import Settings
 from db.engine import Database
+from handlers.telegram import TelegramChannel, set_commands
+from scheduler.service import ReminderScheduler
 
 log = logging.getLogger(__name__)
 
@@ -22,54 +39,177 @@ MENU_COMMANDS = ("isi", "status", "bantuan", "saya", "minta", "laporan", "arsip"
 class Runtime:
     """Everything the bot runs, built from settings; one per process (or per test)."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
-        from handlers.telegram import TelegramSender, build_application
-
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        role: str = "all",
+        shared: bool = False,
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        self.role, self.shared = role, shared
         self.db = Database(settings.db_url)
         self.core = Core(self.db, settings, self.clock)
-        self.application = build_application(self)
-        senders: dict[str, Sender] = {
-            "telegram": TelegramSender(self.application.bot, settings.telegram_chat_rate)
-        }
+        self.inbox = Inbox(self.db, self.clock)
+        max_bytes = self.core.files.max_bytes
+        self.telegram = TelegramChannel(settings, self.handle, self.intake, max_bytes)
+        senders: dict[str, Sender] = {"telegram": self.telegram.sender}
+        handlers = {"telegram": self.telegram.process}
         self.whatsapp = None
         if settings.whatsapp_enabled:
             from handlers.whatsapp import WhatsAppChannel
 
-            self.whatsapp = WhatsAppChannel(self)
+            self.whatsapp = WhatsAppChannel(
+                settings, self.db, self.clock, self.handle, self.intake, max_bytes
+            )
             senders["whatsapp"] = self.whatsapp
+            handlers["whatsapp"] = self.whatsapp.process
         self.delivery = DeliveryWorker(
             self.db, self.clock, senders, file_root=str(settings.data_dir)
         )
-        from scheduler.service import ReminderScheduler
-
-        self.scheduler = ReminderScheduler(self)
+        self.dispatcher = Dispatcher(self.inbox, handlers)
+        self.scheduler = ReminderScheduler(self.core)
+        self.leader = Leader(self.db)
+        self._stop = asyncio.Event()
+        self._leading: list[asyncio.Task[None]] = []
+        self._leader_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sync_pending = False
         self.started = asyncio.Event()
-        self.inflight = 0  # updates being handled right now (tests wait for zero)
+        outbox.watch(self.db, self._outbox_committed)
+        self.core.watch_reminders(self._reminders_committed)
 
-    async def on_start(self, app: Any) -> None:
-        from bot.router import router
-        from handlers.telegram import set_commands
+    @property
+    def application(self) -> Any:
+        return self.telegram.app
 
-        self.core.bot_username = app.bot.username or ""
-        await set_commands(
-            app.bot, {c: router.commands[c].help for c in MENU_COMMANDS if c in router.commands}
-        )
-        await self.delivery.start()
-        self.scheduler.start()
-        self.started.set()
+    # --- the message path ---------------------------------------------------------------
+    async def intake(
+        self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
+    ) -> list[Item]:
+        """Record updates durably; hand the new ones to this process's dispatcher."""
+        items = await asyncio.to_thread(self.inbox.record, channel, entries)
+        if self.shared:
+            self.dispatcher.wake()
+        else:
+            self.dispatcher.submit(items)
+        return items
 
-    async def on_stop(self, app: Any) -> None:
-        self.scheduler.shutdown()
-        await self.delivery.stop()
-        if self.whatsapp is not None:
-            await self.whatsapp.client.aclose()
+    async def _poll_intake(
+        self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
+    ) -> list[Item]:
+        """Polling: keep trying while the database is down (the updates stay unconfirmed)."""
+        logged = False
+        while True:
+            try:
+                return await self.intake(channel, entries)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if not logged:
+                    log.warning("database unavailable; %d update(s) kept unconfirmed", len(entries))
+                    logged = True
+                await asyncio.sleep(1.0)
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Run the core off the event loop (it does blocking database and file I/O)."""
-        outcome = await asyncio.to_thread(self.core.handle, inbound)
-        if self.core.reminders_changed:
-            self.scheduler.sync()
-        self.delivery.wake()
-        return outcome
+        return await asyncio.to_thread(self.core.handle, inbound, current_item.get())
+
+    def _outbox_committed(self, rows: list[tuple[int, str, str]]) -> None:
+        if self.leader.held:
+            self.delivery.submit_threadsafe(rows)
+
+    def _reminders_committed(self) -> None:
+        """Reminders changed: bring the scheduler's jobs in step, once, off the loop."""
+        loop = self._loop
+        if not self.leader.held or loop is None or self._sync_pending:
+            return
+        self._sync_pending = True
+
+        def run() -> None:
+            self._sync_pending = False
+            asyncio.ensure_future(asyncio.to_thread(self.scheduler.sync))
+
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(run)
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop.clear()
+        await self.telegram.app.initialize()
+        self.core.bot_username = self.telegram.bot.username or ""
+        if self.shared:
+            self.dispatcher.start_claiming()
+        else:
+            self.dispatcher.submit(await asyncio.to_thread(self.inbox.pending))
+        self._leader_task = asyncio.create_task(
+            self.leader.run(self._elected, self._deposed, self._stop, eligible=self.role == "all"),
+            name="leader",
+        )
+        if self.role == "all" and self.db.engine.dialect.name != "postgresql":
+            started = asyncio.ensure_future(self.started.wait())
+            await asyncio.wait({started, self._leader_task}, return_when=asyncio.FIRST_COMPLETED)
+            if self._leader_task.done():
+                started.cancel()
+                self._leader_task.result()  # raises what went wrong
+        else:
+            self.started.set()
+
+    async def _elected(self) -> None:
+        """This process now runs the singletons: the poller, delivery and the scheduler."""
+        s = self.settings
+        with contextlib.suppress(Exception):
+            await set_commands(
+                self.telegram.bot,
+                {c: router.commands[c].help for c in MENU_COMMANDS if c in router.commands},
+            )
+        await self.delivery.start()
+        await asyncio.to_thread(self.scheduler.start)
+        if s.webhook_url:
+            await self.telegram.bot.set_webhook(
+                f"{s.webhook_url.rstrip('/')}/telegram",
+                secret_token=s.webhook_secret or None,
+                allowed_updates=["message", "callback_query"],
+            )
+        else:
+            self.telegram.record = self._poll_intake
+            self._leading.append(
+                asyncio.create_task(self.telegram.poll(self._stop), name="telegram-poll")
+            )
+        if self.shared:
+            self._leading.append(asyncio.create_task(self._reconcile(), name="reconcile"))
+        self.started.set()
+
+    async def _reconcile(self, every: float = 5.0) -> None:
+        """Other processes change reminders and queue messages: look regularly."""
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.scheduler.sync)
+            self.delivery.wake()
+
+    async def _deposed(self) -> None:
+        for task in self._leading:
+            task.cancel()
+        for task in self._leading:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._leading.clear()
+        await asyncio.to_thread(self.scheduler.shutdown)
+        await self.delivery.stop()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._leader_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._leader_task
+            self._leader_task = None
+        await self.dispatcher.stop()
+        with contextlib.suppress(Exception):
+            await self.telegram.app.shutdown()
+        if self.whatsapp is not None:
+            await self.whatsapp.client.aclose()
+        self.db.dispose()

@@ -4,6 +4,7 @@ people, appoint acting officials, export a round, and run the demo."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from datetime import date
@@ -203,16 +204,67 @@ def cmd_run(args: argparse.Namespace) -> None:
     if s.whatsapp_enabled and not s.whatsapp_template_reminder:
         print(t("cli_wa_no_template"), file=sys.stderr)
     _db(s, auto_upgrade=True).dispose()
+    workers = int(getattr(args, "workers", 1) or 1)
+    shared = bool(getattr(args, "shared", False)) or workers > 1 or args.role != "all"
+    if shared and not s.db_url.startswith("postgresql"):
+        _die(t("cli_shared_needs_postgres"))
+    if workers > 1:
+        from bot.supervisor import supervise
+
+        raise SystemExit(supervise(workers, args.role))
     from bot.app import Runtime
 
-    rt = Runtime(s)
+    rt = Runtime(s, role=args.role, shared=shared)
     print(t("cli_running", api=s.telegram_api_url, db=s.db_url.split("@")[-1]), flush=True)
     if s.webhook_url or s.whatsapp_enabled:
-        from handlers.web import serve
-
         serve(rt)
     else:
-        rt.application.run_polling(allowed_updates=["message", "callback_query"])
+        asyncio.run(_run_until_signal(rt))
+
+
+async def _run_until_signal(rt) -> None:  # type: ignore[no-untyped-def]
+    """Start the runtime and keep it until SIGINT/SIGTERM, then stop it cleanly."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await rt.start()
+    await stop.wait()
+    await rt.stop()
+
+
+def serve(rt) -> None:  # type: ignore[no-untyped-def]
+    """Webhook or WhatsApp mode: one ASGI app (handlers/web.py) around the runtime."""
+    import contextlib
+
+    import uvicorn
+
+    from handlers.web import create_app
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):  # type: ignore[no-untyped-def]
+        await rt.start()
+        try:
+            yield
+        finally:
+            await rt.stop()
+
+    app = create_app(
+        rt.settings,
+        telegram_receive=rt.telegram.receive if rt.settings.webhook_url else None,
+        whatsapp=rt.whatsapp,
+        health=lambda: {
+            "ok": True,
+            "telegram": rt.started.is_set(),
+            "whatsapp": rt.whatsapp is not None,
+        },
+        lifespan=lifespan,
+    )
+    uvicorn.run(
+        app, host=rt.settings.listen_host, port=rt.settings.listen_port, log_level="warning"
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -231,7 +283,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sakip-bot", description=t("cli_description"))
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("run", help="jalankan bot").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="jalankan bot")
+    run.add_argument(
+        "--role",
+        choices=["all", "worker"],
+        default="all",
+        help="all: semua tugas (memimpin bila bisa); worker: hanya menangani pembaruan",
+    )
+    run.add_argument("--workers", type=int, default=1, help="jumlah proses (PostgreSQL)")
+    run.add_argument(
+        "--shared", action="store_true", help="berbagi inbox dengan proses lain (PostgreSQL)"
+    )
+    run.set_defaults(func=cmd_run)
     db = sub.add_parser("db", help="basis data")
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=cmd_db)

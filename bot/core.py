@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.files import FileRejected, FileStore
 from bot.messaging import outbox
+from bot.messaging.inbox import Inbox, Item, is_transient
 from bot.roles import NotAllowed, Role, not_allowed, roles_of
 from bot.router import dispatch
 from bot.settings import Settings
@@ -40,6 +41,7 @@ class InboundFile:
     content: bytes | None  # None when the adapter refused to download (too large)
     source_id: str = ""
     is_photo: bool = False
+    caption: str | None = None  # what the sender wrote with it
 
 
 @dataclass
@@ -260,8 +262,21 @@ class Core:
         self.bot_username = bot_username
         self.files = FileStore(settings.data_dir, settings.max_file_mb * 1_048_576)
         self._calendars: dict[tuple[str, tuple[str, ...]], WorkCalendar] = {}
-        self.after_commit: list[Callable[[], None]] = []
-        self.reminders_changed = False  # the scheduler re-syncs its jobs when set
+
+    def watch_reminders(self, on_commit: Callable[[], None]) -> None:
+        """Call `on_commit()` after each transaction of this core's database that changed
+        reminders (the scheduler brings its jobs in step)."""
+
+        def after_commit(session: Session) -> None:
+            if session.info.pop("reminders_changed", False):
+                on_commit()
+
+        event.listen(self.db.sessions, "after_commit", after_commit)
+        event.listen(
+            self.db.sessions,
+            "after_soft_rollback",
+            lambda session, _t: session.info.pop("reminders_changed", None),
+        )
 
     def calendar_for(self, office: Office) -> WorkCalendar:
         key = (office.timezone, tuple(office.days_off or ()))
@@ -290,44 +305,57 @@ class Core:
             )
         )
 
-    def handle(self, msg: Inbound) -> Outcome:
-        """Handle one update in one transaction; a refusal rolls back and answers clearly."""
+    def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
+        """Handle one update in one transaction; a refusal rolls back and answers clearly.
+
+        With `item` (the update's inbox row), the row is marked done in the same transaction,
+        so the update has effect exactly once. A database that cannot be reached raises (the
+        update stays pending and is tried again); any other failure is answered.
+        """
         try:
             with self.db.transaction() as s:
                 ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
                 dispatch(ctx)
                 outcome = ctx.outcome
-                changed = bool(s.info.get("reminders_changed"))
-            if changed:
-                self.reminders_changed = True
+                if item is not None and not Inbox.mark(s, item, ctx.now):
+                    raise _AlreadyHandled
+            if item is not None:
+                item.done = True
+        except _AlreadyHandled:
+            return Outcome()
         except (UserError, NotAllowed, FileRejected) as exc:
-            outcome = self._refuse(msg, str(exc))
-        except Exception:
+            outcome = self._refuse(msg, str(exc), item)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
             log.exception("update failed: channel=%s chat=%s", msg.channel, msg.chat_id)
-            outcome = self._refuse(msg, t("internal_error"))
-        self._run_after_commit()
+            outcome = self._refuse(msg, t("internal_error"), item)
         return outcome
 
-    def _refuse(self, msg: Inbound, text: str) -> Outcome:
+    def _refuse(self, msg: Inbound, text: str, item: Item | None = None) -> Outcome:
         """Tell the person why nothing happened: as the button's alert, or as a message."""
-        if msg.button is not None:
-            return Outcome(text, alert=True)
+        outcome = Outcome(text, alert=True) if msg.button is not None else Outcome()
         with self.db.transaction() as s:
-            person = self.find_person(s, msg.channel, msg.user_id)
-            outbox.enqueue(
-                s,
-                now=self.clock.now(),
-                channel=msg.channel,
-                chat_id=msg.chat_id,
-                text=text,
-                office_id=person.office_id if person else None,
-                person_id=person.id if person and not msg.is_group else None,
-            )
-        return Outcome()
+            if item is not None and not Inbox.mark(s, item, self.clock.now()):
+                return Outcome()
+            if msg.button is None:
+                person = self.find_person(s, msg.channel, msg.user_id)
+                outbox.enqueue(
+                    s,
+                    now=self.clock.now(),
+                    channel=msg.channel,
+                    chat_id=msg.chat_id,
+                    text=text,
+                    office_id=person.office_id if person else None,
+                    person_id=person.id if person and not msg.is_group else None,
+                )
+        if item is not None:
+            item.done = True
+        return outcome
 
-    def _run_after_commit(self) -> None:
-        for hook in self.after_commit:
-            hook()
+
+class _AlreadyHandled(Exception):
+    """Another worker finished this update first: roll this transaction back."""
 
 
 @event.listens_for(Session, "after_flush")

@@ -20,7 +20,7 @@ from bot.localapi import FakeTelegram
 from bot.localapi.whatsapp import FakeWhatsApp
 from bot.settings import Settings
 from db.engine import Database
-from db.models import Outbox, Person
+from db.models import InboxUpdate, Outbox, Person
 
 GROUP_ID = -100500
 
@@ -73,12 +73,8 @@ class Simulation:
             )
         settings = self.base_settings.model_copy(update=update)
         self.rt = Runtime(settings, self.clock)
-        app = self.rt.application
-        await app.initialize()
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
-        await self.rt.on_start(app)  # what post_init does under run_polling()
+        self.rt.telegram.poll_timeout = 1
+        await self.rt.start()
         if self.wa is not None:
             await self._start_webhook_server()
         return self.rt
@@ -89,9 +85,15 @@ class Simulation:
 
         from handlers.web import create_app
 
-        assert self.rt is not None and self.wa is not None
+        rt = self.rt
+        assert rt is not None and self.wa is not None
         config = uvicorn.Config(
-            create_app(self.rt, manage_bot=False),
+            create_app(
+                rt.settings,
+                telegram_receive=rt.telegram.receive,
+                whatsapp=rt.whatsapp,
+                health=lambda: {"ok": True},
+            ),
             host="127.0.0.1",
             port=0,
             log_level="warning",
@@ -113,17 +115,10 @@ class Simulation:
             server.should_exit = True
             await task
             self._web = None
-        app = self.rt.application
-        if app.updater is not None and app.updater.running:
-            stopping = asyncio.ensure_future(app.updater.stop())
-            await asyncio.sleep(0)
-            self.fake.release_pollers()
-            await stopping
-        await self.rt.on_stop(app)
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        self.rt.db.dispose()
+        stopping = asyncio.ensure_future(self.rt.stop())
+        await asyncio.sleep(0)
+        self.fake.release_pollers()
+        await stopping
         self.rt = None
 
     async def restart_bot(self) -> Runtime:
@@ -222,21 +217,23 @@ class Simulation:
         return msgs[-1].buttons if msgs else []
 
     # --- waiting for the bot ---------------------------------------------------------------
-    def _pending_outbox(self) -> int:
+    def _pending(self) -> int:
+        """Inbox updates not handled yet, and outbox rows due and not sent yet."""
         with self.db.transaction() as s:
-            return (
-                s.scalar(
-                    select(func.count())
-                    .select_from(Outbox)
-                    .where(
-                        Outbox.status.in_(["pending", "sending"]),
-                        Outbox.next_attempt_at <= self.clock.now(),  # not the deferred
-                    )
-                )
-                or 0
+            inbox = s.scalar(
+                select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "pending")
             )
+            out = s.scalar(
+                select(func.count())
+                .select_from(Outbox)
+                .where(
+                    Outbox.status.in_(["pending", "sending"]),
+                    Outbox.next_attempt_at <= self.clock.now(),  # not the deferred
+                )
+            )
+            return (inbox or 0) + (out or 0)
 
-    async def settle(self, rounds: int = 2000) -> None:
+    async def settle(self, rounds: int = 4000) -> None:
         """Wait until every update is handled and every queued message delivered."""
         assert self.rt is not None
         rt = self.rt
@@ -244,12 +241,15 @@ class Simulation:
         for _ in range(rounds):
             busy = (
                 self.fake.unconfirmed_updates > 0
-                or not rt.application.update_queue.empty()
-                or rt.inflight > 0
+                or rt.dispatcher.busy > 0
+                or rt.delivery.busy > 0
+                or rt.scheduler.due_or_running()
             )
+            if rt.scheduler.due_or_running():
+                rt.scheduler.wakeup()  # a job fell due when the clock moved: run it now
             if not busy:
                 await rt.delivery.drain()
-                busy = self._pending_outbox() > 0
+                busy = self._pending() > 0
             stable = 0 if busy else stable + 1
             if stable >= 3:
                 return
@@ -261,12 +261,4 @@ async def tick(h: Simulation) -> None:
     """After moving the clock: let APScheduler run what is now due, then settle."""
     assert h.rt is not None
     h.rt.scheduler.wakeup()
-    for _ in range(400):
-        now = h.clock.now()
-        due = [
-            j for j in h.rt.scheduler.aps.get_jobs() if j.next_run_time and j.next_run_time <= now
-        ]
-        if not due:
-            break
-        await asyncio.sleep(0.005)
     await h.settle()

@@ -107,7 +107,14 @@ TEXTS: dict[str, str] = {
         "Peringatan: WHATSAPP_TEMPLATE_REMINDER belum diisi. Pesan WhatsApp di luar jendela "
         "24 jam akan dialihkan ke Telegram bila orangnya punya Telegram, dan dicatat gagal bila tidak."
     ),
+    "cli_shared_needs_postgres": (
+        "Beberapa proses (--workers, --role worker, --shared) memerlukan PostgreSQL: isi "
+        "DATABASE_URL dengan postgresql+psycopg://…"
+    ),
     "cli_running": "Bot berjalan (Bot API: {api}; basis data: {db}). Tekan Ctrl+C untuk berhenti.",
+    "delivery_resent": (
+        "dikirim ulang satu kali setelah bot berhenti saat mengirimnya (mungkin terlihat dua kali)"
+    ),
     "delivery_failed": (
         "⚠️ Pesan bot untuk {who} tidak dapat dikirim: {reason}. Mohon hubungi yang "
         "bersangkutan secara langsung dan minta ia membuka/mengaktifkan kembali bot."

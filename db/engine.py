@@ -41,18 +41,18 @@ class Database:
     def __init__(self, url: str, **kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **kwargs)
-        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time; threads that collide wait in SQLite's busy handler,
         # which sleeps in growing steps. Taking turns in the process is much faster.
         self._turn = threading.RLock() if url.startswith("sqlite") else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._turn or nullcontext(), self._factory() as session, session.begin():
+        with self._turn or nullcontext(), self.sessions() as session, session.begin():
             yield session
 
     def session(self) -> Session:
-        return self._factory()
+        return self.sessions()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,54 +8,58 @@ production and to the local Bot API server in tests, the demo and benchmarks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
-    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
-    User,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot.core import Inbound, InboundFile
+from bot.core import Inbound, InboundFile, Outcome
 from bot.messaging.delivery import Message as OutMessage
 from bot.messaging.delivery import Retry, Undeliverable
+from bot.messaging.inbox import Item
+from bot.settings import Settings
 from handlers.limits import ChatLimits
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
+POLL_TIMEOUT = 25
 CAPTION_LIMIT = 1024
 
 
-def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    return context.application.bot_data["runtime"]  # type: ignore[no-any-return]
+Handle = Callable[[Inbound], Awaitable[Outcome]]
+Record = Callable[[str, list[tuple[str, str, dict[str, Any]]]], Awaitable[object]]
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def _handle(context: ContextTypes.DEFAULT_TYPE) -> Handle:
+    return context.application.bot_data["handle"]  # type: ignore[no-any-return]
 
 
 def parse_command(text: str, bot_username: str) -> tuple[str, list[str]] | None:
-    """`/isi@sakip_bot a b` → ("isi", ["a", "b"]); None when addressed to another bot."""
-    head, *args = text.split()
+    """`/isi@sakip_bot a b` → ("isi", ["a", "b"]); None when addressed to another bot.
+    A bare `/`, `/ ` or `//x` parses as the empty command (answered with help)."""
+    head, *args = text.split() or ["/"]
     name, _, target = head[1:].partition("@")
     if target and bot_username and target.lower() != bot_username.lower():
         return None
@@ -67,17 +71,6 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     msg, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if msg is None or user is None or chat is None or user.is_bot:
         return
-    rt = _runtime(context)
-    rt.inflight += 1
-    try:
-        await _on_message(rt, msg, user, chat, context)
-    finally:
-        rt.inflight -= 1
-
-
-async def _on_message(
-    rt: Runtime, msg: Message, user: User, chat: Chat, context: ContextTypes.DEFAULT_TYPE
-) -> None:
     inbound = Inbound(
         channel="telegram",
         user_id=str(user.id),
@@ -94,13 +87,13 @@ async def _on_message(
         inbound.command, inbound.args = parsed
     else:
         inbound.text = text
-    inbound.file = await _incoming_file(msg, rt)
+    inbound.file = await _incoming_file(msg, context.bot_data["max_file_bytes"])
     if inbound.file is None and inbound.text is None and inbound.command is None:
         inbound.text = ""  # a sticker, location…: the core answers that it cannot use it
-    await rt.handle(inbound)
+    await _handle(context)(inbound)
 
 
-async def _incoming_file(msg: Message, rt: Runtime) -> InboundFile | None:
+async def _incoming_file(msg: Message, max_bytes: int) -> InboundFile | None:
     """Download an attached document or photo, unless it is over the size limit."""
     if msg.document is not None:
         doc = msg.document
@@ -110,6 +103,7 @@ async def _incoming_file(msg: Message, rt: Runtime) -> InboundFile | None:
             size=doc.file_size,
             content=None,
             source_id=doc.file_id,
+            caption=msg.caption,
         )
     elif msg.photo:
         ph = msg.photo[-1]
@@ -120,10 +114,11 @@ async def _incoming_file(msg: Message, rt: Runtime) -> InboundFile | None:
             content=None,
             source_id=ph.file_id,
             is_photo=True,
+            caption=msg.caption,
         )
     else:
         return None
-    if f.size is not None and f.size > rt.core.files.max_bytes:
+    if f.size is not None and f.size > max_bytes:
         return f  # the core refuses it with the limit; no download
     try:
         tg_file = await msg.get_bot().get_file(f.source_id)
@@ -149,34 +144,32 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_name=query.from_user.full_name,
         button_message_id=str(query.message.message_id) if query.message else None,
     )
-    rt = _runtime(context)
-    rt.inflight += 1
+    outcome = await _handle(context)(inbound)
     try:
-        outcome = await rt.handle(inbound)
         await query.answer(text=outcome.notice, show_alert=outcome.alert)
-    finally:
-        rt.inflight -= 1
+    except BadRequest as exc:  # handled again after a restart: the press is too old to answer
+        log.info("callback query not answered: %s", exc.message)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram handler error", exc_info=context.error)
 
 
-def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application, with its handlers registered in one place."""
-    s = rt.settings
+def build_application(settings: Settings, handle: Handle, max_file_bytes: int) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application, with its handlers registered in one place. It
+    does not fetch updates itself: `TelegramChannel` feeds it from the inbox."""
+    s = settings
     builder: Any = (
         ApplicationBuilder()
         .token(s.telegram_bot_token)
         .base_url(s.telegram_base_url)
         .base_file_url(s.telegram_file_url)
-        .concurrent_updates(PerUserUpdateProcessor())
-        .post_init(rt.on_start)
-        .post_shutdown(rt.on_stop)
+        .updater(None)
         .connect_timeout(s.telegram_timeout)
         .read_timeout(s.telegram_timeout)
         .write_timeout(s.telegram_timeout)
-        .get_updates_read_timeout(s.telegram_timeout + 30)
+        .get_updates_read_timeout(s.telegram_timeout + POLL_TIMEOUT)
+        .get_updates_connection_pool_size(2)
         .connection_pool_size(128)
         .pool_timeout(s.telegram_timeout)
     )
@@ -189,10 +182,9 @@ def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
                 overall_max_rate=5, overall_time_period=0.2, group_max_rate=18, max_retries=0
             )
         )
-    if s.webhook_url:
-        builder = builder.updater(None)
     app = builder.build()
-    app.bot_data["runtime"] = rt
+    app.bot_data["handle"] = handle
+    app.bot_data["max_file_bytes"] = max_file_bytes
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(
         MessageHandler(
@@ -211,30 +203,111 @@ def build_application(rt: Runtime) -> Application:  # type: ignore[type-arg]
     return app
 
 
-class PerUserUpdateProcessor(BaseUpdateProcessor):
-    """Different people's updates run concurrently; one person's run in order, so a quick
-    double tap cannot race with itself through the form."""
+def actor_of(update: dict[str, Any]) -> str:
+    """Whose update this is (one person's updates are handled in order)."""
+    for value in update.values():
+        if isinstance(value, dict):
+            who = value.get("from") or value.get("user") or {}
+            if isinstance(who, dict) and who.get("id") is not None:
+                return f"tg:{who['id']}"
+            chat = value.get("chat") or {}
+            if isinstance(chat, dict) and chat.get("id") is not None:
+                return f"tg:chat:{chat['id']}"
+    return "tg:-"
 
-    def __init__(self, max_concurrent_updates: int = 32) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        key = user.id if user is not None else 0
-        lock = self._locks.setdefault(key, asyncio.Lock())
+def entries(updates: list[Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Raw updates as inbox entries (update id, actor, payload); malformed ones are logged
+    and left out (they carry no id to confirm them by, or are not objects at all)."""
+    out = []
+    for u in updates:
+        if not isinstance(u, dict) or not isinstance(u.get("update_id"), int):
+            log.warning("telegram update without a valid update_id dropped: %.200r", u)
+            continue
+        out.append((str(u["update_id"]), actor_of(u), u))
+    return out
+
+
+class TelegramChannel:
+    """The Telegram side: the Application (handlers), the sender, and the intake (long
+    polling or the webhook), which records raw updates in the inbox before confirming them."""
+
+    def __init__(self, settings: Settings, handle: Handle, record: Record, max_file_bytes: int):
+        self.settings = settings
+        self.app = build_application(settings, handle, max_file_bytes)
+        self.sender = TelegramSender(self.app.bot, settings.telegram_chat_rate)
+        self.record = record
+        self.poll_timeout = POLL_TIMEOUT
+        self.fetched = 0  # updates fetched and recorded (tests)
+
+    @property
+    def bot(self) -> Bot:
+        return self.app.bot
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling: fetch raw updates, record them, and only then confirm them (the next
+        call's offset). A database outage keeps them unconfirmed at Telegram until it ends."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            try:
+                kwargs: dict[str, Any] = {
+                    "timeout": self.poll_timeout,
+                    "allowed_updates": ALLOWED_UPDATES,
+                    "limit": 100,
+                }
+                if offset is not None:
+                    kwargs["offset"] = offset
+                # Bot._post, not get_updates(): the raw JSON, so that one update the library
+                # cannot parse is recorded and skipped instead of blocking the batch forever
+                raw = await self.bot._post(
+                    "getUpdates",
+                    api_kwargs=kwargs,
+                    read_timeout=self.settings.telegram_timeout + self.poll_timeout,
+                )
+                failures = 0
+            except (NetworkError, TimedOut, RetryAfter) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                if isinstance(exc, RetryAfter):
+                    ra = exc.retry_after
+                    delay = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
+                log.warning(
+                    "getUpdates failed (%s); again in %.1f s", exc.__class__.__name__, delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            if not isinstance(raw, list) or not raw:
+                continue
+            batch = entries(raw)
+            await self.record("telegram", batch)
+            self.fetched += len(raw)
+            ids = [
+                u["update_id"]
+                for u in raw
+                if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+            ]
+            if ids:
+                offset = max(ids) + 1
+
+    async def receive(self, body: Any) -> None:
+        """One webhook call's update (already parsed JSON): recorded before the 200."""
+        await self.record("telegram", entries([body]))
+
+    async def process(self, item: Item) -> None:
+        """Handle one recorded update through the Application's handlers."""
         try:
-            async with lock:
-                await coroutine
-        finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
+            update = Update.de_json(item.payload, self.bot)
+        except Exception as exc:
+            log.warning(
+                "telegram update %s not understood, skipped: %s", item.payload.get("update_id"), exc
+            )
+            item.meta["status"] = "skipped"
+            item.meta["error"] = f"{exc.__class__.__name__}: {exc}"[:300]
+            return
+        await self.app.process_update(update)
 
 
 async def set_commands(bot: Bot, commands: dict[str, str]) -> None:

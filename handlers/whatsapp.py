@@ -13,28 +13,31 @@ Outside the 24-hour customer-service window, reminders go as the approved templa
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import httpx
 from aiolimiter import AsyncLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import Inbound, InboundFile
+from bot.clock import Clock
+from bot.core import Inbound, InboundFile, Outcome
 from bot.messaging import outbox
 from bot.messaging.delivery import Defer, Message, Reroute, Retry, Undeliverable, report_failure
+from bot.messaging.inbox import Item
+from bot.settings import Settings
 from bot.texts import t
-from db.models import InboxUpdate, Outbox, Person
+from db.engine import Database
+from db.models import Outbox, Person
 from handlers.limits import ChatLimits
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
@@ -51,16 +54,61 @@ def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected, header.removeprefix("sha256="))
 
 
+def webhook_entries(payload: Any) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """A webhook body as inbox entries: each message (keyed by its id, ordered per sender)
+    and each status (keyed by message id and status). None when the body is not shaped
+    like a webhook at all."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry", []), list):
+        return None
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for entry in payload.get("entry", []):
+        changes = entry.get("changes", []) if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            return None
+        for change in changes:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            contacts = [c for c in value.get("contacts") or [] if isinstance(c, dict)]
+            by_id = {c.get("wa_id") or c.get("user_id"): c for c in contacts}
+            for status in value.get("statuses") or []:
+                if isinstance(status, dict) and status.get("id"):
+                    ext = f"status:{status['id']}:{status.get('status')}"
+                    out.append((ext, f"wa-status:{status['id']}", {"status": status}))
+            for message in value.get("messages") or []:
+                if not isinstance(message, dict) or not message.get("id"):
+                    continue
+                sender = str(message.get("from") or message.get("from_user_id") or "")
+                contact = by_id.get(sender) or (contacts[0] if contacts else {})
+                actor = f"wa:{contact.get('user_id') or sender}"
+                out.append((str(message["id"]), actor, {"message": message, "contact": contact}))
+    return out
+
+
 def _short(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-class WhatsAppChannel:
-    """Both directions of the WhatsApp channel for one runtime."""
+Handle = Callable[[Inbound], Awaitable[Outcome]]
+Record = Callable[[str, list[tuple[str, str, dict[str, Any]]]], Awaitable[object]]
 
-    def __init__(self, rt: Runtime, client: httpx.AsyncClient | None = None) -> None:
-        self.rt = rt
-        s = rt.settings
+
+class WhatsAppChannel:
+    """Both directions of the WhatsApp channel."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        handle: Handle,
+        record: Record,
+        max_file_bytes: int,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings, self.db, self.clock = settings, db, clock
+        self.handle, self.record, self.max_file_bytes = handle, record, max_file_bytes
+        s = settings
         self.base = f"{s.whatsapp_api_url}/{s.whatsapp_api_version}"
         self.phone_id = s.whatsapp_phone_id
         self.client = client or httpx.AsyncClient(
@@ -74,69 +122,54 @@ class WhatsAppChannel:
 
     # --- incoming ---------------------------------------------------------------------------
     async def webhook(self, body: bytes, signature: str | None) -> int:
-        """Handle one webhook POST; the HTTP status to answer (Meta retries non-2xx)."""
-        if not signature_ok(self.rt.settings.whatsapp_app_secret, body, signature):
+        """One webhook POST: check the signature, record its messages and statuses in the
+        inbox (committed), and only then answer 200 (Meta retries anything else). Malformed
+        bodies are answered 400 and logged; they never raise."""
+        if not signature_ok(self.settings.whatsapp_app_secret, body, signature):
             log.warning("whatsapp webhook refused: bad or missing signature")
             return 401
         try:
             payload = json.loads(body)
         except ValueError:
+            log.warning("whatsapp webhook: body is not JSON (%d bytes)", len(body))
             return 400
-        for entry in payload.get("entry", []):
-            for change in entry.get("changes", []):
-                value = change.get("value", {})
-                contacts = {
-                    c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts", [])
-                }
-                for status in value.get("statuses", []):
-                    self._status(status)
-                for message in value.get("messages", []):
-                    await self._message(message, contacts)
+        batch = webhook_entries(payload)
+        if batch is None:
+            log.warning("whatsapp webhook: unexpected shape %.120r", payload)
+            return 400
+        if batch:
+            await self.record("whatsapp", batch)
         return 200
 
+    async def process(self, item: Item) -> None:
+        """Handle one recorded message or status (called by the inbox dispatcher)."""
+        p = item.payload
+        if "status" in p:
+            await asyncio.to_thread(self._status, p["status"])
+            item.meta["status"] = "done"  # a status changes no state a handler marks
+            return
+        await self._message(p.get("message") or {}, p.get("contact") or {})
+
     def _status(self, status: dict[str, Any]) -> None:
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             row = s.scalar(
                 select(Outbox).where(
-                    Outbox.channel == "whatsapp", Outbox.remote_id == status.get("id")
+                    Outbox.channel == "whatsapp", Outbox.remote_id == str(status.get("id"))
                 )
             )
             if row is not None:
-                row.remote_status = status.get("status")
+                row.remote_status = str(status.get("status"))[:16]
                 if status.get("status") == "failed":  # accepted, then not delivered
                     errors = status.get("errors") or [{}]
-                    row.error = f"WhatsApp: {errors[0].get('title') or errors[0].get('code')}"
-                    report_failure(s, row, self.rt.clock.now())
-        self.rt.delivery.wake()
-
-    def _first_time(self, message_id: str) -> bool:
-        """Meta may deliver the same webhook twice: handle each message id once."""
-        with self.rt.db.transaction() as s:
-            if s.scalar(
-                select(InboxUpdate.id).where(
-                    InboxUpdate.channel == "whatsapp", InboxUpdate.external_id == message_id
-                )
-            ):
-                return False
-            now = self.rt.clock.now()
-            s.add(
-                InboxUpdate(
-                    channel="whatsapp",
-                    external_id=message_id,
-                    actor="-",
-                    payload={},
-                    status="done",
-                    received_at=now,
-                    handled_at=now,
-                )
-            )
-        return True
+                    first = errors[0] if isinstance(errors, list) and errors else {}
+                    row.error = f"WhatsApp: {first.get('title') or first.get('code')}"
+                    report_failure(s, row, self.clock.now())
 
     def _link(self, sender: str, contact: dict[str, Any]) -> str:
         """Record the business-scoped user id and the window; return the id to key on."""
         user_id = contact.get("user_id")
         wa_id = contact.get("wa_id") or sender
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             person = s.scalar(
                 select(Person).where(
                     (Person.whatsapp_number == wa_id)
@@ -146,73 +179,70 @@ class WhatsAppChannel:
             if person is not None:
                 if user_id and person.whatsapp_user_id != user_id:
                     person.whatsapp_user_id = user_id
-                person.whatsapp_last_inbound = self.rt.clock.now()
+                person.whatsapp_last_inbound = self.clock.now()
                 return person.whatsapp_user_id or person.whatsapp_number or sender
         # not (yet) a person of the office: their window is kept in memory, long enough to
         # answer them (the refusal, or the reply to their invitation code)
         key = user_id or wa_id
         self._strangers.pop(key, None)
-        self._strangers[key] = self.rt.clock.now()
+        self._strangers[key] = self.clock.now()
         while len(self._strangers) > 1000:
             self._strangers.popitem(last=False)
         return key
 
-    async def _message(self, message: dict[str, Any], contacts: dict[str, Any]) -> None:
-        mid = message.get("id", "")
-        if not self._first_time(mid):
-            return
-        sender = message.get("from") or message.get("from_user_id") or ""
-        contact: dict[str, Any] = contacts.get(sender) or next(iter(contacts.values()), {})
-        key = self._link(sender, contact)
-        self._resend_after_template(key)
+    async def _message(self, message: dict[str, Any], contact: dict[str, Any]) -> None:
+        sender = str(message.get("from") or message.get("from_user_id") or "")
+        key = await asyncio.to_thread(self._link, sender, contact)
+        await asyncio.to_thread(self._resend_after_template, key)
         inbound = Inbound(
             channel="whatsapp",
             user_id=key,
             chat_id=key,
-            user_name=(contact.get("profile") or {}).get("name", ""),
+            user_name=str((contact.get("profile") or {}).get("name", "")),
         )
         kind = message.get("type")
         if kind == "text":
-            text = message["text"]["body"].strip()
-            choice = self._numbered_choice(key, text)
+            text = str((message.get("text") or {}).get("body") or "").strip()
+            choice = await asyncio.to_thread(self._numbered_choice, key, text)
             if choice is not None:
                 inbound.button = choice
             elif text.startswith("/"):
-                head, *args = text[1:].split()
+                head, *args = text[1:].split() or [""]
                 inbound.command, inbound.args = head.lower(), args
             else:
                 inbound.text = text
-        elif kind == "interactive":
+        elif kind == "interactive" and isinstance(message.get("interactive"), dict):
             inter = message["interactive"]
             reply = inter.get("button_reply") or inter.get("list_reply") or {}
-            inbound.button = reply.get("id", "")
+            inbound.button = str(reply.get("id", ""))
         elif kind == "button":  # a template's quick-reply
             inbound.text = ""
-            inbound.command = "status" if message["button"].get("payload") == "status" else None
-        elif kind in ("document", "image"):
+            payload = (message.get("button") or {}).get("payload")
+            inbound.command = "status" if payload == "status" else None
+        elif kind in ("document", "image") and isinstance(message.get(kind), dict):
             media = message[kind]
             inbound.file = await self._download(media, kind)
             inbound.text = media.get("caption")
+            inbound.file.caption = media.get("caption")
         else:
             inbound.text = ""
-        outcome = await self.rt.handle(inbound)
+        outcome = await self.handle(inbound)
         if outcome.notice:  # WhatsApp has no toast: the notice is a message
-            with self.rt.db.transaction() as s:
+            with self.db.transaction() as s:
                 outbox.enqueue(
-                    s, now=self.rt.clock.now(), channel="whatsapp", chat_id=key, text=outcome.notice
+                    s, now=self.clock.now(), channel="whatsapp", chat_id=key, text=outcome.notice
                 )
-            self.rt.delivery.wake()
 
     def _resend_after_template(self, chat: str) -> None:
         """The person wrote, so the 24-hour window is open again: messages that could only go
         as a template (their buttons lost) are sent again in full."""
-        with self.rt.db.transaction() as s:
-            for row in self._sent_as_template(s, self.rt.clock.now() - WINDOW, chat):
+        with self.db.transaction() as s:
+            for row in self._sent_as_template(s, self.clock.now() - WINDOW, chat):
                 if row.template.get("wa") != "template":
                     continue
                 row.template = {**row.template, "wa": "template-resent"}
                 if row.buttons or row.file_id:
-                    outbox.copy(s, row, now=self.rt.clock.now(), channel="whatsapp", chat_id=chat)
+                    outbox.copy(s, row, now=self.clock.now(), channel="whatsapp", chat_id=chat)
 
     @staticmethod
     def _sent_as_template(s: Session, since: datetime, chat: str | None = None) -> list[Outbox]:
@@ -228,7 +258,7 @@ class WhatsAppChannel:
         """ "2" answers the last numbered-choice message sent to this chat."""
         if not text.isdigit():
             return None
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             last = s.scalar(
                 select(Outbox)
                 .where(
@@ -259,7 +289,7 @@ class WhatsAppChannel:
             meta.raise_for_status()
             info = meta.json()
             f.size = int(info.get("file_size") or 0) or None
-            if f.size is not None and f.size > self.rt.core.files.max_bytes:
+            if f.size is not None and f.size > self.max_file_bytes:
                 return f
             data = await self.client.get(info["url"])
             data.raise_for_status()
@@ -279,10 +309,10 @@ class WhatsAppChannel:
         )
 
     def _in_window(self, chat_id: str) -> bool:
-        with self.rt.db.transaction() as s:
+        with self.db.transaction() as s:
             person = self._person_at(s, chat_id)
             last = person.whatsapp_last_inbound if person else self._strangers.get(chat_id)
-        return last is not None and self.rt.clock.now() - last < WINDOW - WINDOW_MARGIN
+        return last is not None and self.clock.now() - last < WINDOW - WINDOW_MARGIN
 
     async def send(self, msg: Message) -> str:
         if not self._in_window(msg.chat_id):
@@ -425,7 +455,7 @@ class WhatsAppChannel:
 
     def _reroute_or(self, chat_id: str, reason: str, otherwise: Exception) -> NoReturn:
         """Cannot go on WhatsApp: to the person's Telegram when they have it, else `otherwise`."""
-        with self.rt.db.transaction() as db:
+        with self.db.transaction() as db:
             person = self._person_at(db, chat_id)
             tg = person.telegram_user_id if person else None
         if tg:
@@ -437,12 +467,12 @@ class WhatsAppChannel:
         outside their window in a moving 24 hours. Past it, a person linked on Telegram gets
         the message there; anyone else waits until the oldest of those 24 hours frees a place.
         """
-        limit = self.rt.settings.whatsapp_daily_limit
+        limit = self.settings.whatsapp_daily_limit
         if limit <= 0:
             return
-        since = self.rt.clock.now() - WINDOW
+        since = self.clock.now() - WINDOW
         reached: dict[str, datetime] = {}
-        with self.rt.db.transaction() as db:
+        with self.db.transaction() as db:
             for row in self._sent_as_template(db, since):
                 assert row.sent_at is not None
                 reached.setdefault(row.chat_id, row.sent_at)
@@ -453,7 +483,7 @@ class WhatsAppChannel:
 
     async def _template(self, msg: Message) -> str:
         """Outside the 24-hour window only an approved template may open the conversation."""
-        s = self.rt.settings
+        s = self.settings
         if not s.whatsapp_template_reminder:
             reason = t("wa_no_template")
             self._reroute_or(msg.chat_id, reason, Undeliverable(reason))
@@ -472,7 +502,7 @@ class WhatsAppChannel:
                 },
             }
         )
-        with self.rt.db.transaction() as db:  # sent again in full once the person replies
+        with self.db.transaction() as db:  # sent again in full once the person replies
             row = db.get(Outbox, msg.id)
             if row is not None:
                 row.template = {**(row.template or {}), "wa": "template"}

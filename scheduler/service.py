@@ -2,8 +2,12 @@
 SQLAlchemy job store on the bot's database (DESIGN.md decision 4).
 
 Job ids are the reminder keys (`remind:{round}:{section}:before` …). `sync()` makes the job
-store match the `reminder` table: missing jobs are created, moved deadlines replace their
-job, finished ones are removed. On start-up, a reminder that fell due while the bot was down
+store match the `reminder` table (one query; only the jobs that changed are touched):
+missing jobs are created, moved deadlines replace their job, finished ones are removed. It
+runs after a transaction changed reminders, after each reminder fired, and periodically in
+the process that holds the singletons (other worker processes change reminders too).
+The scheduler runs in a thread of its own: its job store's database work never blocks the
+event loop. On start-up, a reminder that fell due while the bot was down
 runs once (coalesced, no misfire limit); the row's `sent_at` makes a second run a no-op.
 
 Time: the scheduler asks the bot's clock, so tests and the demo drive it with a controllable
@@ -12,25 +16,27 @@ clock (`wakeup()` after moving the clock) instead of waiting.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import apscheduler.schedulers.base as aps_base
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 
 from bot import reminders
 from bot.clock import Clock, SystemClock
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from bot.core import Core
+from db.models import Reminder
 
 log = logging.getLogger(__name__)
-_current: dict[str, Runtime] = {}
+_current: dict[str, ReminderScheduler] = {}
 
 
 @contextlib.contextmanager
@@ -54,8 +60,8 @@ def _clock_time(clock: Clock) -> Iterator[None]:
         aps_base.datetime = original  # type: ignore[misc]
 
 
-class ClockedScheduler(AsyncIOScheduler):
-    """AsyncIOScheduler whose idea of "now" comes from the bot's clock."""
+class ClockedScheduler(BackgroundScheduler):
+    """BackgroundScheduler whose idea of "now" comes from the bot's clock."""
 
     def __init__(self, clock: Clock, **kwargs: Any) -> None:
         self._clock = clock
@@ -70,62 +76,82 @@ class ClockedScheduler(AsyncIOScheduler):
             super()._real_add_job(*args, **kwargs)
 
 
-async def run_reminder(key: str) -> None:
-    """The job function (referenced by name in the persistent store)."""
-    rt = _current.get("rt")
-    if rt is None:
-        return
-    rt.scheduler.running.add(key)
-    rt.inflight += 1
-    try:
-        await asyncio.to_thread(reminders.fire, rt.core, key)
-    finally:
-        rt.scheduler.running.discard(key)
-        rt.inflight -= 1
-    rt.scheduler.sync()
-    rt.delivery.wake()
+def run_reminder(key: str) -> None:
+    """The job function (referenced by name in the persistent store); runs in APScheduler's
+    worker thread, never on the event loop."""
+    sched = _current.get("scheduler")
+    if sched is not None:
+        sched.fire(key)
 
 
 class ReminderScheduler:
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    """APScheduler (a background thread, so its job store's database work never blocks the
+    event loop) kept in step with the `reminder` table."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
         self.running: set[str] = set()  # keys whose job is executing right now
+        self._known: dict[str, datetime] = {}  # what the job store holds, mirrored
+        self._lock = threading.RLock()
         self.aps = ClockedScheduler(
-            rt.clock,
-            jobstores={"default": SQLAlchemyJobStore(engine=rt.db.engine)},
+            core.clock,
+            jobstores={"default": SQLAlchemyJobStore(engine=core.db.engine)},
+            executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
         )
 
     def start(self) -> None:
-        _current["rt"] = self.rt
+        _current["scheduler"] = self
         self.aps.start()
+        with self._lock:
+            self._known = {job.id: job.next_run_time for job in self.aps.get_jobs()}
         self.sync()
 
     def shutdown(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
-        if _current.get("rt") is self.rt:
-            _current.pop("rt", None)
+        if _current.get("scheduler") is self:
+            _current.pop("scheduler", None)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.aps.running)
+
+    def fire(self, key: str) -> None:
+        with self._lock:
+            self.running.add(key)
+        try:
+            reminders.fire(self.core, key)
+        finally:
+            with self._lock:
+                self.running.discard(key)
+                self._known.pop(key, None)
+        self.sync()
 
     def sync(self) -> None:
-        """Make the job store match the pending reminders."""
-        self.rt.core.reminders_changed = False
-        with self.rt.db.transaction() as s:
-            wanted = {r.key: r.due_at for r in reminders.pending(s)}
-        existing = {job.id: job for job in self.aps.get_jobs()}
-        for job_id, job in existing.items():
-            if job_id not in wanted:
-                job.remove()
-        for key, due in wanted.items():
-            if key in self.running:
-                continue  # its job is executing; re-adding it would run it twice
-            job = existing.get(key)
-            if job is not None and job.next_run_time == due:
-                continue
-            self.aps.add_job(
-                run_reminder, "date", run_date=due, args=[key], id=key, replace_existing=True
-            )
+        """Make the job store match the pending reminders: only what changed is touched."""
+        if not self.aps.running:
+            return
+        with self.core.db.transaction() as s:
+            rows = s.execute(
+                select(Reminder.key, Reminder.due_at).where(
+                    Reminder.sent_at.is_(None), Reminder.cancelled_at.is_(None)
+                )
+            ).all()
+            wanted: dict[str, datetime] = {key: due for key, due in rows}
+        with self._lock:
+            for key in [k for k in self._known if k not in wanted and k not in self.running]:
+                with contextlib.suppress(JobLookupError):
+                    self.aps.remove_job(key)
+                self._known.pop(key, None)
+            for key, due in wanted.items():
+                if key in self.running or self._known.get(key) == due:
+                    continue
+                self.aps.add_job(
+                    run_reminder, "date", run_date=due, args=[key], id=key, replace_existing=True
+                )
+                self._known[key] = due
         self.aps.wakeup()
 
     def wakeup(self) -> None:
@@ -134,3 +160,11 @@ class ReminderScheduler:
 
     def jobs(self) -> list[str]:
         return sorted(job.id for job in self.aps.get_jobs())
+
+    def due_or_running(self) -> bool:
+        """A job is due by the clock or executing (tests wait until neither)."""
+        if self.running:
+            return True
+        now = self.core.clock.now()
+        with self._lock:
+            return any(due <= now for due in self._known.values())

@@ -194,11 +194,13 @@ async def test_delivery_statuses_are_recorded_on_the_outbox(wa_harness: Harness)
     reply = h.wa.last_to(pem)
     assert reply is not None
     for status in ("delivered", "read"):
-        assert await h.wa.send_status(reply.id, status) == 200
+        assert await h.wa.send_status(reply.id, status) == 200  # recorded; handled from the inbox
+        await h.settle()
         with h.db.transaction() as s:
             row = s.scalar(select(Outbox).where(Outbox.remote_id == reply.id))
             assert row is not None and row.remote_status == status
     assert await h.wa.send_status(reply.id, "failed", error_code=131026) == 200
+    await h.settle()
     with h.db.transaction() as s:
         row = s.scalar(select(Outbox).where(Outbox.remote_id == reply.id))
         assert row.remote_status == "failed" and row.error == "WhatsApp: error 131026"

@@ -1,22 +1,28 @@
-"""Delivering the outbox: once, in order per chat, within the channel's limits.
+"""Delivering the outbox (DESIGN.md decision 3): in order per chat, one message per chat at a
+time, within the channels' limits, retried on 429 (after `retry_after`), 5xx, timeouts and
+connection resets.
 
-The worker marks a row `sending` (committed) before it calls the channel, then `sent` with
-the remote message id. A crash between the two leaves `sending`: on start-up such rows become
-`uncertain` and are reported, not resent — at most once. The remaining window: a request
-that timed out may still have been accepted by Telegram; we retry it (Telegram has no
-idempotency key), so a timeout can, rarely, show a message twice.
+The crash window is one message wide per chat. A row is marked `sending` (committed) only
+immediately before its request, and `sent` with the remote message id after it. A crash
+between the two leaves that one row `sending`: on start-up it is put back in the queue and
+sent again once (`resent` counts it) — it may show twice, since Telegram has no idempotency
+key; a message never attempted is simply sent. Edits are idempotent and simply retried.
+
+Marks are batched: the rows of many chats become `sending` (or `sent`) in one transaction,
+run off the event loop, so a fan-out costs a few commits per batch, not two per message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections import defaultdict
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -45,6 +51,7 @@ class Message:
     file_mime: str | None = None
     edit_remote_id: str | None = None
     template: dict | None = None
+    attempts: int = 0
 
 
 class Retry(Exception):
@@ -81,8 +88,49 @@ class Sender(Protocol):
         ...
 
 
+Op = Callable[[Session], Any]
+
+
+class Batcher:
+    """Runs small database operations from many tasks in one transaction, in a thread."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ops: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def run(self, op: Op) -> Any:
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._ops.append((op, fut))
+        if self._running is None:
+            self._running = asyncio.create_task(self._flush())
+        return await fut
+
+    async def _flush(self) -> None:
+        try:
+            while self._ops:
+                await asyncio.sleep(0)  # let the other ready tasks add theirs
+                batch, self._ops = self._ops, []
+                try:
+                    results = await asyncio.to_thread(self._apply, [op for op, _ in batch])
+                except Exception as exc:
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), res in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(res)
+        finally:
+            self._running = None
+
+    def _apply(self, ops: list[Op]) -> list[Any]:
+        with self.db.transaction() as s:
+            return [op(s) for op in ops]
+
+
 class DeliveryWorker:
-    """Sends due outbox rows through the channel senders, concurrently across chats."""
+    """Sends outbox rows through the channel senders: a queue per chat, chats in parallel."""
 
     def __init__(
         self,
@@ -90,9 +138,9 @@ class DeliveryWorker:
         clock: Clock,
         senders: dict[str, Sender],
         file_root: str,
-        max_attempts: int = 6,
+        max_attempts: int = 12,
         backoff: float = 0.5,
-        batch: int = 200,
+        sweep_interval: float = 2.0,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -100,206 +148,281 @@ class DeliveryWorker:
         self.file_root = file_root
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.batch = batch
+        self.sweep_interval = sweep_interval
+        self.marks = Batcher(db)
+        self._chats: dict[str, deque[int]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._known: set[int] = set()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._outage_logged = False
         self.idle = asyncio.Event()
+        self.idle.set()
         self.on_failed: list[Callable[[int], Awaitable[None] | None]] = []
 
+    # --- feeding ------------------------------------------------------------------------
+    def submit(self, rows: list[tuple[int, str, str]]) -> None:
+        """New rows (id, channel, chat id), e.g. just committed by a handler."""
+        for row_id, channel, chat_id in rows:
+            if row_id in self._known or channel not in self.senders:
+                continue
+            self._known.add(row_id)
+            key = f"{channel}:{chat_id}"
+            self._chats.setdefault(key, deque()).append(row_id)
+            if key not in self._tasks:
+                self._tasks[key] = asyncio.create_task(self._run_chat(key), name=f"send:{key}")
+        if self._chats:
+            self.idle.clear()
+
+    def submit_threadsafe(self, rows: list[tuple[int, str, str]]) -> None:
+        """From a worker thread (the core, the scheduler): hand rows to the event loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.submit, rows)
+
     def wake(self) -> None:
+        """Look in the database for due rows now (written elsewhere, or due again)."""
         self._wake.set()
 
+    @property
+    def busy(self) -> int:
+        return sum(len(q) for q in self._chats.values())
+
+    # --- lifecycle --------------------------------------------------------------------------
     def recover(self) -> int:
-        """After a crash: rows left `sending` may or may not have arrived; never resend them."""
+        """After a crash: a row left `sending` may or may not have arrived. Put it back to be
+        sent again once, and record that it was (it may show twice)."""
         with self.db.transaction() as s:
-            rows = list(s.scalars(select(Outbox).where(Outbox.status == "sending")))
-            for row in rows:
-                row.status = "uncertain"
-                row.error = "bot berhenti saat mengirim; mungkin sudah terkirim"
-        return len(rows)
+            res = s.execute(
+                update(Outbox)
+                .where(Outbox.status == "sending")
+                .values(
+                    status="pending",
+                    resent=Outbox.resent + 1,
+                    error=t("delivery_resent"),
+                )
+            )
+            return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
     async def start(self) -> None:
-        self.recover()
-        self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+        self._loop = asyncio.get_running_loop()
+        n = await asyncio.to_thread(self.recover)
+        if n:
+            log.warning("%d message(s) in doubt after a stop; sending them again once", n)
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="outbox-sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        tasks = list(self._tasks.values()) + ([self._sweeper] if self._sweeper else [])
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._sweeper = None
+        self._tasks.clear()
+        self._chats.clear()
+        self._known.clear()
+        self.idle.set()
 
-    async def _run(self) -> None:
+    async def _sweep_loop(self) -> None:
         while True:
-            self._wake.clear()  # before looking: a wake during the round is not lost
+            self._wake.clear()
             try:
-                n = await self.deliver_due()
-            except Exception:
-                log.exception("outbox delivery round failed")
-                n = 0
-            if n == 0:
+                rows = await asyncio.to_thread(self._due_rows)
+                self._outage_logged = False
+                self.submit(rows)
+            except Exception as exc:
+                if not self._outage_logged:
+                    log.warning("outbox sweep failed (database?): %s", exc.__class__.__name__)
+                    self._outage_logged = True
+            if not self._chats:
                 self.idle.set()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=2.0)
-                self.idle.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_interval)
+
+    def _due_rows(self) -> list[tuple[int, str, str]]:
+        with self.db.transaction() as s:
+            return [
+                (r.id, r.channel, r.chat_id)
+                for r in s.execute(
+                    select(Outbox.id, Outbox.channel, Outbox.chat_id)
+                    .where(
+                        Outbox.status == "pending",
+                        Outbox.channel.in_(list(self.senders)),
+                        Outbox.next_attempt_at <= self.clock.now(),
+                    )
+                    .order_by(Outbox.id)
+                    .limit(5000)
+                )
+            ]
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Until nothing is due (tests, demo and shutdown)."""
+        """Until nothing is queued (tests, demo and shutdown)."""
         async with asyncio.timeout(timeout):
-            while await self.deliver_due():
-                pass
+            self.wake()
+            await asyncio.sleep(0)
+            while self._chats or self._wake.is_set():
+                await asyncio.sleep(0.005)
 
-    def _claim(self) -> dict[str, list[Message]]:
-        """Take due rows, oldest first, grouped by chat; mark them `sending`."""
-        now = self.clock.now()
-        by_chat: dict[str, list[Message]] = defaultdict(list)
-        with self.db.transaction() as s:
-            rows = s.scalars(
-                select(Outbox)
-                .where(
-                    Outbox.status == "pending",
-                    Outbox.channel.in_(list(self.senders)),
-                    Outbox.next_attempt_at <= now,
-                )
-                .order_by(Outbox.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:
-                msg = Message(
-                    row.id,
-                    row.chat_id,
-                    row.kind,
-                    row.text,
-                    row.buttons,
-                    template=row.template or None,
-                )
-                if row.file_id is not None:
-                    f = s.get(StoredFile, row.file_id)
-                    assert f is not None
-                    msg.file_path = f"{self.file_root}/{f.path}"
-                    msg.file_name, msg.file_mime = f.name, f.mime
-                if row.edit_of_id is not None:
-                    original = s.get(Outbox, row.edit_of_id)
-                    if original is None or original.remote_id is None:
-                        if original is not None and original.status == "pending":
-                            continue  # wait until the original is out
-                        row.status, row.error = "failed", "pesan asli tidak terkirim"
-                        row.reported = True
-                        continue
-                    msg.edit_remote_id = original.remote_id
-                row.status = "sending"
-                row.attempts += 1
-                row.next_attempt_at = now
-                by_chat[f"{row.channel}:{row.chat_id}"].append(msg)
-        return by_chat
+    # --- one chat -------------------------------------------------------------------------
+    async def _run_chat(self, key: str) -> None:
+        queue = self._chats[key]
+        sender = self.senders[key.split(":", 1)[0]]
+        try:
+            while queue:
+                row_id = queue[0]
+                outcome = await self._deliver(sender, row_id)
+                if outcome == "defer":  # keep the chat's order: the rest waits too
+                    for rid in queue:
+                        self._known.discard(rid)
+                    queue.clear()
+                    break
+                queue.popleft()
+                self._known.discard(row_id)
+        finally:
+            self._tasks.pop(key, None)
+            if not queue:
+                self._chats.pop(key, None)
+            if not self._chats:
+                self.idle.set()
 
-    async def deliver_due(self) -> int:
-        """One round: send what is due; returns how many rows were handled."""
-        by_chat = self._claim()
-        if not by_chat:
-            return 0
-        await asyncio.gather(*(self._send_chat(key, msgs) for key, msgs in by_chat.items()))
-        return sum(len(v) for v in by_chat.values())
-
-    async def _send_chat(self, key: str, msgs: list[Message]) -> None:
-        channel = key.split(":", 1)[0]
-        sender = self.senders[channel]
-        for i, msg in enumerate(msgs):
+    async def _db(self, op: Op) -> Any:
+        """A mark, retried until the database takes it (an outage pauses, never loses)."""
+        delay = 0.2
+        while True:
             try:
-                await self._send_one(sender, msg)
-            except Defer as exc:
-                # keep order: this message and the rest of the chat wait until the quota frees
-                log.info("outbox %s deferred until %s: %s", msg.id, exc.until, exc)
-                self._set_status(
-                    [m.id for m in msgs[i:]], "pending", undo_attempt=True, after=exc.until
-                )
-                with self.db.transaction() as s:
-                    s.execute(update(Outbox).where(Outbox.id == msg.id).values(error=str(exc)))
-                return
+                return await self.marks.run(op)
+            except Exception as exc:
+                from bot.messaging.inbox import is_transient
 
-    async def _send_one(self, sender: Sender, msg: Message) -> None:
+                if not is_transient(exc):
+                    raise
+                if not self._outage_logged:
+                    log.warning("database unavailable; delivery waits: %s", exc.__class__.__name__)
+                    self._outage_logged = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _take(self, s: Session, row_id: int) -> Message | None | str:
+        """Mark a row `sending` just before its request; the message to send, None when it
+        is not pending any more, or "wait" for an edit whose original is not out yet."""
+        row = s.get(Outbox, row_id)
+        if row is None or row.status != "pending":
+            return None
+        msg = Message(
+            row.id,
+            row.chat_id,
+            row.kind,
+            row.text,
+            row.buttons,
+            template=row.template or None,
+            attempts=row.attempts,
+        )
+        if row.file_id is not None:
+            f = s.get(StoredFile, row.file_id)
+            assert f is not None
+            msg.file_path = f"{self.file_root}/{f.path}"
+            msg.file_name, msg.file_mime = f.name, f.mime
+        if row.edit_of_id is not None:
+            original = s.get(Outbox, row.edit_of_id)
+            if original is None or original.remote_id is None:
+                if original is not None and original.status in ("pending", "sending"):
+                    return "wait"
+                row.status, row.error, row.reported = "failed", "pesan asli tidak terkirim", True
+                return None
+            msg.edit_remote_id = original.remote_id
+        row.status = "sending"
+        row.attempts += 1
+        msg.attempts = row.attempts
+        return msg
+
+    async def _deliver(self, sender: Sender, row_id: int) -> str:
+        while True:
+            taken = await self._db(lambda s: self._take(s, row_id))
+            if taken is None:
+                return "skip"
+            if taken == "wait":
+                await asyncio.sleep(0.05)
+                continue
+            break
+        msg: Message = taken  # type: ignore[assignment]
         attempt = 0
         while True:
             try:
                 remote_id = await sender.send(msg)
             except Retry as exc:
                 attempt += 1
-                attempts = self._attempts(msg.id)
-                if attempts >= self.max_attempts:
-                    await self._fail(msg.id, f"gagal setelah {attempts} percobaan: {exc}")
-                    return
-                self._bump_attempt(msg.id, str(exc))
+                if msg.attempts + attempt >= self.max_attempts:
+                    await self._fail(
+                        msg.id, f"gagal setelah {msg.attempts + attempt} percobaan: {exc}"
+                    )
+                    return "failed"
                 delay = exc.delay if exc.delay is not None else self.backoff * 2 ** (attempt - 1)
                 await asyncio.sleep(min(delay, 60.0))
                 continue
             except Undeliverable as exc:
                 await self._fail(msg.id, str(exc))
-                return
-            except Defer:
-                raise
+                return "failed"
+            except Defer as exc:
+                log.info("outbox %s deferred until %s: %s", msg.id, exc.until, exc)
+                await self._db(functools.partial(self._defer, row_id=msg.id, exc=exc))
+                return "defer"
             except Reroute as exc:
-                self._reroute(msg.id, exc)
-                return
+                await self._db(functools.partial(self._reroute, row_id=msg.id, exc=exc))
+                self.wake()
+                return "rerouted"
             except Exception as exc:  # a bug in a sender must not stop the worker
                 log.exception("sender crashed on outbox %s", msg.id)
                 await self._fail(msg.id, f"kesalahan internal: {exc}")
-                return
-            with self.db.transaction() as s:
-                s.execute(
-                    update(Outbox)
-                    .where(Outbox.id == msg.id)
-                    .values(
-                        status="sent", remote_id=remote_id, sent_at=self.clock.now(), error=None
-                    )
-                )
-            return
+                return "failed"
+            await self._db(self._sent_op(msg.id, remote_id, self.clock.now()))
+            return "sent"
 
-    def _reroute(self, row_id: int, exc: Reroute) -> None:
-        """Record why, and queue the same message on the other channel."""
-        with self.db.transaction() as s:
-            row = s.get(Outbox, row_id)
-            assert row is not None
-            row.status, row.error = "rerouted", str(exc)
-            outbox.copy(s, row, now=self.clock.now(), channel=exc.channel, chat_id=exc.chat_id)
-        self.wake()
+    @staticmethod
+    def _sent_op(row_id: int, remote_id: str, now: datetime) -> Op:
+        return lambda s: s.execute(
+            update(Outbox)
+            .where(Outbox.id == row_id)
+            .values(status="sent", remote_id=remote_id, sent_at=now, error=None)
+        )
 
-    def _attempts(self, row_id: int) -> int:
-        with self.db.transaction() as s:
-            return s.scalar(select(Outbox.attempts).where(Outbox.id == row_id)) or 0
-
-    def _bump_attempt(self, row_id: int, error: str) -> None:
-        with self.db.transaction() as s:
-            s.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id)
-                .values(attempts=Outbox.attempts + 1, error=error)
+    def _defer(self, s: Session, row_id: int, exc: Defer) -> None:
+        """Back to pending until the quota frees, with the chat's later rows behind it."""
+        row = s.get(Outbox, row_id)
+        assert row is not None
+        row.status, row.attempts, row.error = "pending", max(0, row.attempts - 1), str(exc)
+        row.next_attempt_at = exc.until
+        s.execute(
+            update(Outbox)
+            .where(
+                Outbox.channel == row.channel,
+                Outbox.chat_id == row.chat_id,
+                Outbox.status == "pending",
+                Outbox.id > row_id,
+                Outbox.next_attempt_at < exc.until,
             )
+            .values(next_attempt_at=exc.until)
+        )
 
-    def _set_status(
-        self,
-        ids: list[int],
-        status: str,
-        undo_attempt: bool = False,
-        after: datetime | None = None,
-    ) -> None:
-        if not ids:
-            return
-        with self.db.transaction() as s:
-            values: dict[str, object] = {"status": status}
-            if undo_attempt:
-                values["attempts"] = Outbox.attempts - 1
-            if after is not None:
-                values["next_attempt_at"] = after
-            s.execute(update(Outbox).where(Outbox.id.in_(ids)).values(**values))
+    def _reroute(self, s: Session, row_id: int, exc: Reroute) -> None:
+        """Record why, and queue the same message on the other channel."""
+        row = s.get(Outbox, row_id)
+        assert row is not None
+        row.status, row.error = "rerouted", str(exc)
+        outbox.copy(s, row, now=self.clock.now(), channel=exc.channel, chat_id=exc.chat_id)
 
     async def _fail(self, row_id: int, error: str) -> None:
         """Mark failed and tell the admin and the Kasubag Program who could not be reached."""
-        with self.db.transaction() as s:
+
+        def op(s: Session) -> None:
             row = s.get(Outbox, row_id)
             assert row is not None
             row.status, row.error = "failed", error
             report_failure(s, row, self.clock.now())
+
+        await self._db(op)
         self.wake()
 
 

@@ -3,12 +3,14 @@ the same transaction as the change that causes it. Delivery lives in `bot/messag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from db.engine import Database
 from db.models import Office, Outbox, Person
 
 Buttons = list[list[list[str]]]  # rows of [label, token]
@@ -144,3 +146,25 @@ def to_group(session: Session, office: Office, text: str, now: datetime, **kwarg
         **kwargs,
     )
     return True
+
+
+def watch(db: Database, on_commit: Callable[[list[tuple[int, str, str]]], None]) -> None:
+    """Call `on_commit(rows)` with (id, channel, chat id) of the outbox rows each transaction
+    of `db` added, right after it commits: delivery starts without looking for them."""
+
+    def after_flush(session: Session, _ctx: object) -> None:
+        new = [o for o in session.new if isinstance(o, Outbox)]
+        if new:
+            session.info.setdefault("new_outbox", []).extend(new)
+
+    def after_commit(session: Session) -> None:
+        rows = session.info.pop("new_outbox", None)
+        if rows:
+            on_commit([(r.id, r.channel, r.chat_id) for r in rows if r.status == "pending"])
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop("new_outbox", None)
+
+    event.listen(db.sessions, "after_flush", after_flush)
+    event.listen(db.sessions, "after_commit", after_commit)
+    event.listen(db.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
