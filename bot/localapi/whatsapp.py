@@ -11,6 +11,14 @@ burst of 45, then one message per 6 s to one person), the messaging limit (250 d
 people reached outside their window in 24 h) and unknown recipients, with Meta's error codes
 (100, 131026, 131047, 131048, 132001, 130429, 131056). A limit broken is counted in
 `stats["limit_violations"]`, and refused only when `limits_enforced` is set.
+
+People as WhatsApp shows them since 2026 (`bot.localapi.wa_shapes`): every messages webhook
+carries the person's business-scoped user id (BSUID); a person with a username has no phone
+number in webhooks. The Messages API takes a phone number in `to` and a BSUID in `recipient`
+(`to` wins when both are given); authentication templates are refused for BSUID recipients
+(131062). With `bsuid_rules` off (the default for now) a BSUID in `to` is still accepted and
+counted in `stats["bsuid_in_to"]`, and webhooks carry generated BSUIDs only with it on; with it
+on, a BSUID in `to` is refused with 131026 as Meta does.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from bot.localapi import wa_shapes
 from bot.localapi.server import LocalServer
+from bot.localapi.wa_shapes import WAUser
 
 WINDOW = timedelta(hours=24)
 
@@ -45,7 +55,7 @@ class SentWA:
     """A message the business (the bot) sent to a person."""
 
     id: str
-    to: str
+    to: str  # the person's handle (phone number, else BSUID), whatever field addressed them
     type: str
     text: str | None = None
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
@@ -54,6 +64,8 @@ class SentWA:
     filename: str | None = None
     content: bytes | None = None
     timestamp: datetime | None = None
+    via: str = "to"  # the request field that addressed the person: "to" or "recipient"
+    address: str = ""  # what the bot put in that field
 
 
 class FakeWhatsApp(LocalServer):
@@ -69,16 +81,21 @@ class FakeWhatsApp(LocalServer):
         self.token, self.phone_id, self.app_secret = token, phone_number_id, app_secret
         self.version = api_version
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.users: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, WAUser] = {}  # by handle
         self.last_inbound: dict[str, datetime] = {}
         self.templates: dict[tuple[str, str], int] = {}
+        self.template_category: dict[tuple[str, str], str] = {}
         self.media: dict[str, tuple[bytes, str, str]] = {}
         self.sent: list[SentWA] = []
         self.webhook_url = ""
         self.webhook_responses: list[int] = []
         self.errors: list[dict[str, Any]] = []
-        self.stats: dict[str, Any] = {"limit_violations": 0, "sent": 0}
+        self.stats: dict[str, Any] = {"limit_violations": 0, "sent": 0, "bsuid_in_to": 0}
         self.limits_enforced = False
+        # Meta's 2026 rules in full: every webhook carries the BSUID (off: only BSUIDs given
+        # to `add_user`, and those of people without a phone number), and `to` takes phone
+        # numbers only (a BSUID there → 131026; off: accepted and counted)
+        self.bsuid_rules = False
         # WhatsApp's limits: throughput per number, the pair rate (a burst of 45, then one
         # message every 6 s to the same person), and the messaging limit (different people
         # reached with a business-initiated template in a moving 24 hours; 250 when new).
@@ -89,6 +106,9 @@ class FakeWhatsApp(LocalServer):
         self._buckets: dict[object, tuple[float, float]] = {}
         self._seq = itertools.count(1)
         self._last_body: dict[str, bytes] = {}
+        self._former: dict[str, WAUser] = {}  # people by a handle they no longer have
+        # BSUIDs the tests did not ask for: shown in webhooks only under `bsuid_rules`
+        self._implicit_bsuid: set[str] = set()
 
     # --- lifecycle --------------------------------------------------------------------------
     max_body = 120 * 1024 * 1024
@@ -100,11 +120,54 @@ class FakeWhatsApp(LocalServer):
         app.router.add_get("/{version}/{media_id}", self._media_url)
 
     # --- setup ------------------------------------------------------------------------------
-    def add_user(self, wa_id: str, name: str, user_id: str | None = None) -> None:
-        self.users[wa_id] = {"name": name, "user_id": user_id}
+    def add_user(
+        self,
+        wa_id: str | None = None,
+        name: str = "",
+        user_id: str | None = None,
+        *,
+        username: str | None = None,
+        parent_user_id: str | None = None,
+    ) -> str:
+        """A WhatsApp user; returns their handle (the phone number, else the BSUID).
 
-    def add_template(self, name: str, language: str = "id", params: int = 1) -> None:
+        A person with a `username` has their phone number withheld from webhooks; one
+        without a phone number (`wa_id=None`) must have a username. The BSUID is generated
+        unless given."""
+        user = WAUser(
+            name=name,
+            wa_id=wa_id,
+            user_id=user_id or "",
+            username=username,
+            parent_user_id=parent_user_id,
+        )
+        self.users[user.handle] = user
+        if user_id is None:
+            self._implicit_bsuid.add(user.user_id)
+        return user.handle
+
+    def user(self, ident: str) -> WAUser:
+        """The person known by a handle, phone number, BSUID or parent BSUID."""
+        handle = self._resolve(ident)
+        if handle is None:
+            raise KeyError(ident)
+        return self.users[handle]
+
+    def _resolve(self, ident: str, phone: bool = True, bsuid: bool = True) -> str | None:
+        for handle, u in self.users.items():
+            if phone and ident == u.wa_id:
+                return handle
+            if bsuid and ident and ident in (u.user_id, u.parent_user_id):
+                return handle
+        return None
+
+    def add_template(
+        self, name: str, language: str = "id", params: int = 1, category: str = "UTILITY"
+    ) -> None:
+        """A registered template; `category` AUTHENTICATION (one-tap, zero-tap, copy-code)
+        templates need a phone number: Meta refuses them for BSUID recipients (131062)."""
         self.templates[(name, language)] = params
+        self.template_category[(name, language)] = category.upper()
 
     def set_webhook(self, url: str) -> None:
         self.webhook_url = url
@@ -116,47 +179,86 @@ class FakeWhatsApp(LocalServer):
     def sign(self, body: bytes) -> str:
         return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
 
+    def _now_ts(self) -> str:
+        return str(int(self.clock().timestamp()))
+
     async def _deliver(self, wa_id: str, message: dict[str, Any]) -> str:
-        user = self.users[wa_id]
-        self.last_inbound[wa_id] = self.clock()
-        contact: dict[str, Any] = {"profile": {"name": user["name"]}, "wa_id": wa_id}
-        if user.get("user_id"):
-            contact["user_id"] = user["user_id"]
-        message = {
-            "from": wa_id,
-            "id": self._wamid(),
-            "timestamp": str(int(self.clock().timestamp())),
-            **message,
-        }
-        body = self._envelope({"contacts": [contact], "messages": [message]})
-        self._last_body[wa_id] = body
+        """A message from the person `wa_id` (handle, number or BSUID) to the bot."""
+        user = self.user(wa_id)
+        self.last_inbound[user.handle] = self.clock()
+        message = {"id": self._wamid(), "timestamp": self._now_ts(), **message}
+        bsuid = self.bsuid_rules or user.user_id not in self._implicit_bsuid
+        body = json.dumps(wa_shapes.message_body(user, message, self.phone_id, bsuid)).encode()
+        self._last_body[user.handle] = body
         await self.send_raw(body, self.sign(body))
         return str(message["id"])
 
-    def _envelope(self, value: dict[str, Any]) -> bytes:
-        """A webhook body as Meta sends it, around one change's `value`."""
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "620000", "phone_number_id": self.phone_id},
-            **value,
-        }
-        change = {"field": "messages", "value": value}
-        entry = {"id": "WABA", "changes": [change]}
-        return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
-
-    async def send_status(self, message_id: str, status: str, error_code: int | None = None) -> int:
-        """Report a sent message as delivered, read or failed (Meta's status webhook)."""
+    async def send_status(
+        self,
+        message_id: str,
+        status: str,
+        error_code: int | None = None,
+        group_id: str | None = None,
+    ) -> int:
+        """Report a sent message as sent, delivered, read or failed (Meta's status webhook),
+        naming the recipient as Meta does for a message sent to a number or to a BSUID."""
         sent = next(m for m in self.sent if m.id == message_id)
-        item: dict[str, Any] = {
-            "id": message_id,
-            "status": status,
-            "timestamp": str(int(self.clock().timestamp())),
-            "recipient_id": sent.to,
-        }
+        errors = None
         if error_code is not None:
-            item["errors"] = [{"code": error_code, "title": f"error {error_code}"}]
-        body = self._envelope({"statuses": [item]})
-        return await self.send_raw(body, self.sign(body))
+            errors = [wa_shapes.error(error_code, f"error {error_code}")]
+        value = wa_shapes.status_value(
+            self.users.get(sent.to) or self._former[sent.to],
+            message_id,
+            status,
+            self._now_ts(),
+            sent_to_phone=sent.via == "to",
+            errors=errors,
+            group_id=group_id,
+            phone_id=self.phone_id,
+        )
+        return await self.send_payload(value)
+
+    async def send_payload(self, body: Any) -> int:
+        """Sign and POST any JSON body (a dict, or a malformed one) to the bot's webhook."""
+        raw = json.dumps(body).encode()
+        return await self.send_raw(raw, self.sign(raw))
+
+    async def change_number(self, wa_id: str, new_wa_id: str) -> int:
+        """The person changes their phone number: WhatsApp gives them a new BSUID, tells the
+        business in a `system` webhook (`user_changed_number`), and knows them by the new
+        number from then on (the old number and BSUID no longer reach them)."""
+        old = self.user(wa_id)
+        new_user_id = wa_shapes.new_bsuid(old.user_id.split(".", 1)[0])
+        body = wa_shapes.system_number_changed(
+            old, new_wa_id, new_user_id, self._wamid(), self._now_ts(), self.phone_id
+        )
+        self._former[old.handle] = self.users.pop(old.handle)
+        new = WAUser(
+            name=old.name,
+            wa_id=new_wa_id,
+            user_id=new_user_id,
+            username=old.username,
+            parent_user_id=old.parent_user_id,
+        )
+        self.users[new.handle] = new
+        if old.handle in self.last_inbound:
+            self.last_inbound[new.handle] = self.last_inbound.pop(old.handle)
+        return await self.send_payload(body)
+
+    async def change_user_id(self, wa_id: str) -> int:
+        """Only the person's BSUID changes (`system`, `user_changed_user_id`)."""
+        user = self.user(wa_id)
+        new_user_id = wa_shapes.new_bsuid(user.user_id.split(".", 1)[0])
+        body = wa_shapes.system_user_id_changed(
+            user, new_user_id, self._wamid(), self._now_ts(), self.phone_id
+        )
+        old_handle = user.handle
+        user.user_id = new_user_id
+        if user.handle != old_handle:  # a username-only person is named by their BSUID
+            self.users[user.handle] = self.users.pop(old_handle)
+            if old_handle in self.last_inbound:
+                self.last_inbound[user.handle] = self.last_inbound.pop(old_handle)
+        return await self.send_payload(body)
 
     async def send_raw(self, body: bytes, signature: str | None) -> int:
         """POST a webhook body to the bot; returns the HTTP status it answered."""
@@ -170,7 +272,7 @@ class FakeWhatsApp(LocalServer):
 
     async def resend_last(self, wa_id: str) -> int:
         """Meta retries deliveries: the same body again."""
-        body = self._last_body[wa_id]
+        body = self._last_body[self.user(wa_id).handle]
         return await self.send_raw(body, self.sign(body))
 
     async def send_text(self, wa_id: str, text: str) -> str:
@@ -245,7 +347,9 @@ class FakeWhatsApp(LocalServer):
 
     # --- reading ------------------------------------------------------------------------------
     def messages_to(self, wa_id: str) -> list[SentWA]:
-        return [m for m in self.sent if m.to == wa_id]
+        """Messages sent to a person, named by handle, phone number or BSUID."""
+        handle = self._resolve(wa_id) or wa_id
+        return [m for m in self.sent if m.to == handle]
 
     def last_to(self, wa_id: str) -> SentWA | None:
         msgs = self.messages_to(wa_id)
@@ -357,13 +461,21 @@ class FakeWhatsApp(LocalServer):
         try:
             self._auth(request)
             p = await request.json()
-            to = str(p.get("to", ""))
-            if to not in self.users:
-                raise GraphError(
-                    400, 131026, "Message undeliverable", "recipient is not on WhatsApp"
-                )
             kind = p.get("type", "text")
-            msg = SentWA(id=self._wamid(), to=to, type=kind, timestamp=self.clock())
+            to, via, address = self._recipient(p)
+            msg = SentWA(
+                id=self._wamid(), to=to, type=kind, timestamp=self.clock(), via=via, address=address
+            )
+            if via == "recipient" and kind == "template":
+                t = p.get("template", {})
+                key = (t.get("name", ""), t.get("language", {}).get("code", ""))
+                if self.template_category.get(key) == "AUTHENTICATION":
+                    raise GraphError(
+                        400,
+                        131062,
+                        "Business-scoped User ID (BSUID) recipients are not supported "
+                        "for this message.",
+                    )
             if kind != "template":
                 last = self.last_inbound.get(to)
                 if last is None or self.clock() - last > WINDOW:
@@ -419,13 +531,45 @@ class FakeWhatsApp(LocalServer):
         self.sent.append(msg)
         self.stats["sent"] += 1
         await self.notify()
+        user = self.users[to]
+        answered: dict[str, Any] = {"input": address}
+        if via == "to":  # Meta answers with the identifier the message was sent to
+            answered["wa_id"] = user.wa_id
+        else:
+            answered["user_id"] = user.user_id
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": to, "wa_id": to}],
+                "contacts": [answered],
                 "messages": [{"id": msg.id}],
             }
         )
+
+    def _recipient(self, p: dict[str, Any]) -> tuple[str, str, str]:
+        """(handle, field, address) of a Messages API request: `to` takes a phone number and
+        wins over `recipient`, which takes a BSUID or parent BSUID."""
+        not_on_whatsapp = GraphError(
+            400, 131026, "Message undeliverable", "recipient is not on WhatsApp"
+        )
+        to, recipient = str(p.get("to") or ""), str(p.get("recipient") or "")
+        if to:
+            handle = self._resolve(to, bsuid=False)
+            if handle is not None:
+                return handle, "to", to
+            handle = self._resolve(to, phone=False)
+            if handle is None:
+                raise not_on_whatsapp
+            # a BSUID where a phone number belongs: Meta does not deliver it
+            self.stats["bsuid_in_to"] += 1
+            if self.bsuid_rules:
+                raise not_on_whatsapp
+            return handle, "recipient", to
+        if recipient:
+            handle = self._resolve(recipient, phone=False)
+            if handle is None:
+                raise not_on_whatsapp
+            return handle, "recipient", recipient
+        raise GraphError(400, 100, "(#100) The parameter to is required.")
 
     async def _upload(self, request: web.Request) -> web.Response:
         try:
