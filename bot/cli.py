@@ -60,6 +60,9 @@ def cmd_db(args: argparse.Namespace) -> None:
 
 
 def cmd_office_import(args: argparse.Namespace) -> None:
+    """Import an office file; a bad file lists each error on one line, exit 1, no change."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.clock import SystemClock
     from bot.office_file import OfficeFileError, import_file
 
@@ -69,7 +72,14 @@ def cmd_office_import(args: argparse.Namespace) -> None:
         with db.transaction() as session:
             res = import_file(session, Path(args.file), SystemClock().now())
     except OfficeFileError as exc:
-        _die(t("cli_import_failed", file=args.file, error=str(exc)))
+        if len(exc.errors) == 1:
+            _die(t("cli_import_failed", file=args.file, error=exc.errors[0]), code=1)
+        lines = [t("cli_import_failed_many", file=args.file, n=len(exc.errors))]
+        _die("\n".join(lines + [f"  {e}" for e in exc.errors]), code=1)
+        return
+    except SQLAlchemyError as exc:  # the database refused what validation let through
+        error = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _die(t("cli_import_db_refused", file=args.file, error=error), code=1)
         return
     if not res.changed:
         print(t("cli_import_unchanged", file=args.file))

@@ -430,6 +430,11 @@ TEXTS: dict[str, str] = {
     "status_step_late": "selesai terlambat",
     "status_undelivered": "⚠️ {n} pesan tidak terkirim:",
     "status_undelivered_line": "• {who} ({when}): {error}",
+    # --- office file validation (sakip-bot office import) ------------------------------
+    "cli_import_failed_many": "Impor {file} gagal, tidak ada yang diubah; {n} kesalahan:",
+    "cli_import_db_refused": (
+        "Impor {file} gagal, tidak ada yang diubah: basis data menolak data ini ({error})"
+    ),
 }
 
 HELP: dict[str, str] = {
