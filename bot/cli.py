@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -28,16 +30,31 @@ def _die(line: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+@contextmanager
+def _database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached or opened ends in one line naming DATABASE_URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        url = make_url(settings.db_url).render_as_string(hide_password=True)
+        _die(t("cli_db_unreachable", url=url, error=reason[0]))
+
+
 def _db(settings: Settings, auto_upgrade: bool = False):  # type: ignore[no-untyped-def]
     from db.engine import Database
     from db.migrate import is_up_to_date, upgrade
 
-    db = Database(settings.db_url)
-    if not is_up_to_date(db.engine):
-        if auto_upgrade and not settings.database_url:
-            upgrade(settings.db_url)  # the embedded SQLite default keeps itself current
-        else:
-            _die(t("cli_schema_old"))
+    with _database_errors(settings):
+        db = Database(settings.db_url)
+        if not is_up_to_date(db.engine):
+            if auto_upgrade and not settings.database_url:
+                upgrade(settings.db_url)  # the embedded SQLite default keeps itself current
+            else:
+                _die(t("cli_schema_old"))
     return db
 
 
@@ -46,17 +63,18 @@ def cmd_db(args: argparse.Namespace) -> None:
     from db.migrate import current_revision, head_revision, upgrade
 
     s = _settings()
-    if args.action == "upgrade":
-        upgrade(s.db_url)
-        print(t("cli_db_upgraded", rev=head_revision(s.db_url)))
-    else:
-        print(
-            t(
-                "cli_db_current",
-                rev=current_revision(make_engine(s.db_url)) or "-",
-                head=head_revision(s.db_url),
+    with _database_errors(s):
+        if args.action == "upgrade":
+            upgrade(s.db_url)
+            print(t("cli_db_upgraded", rev=head_revision(s.db_url)))
+        else:
+            print(
+                t(
+                    "cli_db_current",
+                    rev=current_revision(make_engine(s.db_url)) or "-",
+                    head=head_revision(s.db_url),
+                )
             )
-        )
 
 
 def cmd_office_import(args: argparse.Namespace) -> None:

@@ -435,6 +435,12 @@ TEXTS: dict[str, str] = {
     "cli_import_db_refused": (
         "Impor {file} gagal, tidak ada yang diubah: basis data menolak data ini ({error})"
     ),
+    # --- settings and database at start-up ------------------------------------------------
+    "cli_db_unreachable": (
+        "Konfigurasi salah — DATABASE_URL: basis data {url} tidak dapat dibuka ({error}). "
+        "Periksa alamat server, port, nama basis data, pengguna dan sandi, dan bahwa "
+        "server basis data berjalan."
+    ),
 }
 
 HELP: dict[str, str] = {
