@@ -441,6 +441,11 @@ TEXTS: dict[str, str] = {
         "Periksa alamat server, port, nama basis data, pengguna dan sandi, dan bahwa "
         "server basis data berjalan."
     ),
+    # --- numbers typed into the form -----------------------------------------------------
+    "number_too_large": (
+        "Angka terlalu besar: paling banyak {digits} angka sebelum koma. Periksa kembali "
+        "jawaban Anda, misalnya 87,5 atau 1.250."
+    ),
 }
 
 HELP: dict[str, str] = {
