@@ -18,11 +18,16 @@ from bot.texts import t
 
 
 def _settings() -> Settings:
+    """The settings; from here on no log line shows a token, secret or password."""
+    from bot.logsafe import install_log_redaction
+
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as exc:
         _die(t("cli_bad_setting", error=str(exc)))
         raise  # unreachable
+    install_log_redaction(settings.secret_values())
+    return settings
 
 
 def _die(line: str, code: int = 2) -> None:

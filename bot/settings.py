@@ -148,6 +148,28 @@ class Settings(BaseSettings):
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_token and self.whatsapp_phone_id)
 
+    def secret_values(self) -> list[str]:
+        """Every secret a log line must never show (bot/logsafe.py masks them): the bot
+        token (and its secret half), the WhatsApp token and secrets, the webhook secret, and
+        the database password (as written and as it appears in a URL)."""
+        from urllib.parse import quote
+
+        from sqlalchemy.engine import make_url
+
+        values = [
+            self.telegram_bot_token,
+            self.telegram_bot_token.partition(":")[2],
+            self.whatsapp_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+            self.webhook_secret,
+        ]
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password:
+                values += [str(password), quote(str(password), safe="")]
+        return [v for v in dict.fromkeys(values) if v]
+
     def require_token(self) -> None:
         """The token is needed only to run against Telegram, not for the CLI's other commands."""
         if not self.telegram_bot_token or ":" not in self.telegram_bot_token:
