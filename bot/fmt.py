@@ -26,6 +26,10 @@ class NumberParseError(ValueError):
     """The text is not a number; the message says why, in Indonesian."""
 
 
+class NumberTooLargeError(NumberParseError):
+    """A number, but beyond what the realisation column (Numeric(18, 4)) holds."""
+
+
 def zone_abbr(tz: str, dt: datetime) -> str:
     if tz in ZONE_ABBR:
         return ZONE_ABBR[tz]
@@ -126,12 +130,12 @@ def parse_number_id(text: str) -> Decimal:
     if not (whole or frac) or not (whole + frac).isdigit():  # e.g. ",." or "1,2.3"
         raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.")
     if len(whole.lstrip("0")) > MAX_INT_DIGITS:  # before Decimal: no huge arithmetic
-        raise NumberParseError(t("number_too_large", digits=MAX_INT_DIGITS))
+        raise NumberTooLargeError(t("number_too_large", digits=MAX_INT_DIGITS))
     value = Decimal(f"{whole or '0'}.{frac or '0'}")
     if len(frac) > 4:
         value = value.quantize(DECIMALS, rounding=ROUND_HALF_UP)
     if value >= 10**MAX_INT_DIGITS:  # 99999999999999,99999 rounds up to 15 digits
-        raise NumberParseError(t("number_too_large", digits=MAX_INT_DIGITS))
+        raise NumberTooLargeError(t("number_too_large", digits=MAX_INT_DIGITS))
     if value == 0:
         return value.copy_abs()  # "-0" is 0
     return -value if neg else value

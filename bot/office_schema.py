@@ -214,7 +214,7 @@ _TARGET = re.compile(r"(-?[\d.,]+)(?:[-–](-?[\d.,]+))?")
 
 def check_target(raw: object, zero_allowed: bool) -> str:
     """The target as stored (text); a number or an ascending range of positive numbers."""
-    from bot.fmt import NumberParseError, parse_number_id
+    from bot.fmt import NumberParseError, NumberTooLargeError, parse_number_id
 
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
         raise ValueError(f"not a number or range: '{raw}'")
@@ -224,11 +224,13 @@ def check_target(raw: object, zero_allowed: bool) -> str:
         raise ValueError(f"not a number or range: '{raw}'")
     try:
         bounds = [parse_number_id(g) for g in m.groups() if g is not None]
+    except NumberTooLargeError:
+        raise ValueError(
+            f"'{raw}' is too large (at most 14 digits before the decimal point)"
+        ) from None
     except NumberParseError:
         raise ValueError(f"not a number or range: '{raw}'") from None
     for b in bounds:
-        if abs(b) >= 10**14:  # Numeric(18, 4): 14 digits before the decimal point
-            raise ValueError(f"'{raw}' is too large (at most 14 digits before the decimal point)")
         if b < 0 or (b == 0 and not zero_allowed):
             need = "zero or more" if zero_allowed else "more than zero (or set zero_target: true)"
             raise ValueError(f"'{raw}' must be {need}")
