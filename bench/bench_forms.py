@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bench.common import START, TOKEN, fresh_database, office_yaml, percentile, settings_for  # noqa: E402
+from bench.common import START, TOKEN, fresh_database, nip, office_yaml, percentile, settings_for  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.localapi import FakeTelegram  # noqa: E402
 from bot.office_file import import_office, parse  # noqa: E402
@@ -85,8 +85,8 @@ async def run_bot(kind: str, n: int, limits: bool) -> dict[str, float]:
     sim = Simulation(settings, clock, db, TOKEN)
     await sim.start()
     try:
-        camat, sek, kasubag = (sim.user(nip) for nip in ("100", "101", "102"))
-        heads = [sim.user(f"2{i:05d}") for i in range(n)]
+        camat, sek, kasubag = (sim.user(nip(n)) for n in ("100", "101", "102"))
+        heads = [sim.user(nip(f"2{i:05d}")) for i in range(n)]
         await sim.say(camat, "/minta")
         await sim.press(camat, "Triwulan III 2026")
         await sim.press(camat, "Lanjut")

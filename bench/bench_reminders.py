@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from bench.common import START, fresh_database, office_yaml, settings_for  # noqa: E402
+from bench.common import START, fresh_database, nip, office_yaml, settings_for  # noqa: E402
 from bot.app import Runtime  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.office_file import import_office, parse  # noqa: E402
@@ -39,7 +39,7 @@ async def main(n: int) -> None:
     clock = FakeClock(START)
     with db.transaction() as s:
         office_id = import_office(s, parse(office_yaml(n, indicators=1)), clock.now()).office_id
-        camat = s.scalar(select(Person).where(Person.nip == "100"))
+        camat = s.scalar(select(Person).where(Person.nip == nip("100")))
         rnd = CollectionRound(
             office_id=office_id,
             period="2026-Q3",
@@ -82,7 +82,7 @@ async def main(n: int) -> None:
     users = []
     with db.transaction() as s:
         for i in range(n):
-            p = s.scalar(select(Person).where(Person.nip == f"2{i:05d}"))
+            p = s.scalar(select(Person).where(Person.nip == nip(f"2{i:05d}")))
             p.telegram_user_id = 100_000 + p.id
             users.append([p.telegram_user_id, p.name])
     async with httpx.AsyncClient(base_url=root) as control:

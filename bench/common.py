@@ -19,17 +19,22 @@ START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # Monday 08.00 WITA
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def nip(short: str) -> str:
+    """An 18-digit NIP (the office file requires one) for a short bench id: "100", "200003"."""
+    return short.zfill(18)
+
+
 def office_yaml(n_sections: int, indicators: int = 3) -> str:
     people = [
-        {"nip": "100", "name": "Camat Bench", "position": "Camat", "roles": ["camat"]},
+        {"nip": nip("100"), "name": "Camat Bench", "position": "Camat", "roles": ["camat"]},
         {
-            "nip": "101",
+            "nip": nip("101"),
             "name": "Sekretaris Bench",
             "position": "Sekretaris",
             "roles": ["sekretaris"],
         },
         {
-            "nip": "102",
+            "nip": nip("102"),
             "name": "Kasubag Bench",
             "position": "Kasubag Program",
             "roles": ["kasubag_program", "tim_sakip"],
@@ -37,15 +42,15 @@ def office_yaml(n_sections: int, indicators: int = 3) -> str:
     ]
     sections = []
     for i in range(n_sections):
-        nip = f"2{i:05d}"
+        head = nip(f"2{i:05d}")
         people.append(
-            {"nip": nip, "name": f"Kasi {i}", "position": f"Kasi {i}", "roles": ["kepala_seksi"]}
+            {"nip": head, "name": f"Kasi {i}", "position": f"Kasi {i}", "roles": ["kepala_seksi"]}
         )
         sections.append(
             {
                 "code": f"s{i}",
                 "name": f"Seksi {i}",
-                "head": nip,
+                "head": head,
                 "indicators": [
                     {
                         "code": f"S{i}-{j}",

@@ -7,6 +7,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -17,11 +19,16 @@ from bot.texts import t
 
 
 def _settings() -> Settings:
+    """The settings; from here on no log line shows a token, secret or password."""
+    from bot.logsafe import install_log_redaction
+
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as exc:
         _die(t("cli_bad_setting", error=str(exc)))
         raise  # unreachable
+    install_log_redaction(settings.secret_values())
+    return settings
 
 
 def _die(line: str, code: int = 2) -> None:
@@ -29,16 +36,31 @@ def _die(line: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+@contextmanager
+def _database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached or opened ends in one line naming DATABASE_URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        url = make_url(settings.db_url).render_as_string(hide_password=True)
+        _die(t("cli_db_unreachable", url=url, error=reason[0]))
+
+
 def _db(settings: Settings, auto_upgrade: bool = False):  # type: ignore[no-untyped-def]
     from db.engine import Database
     from db.migrate import is_up_to_date, upgrade
 
-    db = Database(settings.db_url)
-    if not is_up_to_date(db.engine):
-        if auto_upgrade and not settings.database_url:
-            upgrade(settings.db_url)  # the embedded SQLite default keeps itself current
-        else:
-            _die(t("cli_schema_old"))
+    with _database_errors(settings):
+        db = Database(settings.db_url)
+        if not is_up_to_date(db.engine):
+            if auto_upgrade and not settings.database_url:
+                upgrade(settings.db_url)  # the embedded SQLite default keeps itself current
+            else:
+                _die(t("cli_schema_old"))
     return db
 
 
@@ -47,20 +69,24 @@ def cmd_db(args: argparse.Namespace) -> None:
     from db.migrate import current_revision, head_revision, upgrade
 
     s = _settings()
-    if args.action == "upgrade":
-        upgrade(s.db_url)
-        print(t("cli_db_upgraded", rev=head_revision(s.db_url)))
-    else:
-        print(
-            t(
-                "cli_db_current",
-                rev=current_revision(make_engine(s.db_url)) or "-",
-                head=head_revision(s.db_url),
+    with _database_errors(s):
+        if args.action == "upgrade":
+            upgrade(s.db_url)
+            print(t("cli_db_upgraded", rev=head_revision(s.db_url)))
+        else:
+            print(
+                t(
+                    "cli_db_current",
+                    rev=current_revision(make_engine(s.db_url)) or "-",
+                    head=head_revision(s.db_url),
+                )
             )
-        )
 
 
 def cmd_office_import(args: argparse.Namespace) -> None:
+    """Import an office file; a bad file lists each error on one line, exit 1, no change."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.clock import SystemClock
     from bot.office_file import OfficeFileError, import_file
 
@@ -70,7 +96,14 @@ def cmd_office_import(args: argparse.Namespace) -> None:
         with db.transaction() as session:
             res = import_file(session, Path(args.file), SystemClock().now())
     except OfficeFileError as exc:
-        _die(t("cli_import_failed", file=args.file, error=str(exc)))
+        if len(exc.errors) == 1:
+            _die(t("cli_import_failed", file=args.file, error=exc.errors[0]), code=1)
+        lines = [t("cli_import_failed_many", file=args.file, n=len(exc.errors))]
+        _die("\n".join(lines + [f"  {e}" for e in exc.errors]), code=1)
+        return
+    except SQLAlchemyError as exc:  # the database refused what validation let through
+        error = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _die(t("cli_import_db_refused", file=args.file, error=error), code=1)
         return
     if not res.changed:
         print(t("cli_import_unchanged", file=args.file))

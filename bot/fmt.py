@@ -4,12 +4,15 @@ numbers people type ("87,5", "1.250", "90%")."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+
+from bot.texts import t
 
 ZONE_ABBR = {
     "Asia/Jakarta": "WIB",
@@ -21,6 +24,10 @@ ZONE_ABBR = {
 
 class NumberParseError(ValueError):
     """The text is not a number; the message says why, in Indonesian."""
+
+
+class NumberTooLargeError(NumberParseError):
+    """A number, but beyond what the realisation column (Numeric(18, 4)) holds."""
 
 
 def zone_abbr(tz: str, dt: datetime) -> str:
@@ -73,24 +80,41 @@ def format_duration_id(td: timedelta) -> str:
     return " ".join(parts) or "0 menit"
 
 
-_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")
+# Answer.realisation is Numeric(18, 4): 14 digits before the decimal mark, 4 after.
+MAX_INT_DIGITS = 14
+DECIMALS = Decimal("0.0001")
+_MINUS = "\u2212\u2012\u2013\u2014\ufe63\uff0d"  # minus signs and dashes typed for "-"
+
+
+def _ascii_digits(s: str) -> str:
+    """Digits of any script (Arabic-Indic, full-width...) as ASCII; invisible format marks
+    (right-to-left mark, zero-width space) dropped; other characters kept."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in s
+        if unicodedata.category(ch) != "Cf"
+    )
 
 
 def parse_number_id(text: str) -> Decimal:
     """Parse a number typed the Indonesian way. A dot followed by exactly three digits groups
     thousands ("1.250" = 1250); a comma is the decimal mark ("87,5"); a lone dot with one,
-    two or four and more digits is read as a decimal point ("87.5")."""
-    s = text.strip().replace(" ", "")
+    two or four and more digits is read as a decimal point ("87.5"). The result fits the
+    realisation column: at most 14 digits before the mark, rounded to 4 after it."""
+    s = re.sub(r"\s+", "", _ascii_digits(text))
+    s = "".join("-" if ch in _MINUS else ch for ch in s)
     if not s:
         raise NumberParseError("Jawaban kosong. Ketik angka, misalnya 87,5 atau 1.250.")
     s = re.sub(r"^(rp\.?)", "", s, flags=re.I).rstrip("%")
     neg = s.startswith("-")
-    s = s.lstrip("-+")
-    if not s or re.search(r"[^\d.,]", s):
+    s = s[1:] if s[:1] in ("-", "+") else s
+    if not s or re.search(r"[^0-9.,]", s):
         raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.")
     if s.count(",") > 1:
         raise NumberParseError(
-            f'"{text.strip()}" memiliki lebih dari satu koma. Pakai satu koma untuk desimal, misalnya 87,5.'
+            f'"{text.strip()[:40]}" memiliki lebih dari satu koma. Pakai satu koma untuk '
+            "desimal, misalnya 87,5."
         )
     whole, _, frac = s.partition(",")
     if "." in whole:
@@ -100,13 +124,18 @@ def parse_number_id(text: str) -> Decimal:
             whole, frac = whole.split(".")
         else:
             raise NumberParseError(
-                f'"{text.strip()}" tidak dapat dibaca sebagai angka. Pakai titik untuk ribuan '
-                "(1.250) dan koma untuk desimal (87,5)."
+                f'"{text.strip()[:40]}" tidak dapat dibaca sebagai angka. Pakai titik untuk '
+                "ribuan (1.250) dan koma untuk desimal (87,5)."
             )
-    if not whole and not frac:
+    if not (whole or frac) or not (whole + frac).isdigit():  # e.g. ",." or "1,2.3"
         raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.")
-    try:
-        value = Decimal(f"{whole or '0'}.{frac or '0'}")
-    except InvalidOperation:
-        raise NumberParseError("Jawaban harus berupa angka, misalnya 87,5 atau 1.250.") from None
+    if len(whole.lstrip("0")) > MAX_INT_DIGITS:  # before Decimal: no huge arithmetic
+        raise NumberTooLargeError(t("number_too_large", digits=MAX_INT_DIGITS))
+    value = Decimal(f"{whole or '0'}.{frac or '0'}")
+    if len(frac) > 4:
+        value = value.quantize(DECIMALS, rounding=ROUND_HALF_UP)
+    if value >= 10**MAX_INT_DIGITS:  # 99999999999999,99999 rounds up to 15 digits
+        raise NumberTooLargeError(t("number_too_large", digits=MAX_INT_DIGITS))
+    if value == 0:
+        return value.copy_abs()  # "-0" is 0
     return -value if neg else value

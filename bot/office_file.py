@@ -1,215 +1,23 @@
 """`sakip-bot office import FILE.yaml`: create or update an office from one file.
 
-The file is validated whole before anything is written, and written in one transaction:
-a bad file names the entry and field (`people[3].roles: unknown role 'camatt'`) and changes
-nothing; importing the same file twice changes nothing the second time.
+The file is validated whole before anything is written (bot/office_schema.py), and written
+in one transaction: a bad file lists every error, each naming the entry and field
+(`people[3].roles: unknown role 'camatt'`), and changes nothing; importing the same file
+twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.capaian import Target
-from bot.roles import POSITIONS, Role
+from bot.office_schema import IndicatorIn, OfficeFile, OfficeFileError, parse
 from db.models import Acting, Indicator, IndicatorTarget, Office, Person, PersonRole, Section
-
-
-class OfficeFileError(Exception):
-    """The file is not valid; the message names the entry and the field."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class OfficeIn(_Model):
-    code: str = Field(pattern=r"^[a-z0-9_-]+$")
-    name: str
-    regency: str = ""
-    timezone: str = "Asia/Makassar"
-    letterhead: list[str] = []
-    days_off: list[date] = []
-    config: dict[str, Any] = {}
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except Exception as exc:
-            raise ValueError(f"unknown time zone '{v}'") from exc
-        return v
-
-
-class PersonIn(_Model):
-    nip: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    position: str = ""
-    roles: list[str] = []
-    telegram_id: int | None = None
-    whatsapp: str | None = None
-    channel: Literal["telegram", "whatsapp"] | None = None
-    active: bool = True
-
-    @field_validator("nip", mode="before")
-    @classmethod
-    def _nip(cls, v: object) -> object:
-        return str(v).replace(" ", "") if isinstance(v, int | str) else v
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, v: list[str]) -> list[str]:
-        valid = {r.value for r in Role}
-        for r in v:
-            if r not in valid:
-                raise ValueError(f"unknown role '{r}' (known: {', '.join(sorted(valid))})")
-        return v
-
-    @field_validator("whatsapp", mode="before")
-    @classmethod
-    def _wa(cls, v: object) -> object:
-        if v is None:
-            return None
-        digits = "".join(ch for ch in str(v) if ch.isdigit())
-        if digits.startswith("0"):
-            digits = "62" + digits[1:]
-        if len(digits) < 9:
-            raise ValueError(f"not a phone number: '{v}'")
-        return digits
-
-
-class IndicatorIn(_Model):
-    code: str
-    name: str
-    sasaran: str = ""
-    unit: str = ""
-    polarity: Literal["higher", "lower"] = "higher"
-    lower_method: Literal["permenpan", "inverse"] = "permenpan"
-    aggregation: Literal["cumulative", "latest", "average"] = "cumulative"
-    targets: dict[str, str]
-
-    @field_validator("targets", mode="before")
-    @classmethod
-    def _targets(cls, v: object) -> object:
-        if not isinstance(v, dict) or not v:
-            raise ValueError("at least one target, e.g. {'2026': 90}")
-        out = {}
-        for k, val in v.items():
-            key = str(k)
-            if not _valid_period(key):
-                raise ValueError(f"period '{key}' must look like 2026 or 2026-Q3")
-            try:
-                Target.parse(str(val))
-            except ValueError as exc:
-                raise ValueError(f"target for {key} is not a number or range: '{val}'") from exc
-            out[key] = str(val)
-        return out
-
-
-class SectionIn(_Model):
-    code: str
-    name: str
-    head: str | None = None
-    indicators: list[IndicatorIn] = []
-
-    @field_validator("head", mode="before")
-    @classmethod
-    def _head(cls, v: object) -> object:
-        return str(v).replace(" ", "") if isinstance(v, int | str) else v
-
-
-class ActingIn(_Model):
-    nip: str
-    role: str
-    section: str | None = None
-    kind: Literal["Plt", "Plh"] = "Plh"
-    start: date
-    end: date
-
-    @field_validator("nip", mode="before")
-    @classmethod
-    def _nip(cls, v: object) -> object:
-        return str(v).replace(" ", "") if isinstance(v, int | str) else v
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, v: str) -> str:
-        if v not in {r.value for r in POSITIONS}:
-            raise ValueError(f"'{v}' is not a position one can act for")
-        return v
-
-
-class OfficeFile(_Model):
-    office: OfficeIn
-    people: list[PersonIn] = []
-    sections: list[SectionIn] = []
-    acting: list[ActingIn] = []
-
-
-def _valid_period(key: str) -> bool:
-    year, _, q = key.partition("-")
-    return year.isdigit() and len(year) == 4 and (q == "" or q in {"Q1", "Q2", "Q3", "Q4"})
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def parse(text: str) -> OfficeFile:
-    """Validate the file; raise OfficeFileError naming the first bad entry and field."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise OfficeFileError(f"not valid YAML: {exc}") from None
-    try:
-        data = OfficeFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        raise OfficeFileError(f"{_loc(tuple(err['loc']))}: {msg}") from None
-    _check_references(data)
-    return data
-
-
-def _check_references(data: OfficeFile) -> None:
-    nips: dict[str, int] = {}
-    for i, p in enumerate(data.people):
-        if p.nip in nips:
-            raise OfficeFileError(f"people[{i}].nip: '{p.nip}' also at people[{nips[p.nip]}]")
-        nips[p.nip] = i
-    codes: set[str] = set()
-    ind_codes: set[str] = set()
-    for i, s in enumerate(data.sections):
-        if s.code in codes:
-            raise OfficeFileError(f"sections[{i}].code: '{s.code}' appears twice")
-        codes.add(s.code)
-        if s.head is not None and s.head not in nips:
-            raise OfficeFileError(f"sections[{i}].head: no person with NIP '{s.head}'")
-        for j, ind in enumerate(s.indicators):
-            if ind.code in ind_codes:
-                raise OfficeFileError(
-                    f"sections[{i}].indicators[{j}].code: '{ind.code}' appears twice"
-                )
-            ind_codes.add(ind.code)
-    for i, a in enumerate(data.acting):
-        if a.nip not in nips:
-            raise OfficeFileError(f"acting[{i}].nip: no person with NIP '{a.nip}'")
-        if a.role == Role.KEPALA_SEKSI and a.section not in codes:
-            raise OfficeFileError(f"acting[{i}].section: no section '{a.section}'")
-        if a.end < a.start:
-            raise OfficeFileError(f"acting[{i}].end: before start")
 
 
 @dataclass
@@ -303,7 +111,7 @@ def import_office(session: Session, data: OfficeFile, now: datetime) -> ImportRe
             res.count("sections", True)
         elif _apply(section, sv):
             res.count("sections", False)
-        for ipos, ind in enumerate(s.indicators):
+        for ipos, ind in enumerate(data.indicators.get(s.code, [])):
             _import_indicator(session, office, section, ind, ipos, res)
 
     for a in data.acting:
@@ -371,9 +179,24 @@ def _import_indicator(
         res.count("indicators", created)
 
 
-def import_file(session: Session, path: Path, now: datetime) -> ImportResult:
+def read_text(path: Path) -> str:
+    """The file as text: UTF-8 (a byte-order mark is allowed), else one clear error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise OfficeFileError(f"{path}: {exc.strerror}") from None
-    return import_office(session, parse(text), now)
+        raise OfficeFileError([f"{path}: {exc.strerror}"]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise OfficeFileError(
+            [f"not UTF-8 text (byte {exc.start}, line {line}): save the file as UTF-8"]
+        ) from None
+
+
+def import_file(session: Session, path: Path, now: datetime) -> ImportResult:
+    """Validate the file whole (also against other offices' people), then import it."""
+    return import_office(session, parse(read_text(path), session), now)
+
+
+__all__ = ["ImportResult", "OfficeFile", "OfficeFileError", "import_file", "import_office", "parse"]

@@ -92,6 +92,45 @@ class Settings(BaseSettings):
             raise ValueError(f"expected an http(s) URL, got {v!r}")
         return v.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        """The form only (scheme, a dialect SQLAlchemy knows); reachability is checked when
+        the CLI connects."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        v = v.strip()
+        if not v:
+            return v
+        try:
+            url = make_url(v)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "not a database URL; expected e.g. postgresql+psycopg://user:password@host:5432/"
+                "name or sqlite:///path/sakip.db"
+            ) from None
+        try:
+            dialect = url.get_dialect()
+        except NoSuchModuleError:
+            raise ValueError(
+                f"unknown database kind {url.drivername!r}; use postgresql+psycopg://… "
+                "or sqlite:///…"
+            ) from None
+        if url.get_backend_name() not in ("postgresql", "sqlite"):
+            raise ValueError(
+                f"database kind {url.get_backend_name()!r} is not supported; use PostgreSQL "
+                "(postgresql+psycopg://…) or SQLite (sqlite:///…)"
+            )
+        try:
+            dialect.import_dbapi()
+        except ImportError:
+            raise ValueError(
+                f"the driver for {url.drivername!r} is not installed; use "
+                "postgresql+psycopg://… (psycopg 3) or sqlite:///…"
+            ) from None
+        return v
+
     @property
     def db_url(self) -> str:
         """The database URL; the embedded SQLite file in DATA_DIR by default."""
@@ -109,6 +148,28 @@ class Settings(BaseSettings):
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_token and self.whatsapp_phone_id)
 
+    def secret_values(self) -> list[str]:
+        """Every secret a log line must never show (bot/logsafe.py masks them): the bot
+        token (and its secret half), the WhatsApp token and secrets, the webhook secret, and
+        the database password (as written and as it appears in a URL)."""
+        from urllib.parse import quote
+
+        from sqlalchemy.engine import make_url
+
+        values = [
+            self.telegram_bot_token,
+            self.telegram_bot_token.partition(":")[2],
+            self.whatsapp_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+            self.webhook_secret,
+        ]
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password:
+                values += [str(password), quote(str(password), safe="")]
+        return [v for v in dict.fromkeys(values) if v]
+
     def require_token(self) -> None:
         """The token is needed only to run against Telegram, not for the CLI's other commands."""
         if not self.telegram_bot_token or ":" not in self.telegram_bot_token:
@@ -124,4 +185,4 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "?"
-        raise SettingsError(f"{name}: {err['msg']}") from None
+        raise SettingsError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None

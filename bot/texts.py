@@ -437,6 +437,37 @@ TEXTS: dict[str, str] = {
     "status_step_late": "selesai terlambat",
     "status_undelivered": "⚠️ {n} pesan tidak terkirim:",
     "status_undelivered_line": "• {who} ({when}): {error}",
+    # --- office file validation (sakip-bot office import) ------------------------------
+    "cli_import_failed_many": "Impor {file} gagal, tidak ada yang diubah; {n} kesalahan:",
+    "cli_import_db_refused": (
+        "Impor {file} gagal, tidak ada yang diubah: basis data menolak data ini ({error})"
+    ),
+    # --- settings and database at start-up ------------------------------------------------
+    "cli_db_unreachable": (
+        "Konfigurasi salah — DATABASE_URL: basis data {url} tidak dapat dibuka ({error}). "
+        "Periksa alamat server, port, nama basis data, pengguna dan sandi, dan bahwa "
+        "server basis data berjalan."
+    ),
+    # --- numbers typed into the form -----------------------------------------------------
+    "number_too_large": (
+        "Angka terlalu besar: paling banyak {digits} angka sebelum koma. Periksa kembali "
+        "jawaban Anda, misalnya 87,5 atau 1.250."
+    ),
+    # --- group binding across offices ---------------------------------------------------
+    "group_bound_other": (
+        "Grup ini sudah terdaftar sebagai grup Tim SAKIP {office}, jadi tidak didaftarkan "
+        "untuk kantor Anda. Pakai grup lain, atau minta admin {office} melepasnya dahulu "
+        "dengan /lepasgrup."
+    ),
+    "group_release_refused": "Maaf, hanya admin yang dapat melepas grup Tim SAKIP.",
+    "group_not_bound": "Grup ini belum terdaftar sebagai grup Tim SAKIP kantor mana pun.",
+    "group_release_other": (
+        "Grup ini adalah grup Tim SAKIP {office}; hanya admin {office} yang dapat melepasnya."
+    ),
+    "group_released": (
+        "Grup ini tidak lagi menjadi grup Tim SAKIP {office}. Pengumuman tidak dikirim ke "
+        "sini lagi; daftarkan grup baru dengan /daftargrup."
+    ),
 }
 
 HELP: dict[str, str] = {
@@ -444,6 +475,7 @@ HELP: dict[str, str] = {
     "bantuan": "daftar perintah sesuai peran Anda",
     "saya": "siapa Anda menurut bot (peran, seksi, penugasan Plt/Plh)",
     "daftargrup": "daftarkan grup ini sebagai grup Tim SAKIP (kirim di grup)",
+    "lepasgrup": "lepaskan grup ini dari kantor Anda (kirim di grup)",
     "minta": "perintahkan pengumpulan data kinerja (langkah 1)",
     "isi": "isi formulir data kinerja seksi Anda",
     "status": "keadaan putaran pengumpulan data yang berjalan",

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.capaian import Target, category, combine_periods, compute_capaian, looks_suspicious
 from bot.fmt import (
@@ -109,3 +111,60 @@ def test_formats_people_read():
     )
     assert format_duration_id(timedelta(days=1, hours=2, minutes=5)) == "1 hari 2 jam"
     assert format_duration_id(timedelta(minutes=45)) == "45 menit"
+
+
+# --- numbers beyond the column, and any text at all -------------------------------------
+
+NUMERIC_18_4 = Decimal(10) ** 14
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("999999999999999999999999999999", "Angka terlalu besar"),
+        ("100.000.000.000.000", "Angka terlalu besar"),
+        ("99999999999999,99999", "Angka terlalu besar"),
+        ("-999999999999999", "Angka terlalu besar"),
+        ("1e309", "harus berupa angka"),
+        ("NaN", "harus berupa angka"),
+        ("Infinity", "harus berupa angka"),
+        ("-inf", "harus berupa angka"),
+        ("+-5", "harus berupa angka"),
+        ("12\x00", "harus berupa angka"),
+        ("1" * 5000, "Angka terlalu besar"),
+    ],
+)
+def test_numbers_the_column_cannot_hold_are_refused_in_indonesian(typed: str, says: str):
+    with pytest.raises(NumberParseError) as err:
+        parse_number_id(typed)
+    assert says in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("-0", "0"),
+        ("99999999999999,9999", "99999999999999.9999"),
+        ("87,123456", "87.1235"),
+        ("\u0661\u0662\u0663,\u0665", "123.5"),  # Arabic-Indic digits
+        ("\uff11\uff12", "12"),  # full-width digits
+        ("\u22125", "-5"),  # the minus sign
+        ("\u200f12,5", "12.5"),  # a right-to-left mark before the number
+        ("0," + "0" * 5000 + "1", "0"),
+    ],
+)
+def test_unusual_but_readable_numbers(typed: str, value: str):
+    got = parse_number_id(typed)
+    assert got == Decimal(value) and str(got) != "-0"
+
+
+@given(st.text(max_size=60) | st.from_regex(r"[-+]?[0-9.,]{0,40}", fullmatch=True))
+@settings(max_examples=1000, deadline=None)
+def test_any_text_is_a_number_that_fits_the_column_or_a_clear_refusal(text: str):
+    try:
+        value = parse_number_id(text)
+    except NumberParseError as err:
+        assert str(err)
+        return
+    assert value.is_finite() and abs(value) < NUMERIC_18_4
+    assert value == value.quantize(Decimal("0.0001"))

@@ -121,7 +121,7 @@ def test_cli_import_reports_error_in_one_line(settings, tmp_path, monkeypatch, c
     bad.write_text(EXAMPLE.read_text().replace("roles: [camat]", "roles: [camatt]"))
     with pytest.raises(SystemExit) as exc:
         main(["office", "import", str(bad)])
-    assert exc.value.code == 2
+    assert exc.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "people[0].roles: unknown role 'camatt'" in err[0]
     main(["office", "import", str(EXAMPLE)])

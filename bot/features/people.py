@@ -1,4 +1,4 @@
-"""Onboarding and identity: invitations, /start, /bantuan, /saya, /daftargrup."""
+"""Onboarding and identity: invitations, /start, /bantuan, /saya, /daftargrup, /lepasgrup."""
 
 from __future__ import annotations
 
@@ -87,6 +87,9 @@ def stranger_links_or_registers(ctx: Ctx) -> bool:
     if msg.command == "daftargrup" and msg.is_group and ctx.is_settings_admin:
         register_group(ctx)
         return True
+    if msg.command == "lepasgrup" and msg.is_group and ctx.is_settings_admin:
+        release_group(ctx)
+        return True
     return False
 
 
@@ -156,7 +159,14 @@ def cmd_register_group(ctx: Ctx) -> None:
     register_group(ctx)
 
 
+def _bound_office(ctx: Ctx) -> Office | None:
+    """The office this group is the Tim SAKIP group of, if any."""
+    return ctx.s.scalar(select(Office).where(Office.group_chat_id == int(ctx.msg.chat_id)))
+
+
 def register_group(ctx: Ctx) -> None:
+    """Bind this group to the admin's office. A group bound to another office stays bound
+    until that office's admin releases it (/lepasgrup): announcements never cross offices."""
     if Role.ADMIN not in ctx.roles():
         raise UserError(t("group_register_refused"))
     if ctx.person is not None:
@@ -170,17 +180,44 @@ def register_group(ctx: Ctx) -> None:
             office = by_code[ctx.msg.args[0]]
         else:
             raise UserError(t("group_register_which", codes=", ".join(sorted(by_code))))
+    bound = _bound_office(ctx)
+    if bound is not None and bound.id != office.id:
+        raise UserError(t("group_bound_other", office=bound.name))
     office.group_chat_id = int(ctx.msg.chat_id)
     office.group_title = ctx.msg.chat_title
+    _audit_group(ctx, office, "group_registered")
+    ctx.reply(t("group_registered", title=ctx.msg.chat_title, office=office.name))
+
+
+@router.command("lepasgrup", Role.ADMIN, where="group")
+def cmd_release_group(ctx: Ctx) -> None:
+    """Release this group from the office (admins of that office only)."""
+    release_group(ctx)
+
+
+def release_group(ctx: Ctx) -> None:
+    if Role.ADMIN not in ctx.roles():
+        raise UserError(t("group_release_refused"))
+    bound = _bound_office(ctx)
+    if bound is None:
+        raise UserError(t("group_not_bound"))
+    if ctx.person is not None and ctx.person.office_id != bound.id:
+        raise UserError(t("group_release_other", office=bound.name))
+    bound.group_chat_id = None
+    bound.group_title = None
+    _audit_group(ctx, bound, "group_released")
+    ctx.reply(t("group_released", office=bound.name))
+
+
+def _audit_group(ctx: Ctx, office: Office, action: str) -> None:
     from db.models import AuditLog
 
     ctx.s.add(
         AuditLog(
             office_id=office.id,
             person_id=ctx.person.id if ctx.person else None,
-            action="group_registered",
+            action=action,
             detail={"chat_id": ctx.msg.chat_id},
             at=ctx.now,
         )
     )
-    ctx.reply(t("group_registered", title=ctx.msg.chat_title, office=office.name))
