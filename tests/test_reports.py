@@ -451,3 +451,39 @@ def test_content_hash_is_stable_and_follows_the_numbers():
         replace(_data(), generated_at=T0 + timedelta(days=1))
     )
     assert content_hash(_data()) != content_hash(_data(pem1="92.6"))
+
+
+def test_a_95_percent_capaian_reads_as_below_target_in_its_band_everywhere(tmp_path):
+    # PEM-1: 85,5 of 90 → 95%: the highest band, and still below target
+    data = _data(pem1="85.5")
+    pem1 = data.sections[0].indicators[0]
+    assert pem1.capaian == D("95.00")
+    from bot.capaian import capaian_words
+
+    words = capaian_words(pem1.capaian)
+    assert words == "belum mencapai target, kategori capaian Sangat Tinggi (> 90%)"
+    files = build_report(data, tmp_path)
+    text = " ".join(p.extract_text() for p in PdfReader(files.pdf).pages).replace("\n", " ")
+    assert "belum mencapai target; Sangat Tinggi (>\u00a090%)" in text or (
+        "belum mencapai target;" in text and "Sangat Tinggi" in text
+    )
+    assert "Di bawah target" not in text and "di bawah target" not in text
+    sheet = load_workbook(files.xlsx)["Seksi Pemerintahan"]
+    assert (sheet["H2"].value, sheet["I2"].value) == (
+        "belum mencapai target",
+        "Sangat Tinggi (> 90%)",
+    )
+
+
+async def test_section_head_sees_target_status_beside_the_band(harness):
+    from tests import flows
+
+    h = harness
+    o = await flows.setup_office(h)
+    await flows.start_collection(h, o)
+    head = o.heads["pem"]
+    await h.say(head, "/isi")
+    replies = await h.say(head, "85,5")  # target 90 → 95%
+    saved = next(r for r in replies if "Tersimpan" in r)
+    assert "capaian 95%: belum mencapai target, kategori capaian Sangat Tinggi (> 90%)" in saved
+    assert "Sangat Tinggi)" not in saved
