@@ -434,6 +434,7 @@ TEXTS: dict[str, str] = {
     "capaian_target_met": "mencapai target",
     "capaian_target_not_met": "belum mencapai target",
     "capaian_words": "{status}, kategori capaian {band}",
+    "archive_minutes_text": "Notulen rapat intern (revisi versi {version}), teks dari /notulen",
 }
 
 HELP: dict[str, str] = {

@@ -487,3 +487,33 @@ async def test_section_head_sees_target_status_beside_the_band(harness):
     saved = next(r for r in replies if "Tersimpan" in r)
     assert "capaian 95%: belum mencapai target, kategori capaian Sangat Tinggi (> 90%)" in saved
     assert "Sangat Tinggi)" not in saved
+
+
+async def test_timeline_names_each_actor_with_a_role_they_hold(harness):
+    """Step 6 closed by the Kasubag (the corrected report compiled without minutes) names
+    him as Kasubag Program, not with the SOP's actor role for step 6 (Sekretaris)."""
+    from sqlalchemy import select
+
+    from bot.report_builder import _actor_text
+    from bot.roles import Role
+    from db.models import Office, Person
+    from tests import flows
+
+    h = harness
+    await flows.setup_office(h)
+    with h.db.transaction() as s:
+        office = s.scalars(select(Office)).one()
+        cal = h.rt.core.calendar_for(office)
+        kasubag = s.scalars(select(Person).where(Person.nip == flows.NIP["kasubag"])).one()
+        sek = s.scalars(select(Person).where(Person.nip == flows.NIP["sekretaris"])).one()
+        now = h.clock.now()
+        assert _actor_text(s, kasubag, Role.SEKRETARIS, now, cal) == (
+            f"{kasubag.name} (Kasubag Program)"
+        )
+        assert _actor_text(s, kasubag, Role.TIM_SAKIP, now, cal) == (
+            f"{kasubag.name} (Tim Penyusun SAKIP)"
+        )
+        assert (
+            _actor_text(s, sek, Role.SEKRETARIS, now, cal) == f"{sek.name} (Sekretaris Kecamatan)"
+        )
+        assert _actor_text(s, None, Role.CAMAT, now, cal) == "Camat"
