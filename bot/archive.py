@@ -1,6 +1,7 @@
 """The softcopy archive the SOP requires: one ZIP per round with the approved report (PDF,
 XLSX, charts), every evidence file in a folder per section, the minutes, and a manifest with
-SHA-256 hashes. Used by /arsip in chat and by `sakip-bot export ROUND`."""
+SHA-256 hashes of every other file in the ZIP. Used by /arsip in chat and by
+`sakip-bot export ROUND`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import hashlib
 import json
 import re
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from db.models import (
     Decision,
     Indicator,
     Meeting,
+    Office,
     ReportVersion,
     StoredFile,
     Submission,
@@ -32,8 +35,26 @@ class ArchiveError(Exception):
     """The round cannot be archived (unknown, or not approved yet); message for the user."""
 
 
+# names a phone or a chat app gives a photo ("foto_AgAD000003.jpg", "IMG_2031.jpg",
+# "photo.jpg"): they say nothing, so the archive names such a file after its indicator and date
+GENERIC_NAME = re.compile(
+    r"(?:foto|photo|image|img|pict?|dsc|screenshot|file|dokumen|document)[\w\-]*"
+    r"\.(?:jpe?g|png|webp|heic|gif)",
+    re.IGNORECASE,
+)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", name).strip() or "file"
+
+
+def evidence_name(code: str, stored_name: str, local_day: date) -> str:
+    """An evidence file's name in the archive: "PEM-1_daftar_hadir.pdf", or for a generic
+    photo name "PEM-1_foto_2026-11-23.jpg"."""
+    if GENERIC_NAME.fullmatch(stored_name):
+        ext = stored_name.rpartition(".")[2].lower()
+        return f"{_safe(code)}_foto_{local_day.isoformat()}.{ext}"
+    return f"{_safe(code)}_{_safe(stored_name)}"
 
 
 def build_zip(s: Session, data_dir: Path, rnd: CollectionRound, out: Path, now: datetime) -> Path:
@@ -61,24 +82,30 @@ def build_zip(s: Session, data_dir: Path, rnd: CollectionRound, out: Path, now: 
         "files": [],
     }
     used: set[str] = set()
+    office = s.get(Office, rnd.office_id)
+    zone = ZoneInfo(office.timezone if office else "Asia/Makassar")
 
-    def add(zf: zipfile.ZipFile, stored: StoredFile, arcname: str) -> None:
+    def add_bytes(zf: zipfile.ZipFile, content: bytes, arcname: str, **about: Any) -> None:
+        """Write one file and its manifest entry (path, SHA-256, size, what it is)."""
         base, dot, ext = arcname.rpartition(".")
         name, n = arcname, 1
         while name in used:
             n += 1
             name = f"{base}_{n}.{ext}" if dot else f"{arcname}_{n}"
         used.add(name)
-        content = (data_dir / stored.path).read_bytes()
         zf.writestr(name, content)
         manifest["files"].append(
             {
                 "path": name,
                 "sha256": hashlib.sha256(content).hexdigest(),
                 "size": len(content),
-                "original_name": stored.name,
+                **{k: v for k, v in about.items() if v is not None},
             }
         )
+
+    def add(zf: zipfile.ZipFile, stored: StoredFile, arcname: str, **about: Any) -> None:
+        content = (data_dir / stored.path).read_bytes()
+        add_bytes(zf, content, arcname, original_name=stored.name, **about)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     files = version.files
@@ -102,14 +129,26 @@ def build_zip(s: Session, data_dir: Path, rnd: CollectionRound, out: Path, now: 
                 .order_by(Attachment.id)
             ).all()
             for att, code in rows:
-                add(zf, att.file, f"{folder}/{code}_{_safe(att.file.name)}")
+                day = att.created_at.astimezone(zone).date()
+                add(
+                    zf,
+                    att.file,
+                    f"{folder}/{evidence_name(code, att.file.name, day)}",
+                    indicator=code,
+                    description=att.description or "",
+                )
         for meeting in s.scalars(select(Meeting).where(Meeting.round_id == rnd.id)):
             if meeting.notulen_file_id:
                 stored = s.get(StoredFile, meeting.notulen_file_id)
                 assert stored is not None
                 add(zf, stored, f"notulen/v{meeting.version}_{_safe(stored.name)}")
             if meeting.notulen:
-                zf.writestr(f"notulen/v{meeting.version}.txt", meeting.notulen)
+                add_bytes(
+                    zf,
+                    meeting.notulen.encode(),
+                    f"notulen/v{meeting.version}.txt",
+                    description=t("archive_minutes_text", version=meeting.version),
+                )
         zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return out
 

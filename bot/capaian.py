@@ -2,7 +2,9 @@
 
 Glossary: *realisasi* = the value a section reports; *target* = what was planned (a number or
 a range such as "80–90"); *polaritas* = whether higher or lower is better; *capaian* =
-realisasi against target in percent; *kategori* = the band a capaian falls in.
+realisasi against target in percent; *kategori* = the band a capaian falls in (a band of
+the capaian scale, not a verdict: 95% is in the highest band and still below target, so the
+band is always shown with its range and beside "mencapai / belum mencapai target").
 """
 
 from __future__ import annotations
@@ -117,6 +119,42 @@ def category(capaian: Decimal | None, bands: Bands = DEFAULT_BANDS) -> str:
         if capaian > bound:
             return label
     return bands.lowest
+
+
+def band_text(capaian: Decimal | None, bands: Bands = DEFAULT_BANDS) -> str:
+    """The band with its range, so it reads as a band: "Sangat Tinggi (> 90%)"."""
+    if capaian is None:
+        return "-"
+    label = category(capaian, bands)
+    bounds = [b for b, _ in bands.bands]
+    names = [n for _, n in bands.bands]
+    if label == bands.lowest:
+        return f"{label} (≤ {bounds[-1]}%)"
+    i = names.index(label)
+    return f"{label} (> {bounds[i]}%)" if i == 0 else f"{label} (> {bounds[i]}–{bounds[i - 1]}%)"
+
+
+def meets_target(capaian: Decimal | None) -> bool | None:
+    """Whether the target is reached (capaian ≥ 100%); None without data."""
+    return None if capaian is None else capaian >= HUNDRED
+
+
+def target_status(capaian: Decimal | None) -> str:
+    """ "mencapai target" / "belum mencapai target" ("-" without data), the same words in
+    chat, PDF, XLSX and charts."""
+    from bot.texts import t
+
+    met = meets_target(capaian)
+    return "-" if met is None else t("capaian_target_met" if met else "capaian_target_not_met")
+
+
+def capaian_words(capaian: Decimal | None) -> str:
+    """Target status, then the band: "belum mencapai target, kategori Sangat Tinggi (> 90%)"."""
+    from bot.texts import t
+
+    if capaian is None:
+        return "-"
+    return t("capaian_words", status=target_status(capaian), band=band_text(capaian))
 
 
 def looks_suspicious(capaian: Decimal | None, realisation: Decimal | None) -> bool:

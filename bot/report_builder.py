@@ -24,7 +24,7 @@ from bot.capaian import (
     section_average,
 )
 from bot.core import Ctx
-from bot.roles import ROLE_LABELS, Role, holders
+from bot.roles import ROLE_LABELS, Role, holders, roles_of, title_for
 from bot.rounds import (
     answers_by_indicator,
     round_indicators,
@@ -98,6 +98,7 @@ def report_data(
     decision: Decision | None = None,
 ) -> Any:
     """The report's view model for a round (see bot/reports/model.py)."""
+    from bot.reports import labels as L
     from bot.reports.model import (
         Approval,
         EvidenceFile,
@@ -130,7 +131,8 @@ def report_data(
                     select(Attachment).where(Attachment.answer_id == ans.id).order_by(Attachment.id)
                 )
                 evidence = tuple(
-                    EvidenceFile(a.file.name, a.file.sha256, a.file.size) for a in atts
+                    EvidenceFile(a.file.name, a.file.sha256, a.file.size, a.description or "")
+                    for a in atts
                 )
             prev_val = history.get(prev_key, {}).get(ind.id)
             previous = _capaian(ind, prev_val, target_text(ind, prev_key))
@@ -188,26 +190,35 @@ def report_data(
                 status_text=STATUS_TEXT.get(sub.status, sub.status),
             )
         )
-    steps = []
     people = {p.id: p for p in s.scalars(select(Person).where(Person.office_id == office.id))}
-    for st in s.scalars(
-        select(RoundStep)
-        .where(RoundStep.round_id == rnd.id)
-        .order_by(RoundStep.started_at, RoundStep.id)
-    ):
+    runs = list(
+        s.scalars(
+            select(RoundStep)
+            .where(RoundStep.round_id == rnd.id)
+            .order_by(RoundStep.started_at, RoundStep.id)
+        )
+    )
+    revised = {st.iteration for st in runs if st.step == 6}
+    steps = []
+    for st in runs:
         sop = STEPS[st.step]
         actor = people.get(st.actor_id) if st.actor_id else None
+        outcome = ""
+        if st.step == 7 and st.ended_at is not None:
+            outcome = L.OUTCOME_REVISE if st.iteration in revised else L.OUTCOME_APPROVE
         steps.append(
             StepTiming(
                 number=st.step,
-                name=sop.name + (f" (v{st.iteration})" if st.step >= 5 else ""),
-                actor=f"{actor.name} ({ROLE_LABELS[sop.actor]})"
-                if actor
-                else ROLE_LABELS[sop.actor],
+                name=sop.name + (f" — {outcome}" if outcome else ""),
+                actor=_actor_text(s, actor, sop.actor, st.ended_at or st.started_at, cal),
                 standard_text=sop.standard_text,
                 started_at=st.started_at,
                 ended_at=st.ended_at,
                 on_time=st.on_time,
+                due_at=st.due_at,
+                iteration=st.iteration,
+                used_text=_used_text(st.started_at, st.ended_at, cal),
+                outcome=outcome,
             )
         )
     today = cal.local(now).date()
@@ -249,6 +260,53 @@ def report_data(
         camat_name=camat[0].person.name if camat else "-",
         revision_notes=revisions,
     )
+
+
+# the role that fits a step when its actor does not hold the SOP's role (step 6 may be closed
+# by the Kasubag who compiles the corrected report)
+STEP_ROLE_PREFERENCE = (
+    Role.KASUBAG_PROGRAM,
+    Role.SEKRETARIS,
+    Role.TIM_SAKIP,
+    Role.CAMAT,
+    Role.KEPALA_SEKSI,
+    Role.ADMIN,
+)
+
+
+def _actor_text(
+    s: Session, person: Person | None, sop_role: Role, at: datetime, cal: WorkCalendar
+) -> str:
+    """ "Name (role)" with a role the person held when they acted: the SOP's role for the step
+    if they held it, otherwise the first they held from `STEP_ROLE_PREFERENCE`."""
+    if person is None:
+        return ROLE_LABELS[sop_role]
+    day = cal.local(at).date()
+    held = roles_of(s, person, day)
+    role = (
+        sop_role if sop_role in held else next((r for r in STEP_ROLE_PREFERENCE if r in held), None)
+    )
+    title = title_for(s, person, role, day) if role is not None else person.position
+    return f"{person.name} ({title})" if title else person.name
+
+
+def _used_text(start: datetime, end: datetime | None, cal: WorkCalendar) -> str:
+    """How long a step took, as an office reads it: minutes or hours within a day, else
+    working days ("2 hari kerja")."""
+    from bot.reports import labels as L
+
+    if end is None:
+        return ""
+    a, b = cal.local(start), cal.local(end)
+    if a.date() == b.date() or (end - start).total_seconds() < 4 * 3600:
+        minutes = round((end - start).total_seconds() / 60)
+        if minutes < 60:
+            return L.USED_MINUTES.format(m=minutes)
+        hours, rest = divmod(minutes, 60)
+        return (
+            L.USED_HOURS_MINUTES.format(h=hours, m=rest) if rest else L.USED_HOURS.format(h=hours)
+        )
+    return L.USED_DAYS.format(d=cal.working_days_between(a.date(), b.date()))
 
 
 def _num(text: str | None) -> Decimal | None:
@@ -294,8 +352,8 @@ def _store_files(ctx: Ctx, files: Any, prefix: str) -> dict[str, Any]:
         f"{prefix}xlsx": put(ctx.s, oid, files.xlsx, xlsx_mime, "report", ctx.now).id,
         f"{prefix}chart": put(ctx.s, oid, files.charts.summary, "image/png", "report", ctx.now).id,
         f"{prefix}charts": {
-            name: put(ctx.s, oid, getattr(files.charts, name), "image/png", "report", ctx.now).id
-            for name in ("sections", "timeliness", "timeline")
+            name: put(ctx.s, oid, path, "image/png", "report", ctx.now).id
+            for name, path in files.charts.named().items()
         },
     }
 

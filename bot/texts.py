@@ -260,9 +260,9 @@ TEXTS: dict[str, str] = {
         "Realisasi {value} {unit} menghasilkan capaian {capaian}, tidak seperti biasanya "
         "(di atas 150% atau bernilai negatif). Apakah angka ini benar?"
     ),
-    "form_saved_value": "Tersimpan: realisasi {value} {unit} → capaian {capaian} ({category}).",
+    "form_saved_value": "Tersimpan: realisasi {value} {unit} → capaian {capaian}: {category}.",
     "form_ask_explain_required": (
-        "Capaian di bawah 100%. Tuliskan penjelasan dan kendalanya (wajib)."
+        "Capaian belum mencapai target (100%). Tuliskan penjelasan dan kendalanya (wajib)."
     ),
     "form_ask_explain": "Tuliskan penjelasan singkat (boleh dilewati karena target tercapai).",
     "form_explain_short": "Penjelasan terlalu pendek. Tuliskan paling sedikit satu kalimat singkat.",
@@ -282,7 +282,7 @@ TEXTS: dict[str, str] = {
     "form_at_start": "Ini indikator pertama; tidak ada indikator sebelumnya.",
     "sum_header": "📄 Ringkasan {section} — {period}\nTenggat: {deadline}",
     "sum_line": (
-        "{n}. {name}\n   Realisasi {value} {unit} / target {target} → {capaian} ({category}), "
+        "{n}. {name}\n   Realisasi {value} {unit} / target {target} → {capaian}: {category}; "
         "{files} file bukti{done}"
     ),
     "sum_line_empty": "{n}. {name}\n   BELUM DIISI",
@@ -318,7 +318,7 @@ TEXTS: dict[str, str] = {
     "compile_group": "📊 Konsep laporan {period} versi {version} selesai disusun.",
     "report_caption_title": "Laporan Data Kinerja {period} — versi {version}",
     "report_caption_overall": "Capaian rata-rata: {capaian}",
-    "report_caption_below": "Di bawah target: {sections}",
+    "report_caption_below": "Belum mencapai target: {sections}",
     "report_caption_late": "Terlambat mengirim: {sections}",
     "report_caption_missing": "Belum mengirim data: {sections}",
     # --- steps 5–7 ------------------------------------------------------------------------
@@ -468,6 +468,11 @@ TEXTS: dict[str, str] = {
         "Grup ini tidak lagi menjadi grup Tim SAKIP {office}. Pengumuman tidak dikirim ke "
         "sini lagi; daftarkan grup baru dengan /daftargrup."
     ),
+    # --- capaian wording (reports helper): the target status and the band, one way everywhere
+    "capaian_target_met": "mencapai target",
+    "capaian_target_not_met": "belum mencapai target",
+    "capaian_words": "{status}, kategori capaian {band}",
+    "archive_minutes_text": "Notulen rapat intern (revisi versi {version}), teks dari /notulen",
 }
 
 HELP: dict[str, str] = {

@@ -79,6 +79,93 @@ def test_year_to_date_combinations():
     assert avg == D(6) and avg_target.low == D(6)
 
 
+def _steps() -> tuple[StepTiming, ...]:
+    """A round with one revision, as the demo plays it: 1–4, then v1: 5, 7 (sent back), 6,
+    then v2: 5, 7 (approved); step 4 late. Given out of order on purpose."""
+    h = timedelta(hours=1)
+    m = timedelta(minutes=1)
+
+    def step(n, name, std, start, used, allowed, it=1, text=""):  # type: ignore[no-untyped-def]
+        return StepTiming(
+            n,
+            name,
+            "Orang (Peran)",
+            std,
+            T0 + start,
+            T0 + start + used,
+            used <= allowed,
+            due_at=T0 + start + allowed,
+            iteration=it,
+            used_text=text,
+            outcome=name.split(" — ")[1] if " — " in name else "",
+        )
+
+    return (
+        step(6, "Rapat intern dengan tim", "30 menit", 57 * h, 20 * m, 30 * m, 1, "20 menit"),
+        step(
+            1,
+            "Memerintahkan pengumpulan data kinerja",
+            "15 menit",
+            0 * h,
+            5 * m,
+            15 * m,
+            text="5 menit",
+        ),
+        step(2, "Membentuk tim", "30 menit", 1 * h, 20 * m, 30 * m, text="20 menit"),
+        step(
+            3,
+            "Menyusun rencana pengumpulan data",
+            "3 hari kerja",
+            2 * h,
+            40 * m,
+            79 * h,
+            text="40 menit",
+        ),
+        step(
+            4,
+            "Menghimpun data kinerja, menyusun konsep laporan",
+            "1 hari kerja",
+            3 * h,
+            50 * h,
+            32 * h,
+            text="2 hari kerja",
+        ),
+        step(
+            5, "Laporan Kasubag kepada Sekretaris", "1 hari kerja", 53 * h, 2 * h, 8 * h, 1, "2 jam"
+        ),
+        step(
+            7,
+            "Hasil pengumpulan data (paraf Sekretaris) — dikembalikan untuk revisi",
+            "1 hari kerja",
+            55 * h,
+            1 * h,
+            8 * h,
+            1,
+            "1 jam",
+        ),
+        step(
+            5,
+            "Laporan Kasubag kepada Sekretaris",
+            "1 hari kerja",
+            58 * h,
+            5 * m,
+            8 * h,
+            2,
+            "5 menit",
+        ),
+        step(
+            7,
+            "Hasil pengumpulan data (paraf Sekretaris) — disetujui",
+            "1 hari kerja",
+            59 * h,
+            3 * h,
+            8 * h,
+            2,
+            "3 jam",
+        ),
+    )
+
+
 def _data(pem1: str = "92.5", approved: bool = False) -> ReportData:
     def row(code, name, unit, target, real, polarity="higher", evidence=()):  # type: ignore[no-untyped-def]
         r = D(real) if real is not None else None
@@ -98,7 +185,7 @@ def _data(pem1: str = "92.5", approved: bool = False) -> ReportData:
             evidence=tuple(evidence),
         )
 
-    ev = (EvidenceFile("daftar_hadir.pdf", "a" * 64, 2048),)
+    ev = (EvidenceFile("daftar_hadir.pdf", "a" * 64, 2048, "Daftar hadir pembinaan desa"),)
     sections = []
     specs = {
         "Seksi Pemerintahan": [
@@ -132,10 +219,7 @@ def _data(pem1: str = "92.5", approved: bool = False) -> ReportData:
                 status_text="Diterima",
             )
         )
-    steps = tuple(
-        StepTiming(n, f"Langkah {n}", "Orang", "15 menit", T0, T0 + timedelta(minutes=10), True)
-        for n in range(1, 8)
-    )
+    steps = _steps()
     approval = Approval(
         "Hj. Siti Rahmah",
         "Sekretaris Kecamatan",
@@ -201,7 +285,11 @@ def test_xlsx_holds_numbers_as_numbers_with_frozen_headers(tmp_path):
     assert ws["A2"].value == "PEM-1" and ws["F2"].value == 92.5 and ws["G2"].value == 102.78
     assert isinstance(ws["E2"].value, int | float)
     assert wb["Ringkasan"]["C3"].value == 101.5
-    assert wb["Bukti"]["E2"].value == "a" * 64
+    assert ws["H2"].value == "mencapai target"
+    assert ws["I2"].value == "Sangat Tinggi (> 90%)"
+    assert wb["Bukti"]["C2"].value == "daftar_hadir.pdf"
+    assert wb["Bukti"]["D2"].value == "Daftar hadir pembinaan desa"
+    assert wb["Bukti"]["F2"].value == "a" * 64
     assert len(wb.sheetnames) == 1 + 5 + 2
 
 
@@ -209,9 +297,152 @@ def test_charts_are_drawn_from_the_data(tmp_path):
     a = build_report(_data(), tmp_path / "a").charts
     b = build_report(_data(pem1="40"), tmp_path / "b").charts
     assert _png_size(a.summary) == (1080, 1350)
-    assert a.sections.read_bytes() != b.sections.read_bytes()
+    assert a.sections[0].read_bytes() != b.sections[0].read_bytes()
     again = build_report(_data(), tmp_path / "c").charts
-    assert a.sections.read_bytes() == again.sections.read_bytes()
+    assert a.sections[0].read_bytes() == again.sections[0].read_bytes()
+
+
+class _Capture:
+    """Keeps every Figure a chart function saves, to inspect what it drew."""
+
+    def __init__(self, monkeypatch):  # type: ignore[no-untyped-def]
+        import bot.reports.charts as charts
+
+        self.figures: list = []
+        real = charts._save
+
+        def save(fig, path, dpi=charts.DOC_DPI):  # type: ignore[no-untyped-def]
+            self.figures.append(fig)
+            return real(fig, path, dpi)
+
+        monkeypatch.setattr(charts, "_save", save)
+
+
+def _texts_outside_canvas(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    """What lies outside the figure: every text artist's window extent (renderer from the
+    canvas), each axis's drawn tick labels, and the figure's tight bounding box."""
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+
+    def outside(ext) -> bool:  # type: ignore[no-untyped-def]
+        return (
+            ext.x0 < box.x0 - 0.5
+            or ext.y0 < box.y0 - 0.5
+            or ext.x1 > box.x1 + 0.5
+            or ext.y1 > box.y1 + 0.5
+        )
+
+    texts = list(fig.texts)
+    for legend in fig.legends:
+        texts.extend(legend.get_texts())
+    for ax in fig.axes:
+        texts.extend([*ax.texts, ax.title, ax._left_title, ax._right_title])
+        texts.extend([ax.xaxis.label, ax.yaxis.label])
+    out = [
+        t.get_text()
+        for t in texts
+        if t.get_visible() and t.get_text().strip() and outside(t.get_window_extent(renderer))
+    ]
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ext = axis.get_tightbbox(renderer)
+            if ext is not None and outside(ext):
+                out.append(f"tick labels of {axis.__name__}")
+    tight = fig.get_tightbbox(renderer)  # inches; the figure is (0, 0)–(w, h)
+    w, h = fig.get_size_inches()
+    if tight.x0 < -0.01 or tight.y0 < -0.01 or tight.x1 > w + 0.01 or tight.y1 > h + 0.01:
+        out.append(f"tight bbox {tight} outside {w}×{h}")
+    return out
+
+
+@pytest.mark.parametrize("n_sections", [5, 60])
+def test_no_chart_label_falls_outside_its_canvas(tmp_path, monkeypatch, n_sections):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bench_reports import data as bench_data
+
+    cap = _Capture(monkeypatch)
+    data = _data() if n_sections == 5 else bench_data(n_sections)
+    build_report(data, tmp_path)
+    assert len(cap.figures) >= 3
+    for fig in cap.figures:
+        assert _texts_outside_canvas(fig) == []
+
+
+def test_a_clipped_label_is_caught(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3))
+    FigureCanvasAgg(fig)
+    fig.add_subplot().text(1.05, 0.5, "4. Menghimpun data kinerja, menyusun konsep laporan")
+    assert _texts_outside_canvas(fig) != []
+
+
+def test_charts_keep_a_bounded_size_for_200_sections(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bench_reports import data as bench_data
+
+    from bot.reports.charts import PAGE_SECTIONS
+
+    charts = build_report(bench_data(200), tmp_path).charts
+    assert len(charts.sections) == 200 // PAGE_SECTIONS
+    sizes = [_png_size(p) for p in (*charts.sections, charts.timeline, charts.summary)]
+    assert max(h for _w, h in sizes) <= 1400 and max(w for w, _h in sizes) <= 1080
+    assert _png_size(charts.summary) == (1080, 1350)
+
+
+def test_one_colour_rule_below_target_red_met_green_no_data_grey(tmp_path, monkeypatch):
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    from bot.reports.charts import GREEN, GREY, RED
+
+    cap = _Capture(monkeypatch)
+    build_report(_data(pem1="80"), tmp_path)  # Pemerintahan: (88,89 + 100) / 2 → below
+    sections_fig, _timeline, summary_fig = cap.figures
+    # bottom to top, like the bars: the last section first
+    expected = [GREEN, GREY, GREEN, GREEN, RED][::-1]
+    expected = [GREEN, GREEN, GREY, GREEN, RED]  # Pelayanan Umum … Pemerintahan
+    for fig in (sections_fig, summary_fig):
+        ax = fig.axes[0]
+        bars = [p for p in ax.patches if isinstance(p, Rectangle)][:5]
+        colours = [to_hex(b.get_facecolor()) for b in bars]
+        if fig is summary_fig:  # the summary draws no bar for a section without data
+            colours = [c for c, b in zip(colours, bars, strict=True) if b.get_width() > 0]
+            assert colours == [GREEN, GREEN, GREEN, RED]
+        else:
+            assert colours == expected
+
+
+def test_timeline_lists_steps_in_sop_order_per_version_with_standard_markers(tmp_path, monkeypatch):
+    from bot.reports.model import timeline_order
+
+    order = [(s.iteration if s.number >= 5 else 0, s.number) for s in timeline_order(_steps())]
+    assert order == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 5), (1, 7), (1, 6), (2, 5), (2, 7)]
+    cap = _Capture(monkeypatch)
+    build_report(_data(), tmp_path)
+    fig = cap.figures[1]
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "linear"
+    labels = [t.get_text() for t in ax.texts]
+    top_down = [x for x in labels if x[:1].isdigit() or x.startswith("v")][:9][::-1]
+    assert top_down[0].startswith("1. ") and top_down[3].startswith("4. ")
+    assert top_down[5].startswith("v1 · 7. Paraf Sekretaris — dikembalikan")
+    assert top_down[6].startswith("v1 · 6. ")
+    # the standard is a marker on every row, at 100% of it
+    markers = ax.collections[0].get_offsets()
+    assert len(markers) == 9 and {float(x) for x, _y in markers} == {100.0}
+    # step 4 took 50 h of 32 allowed: red, and the only red bar
+    from matplotlib.colors import to_hex
+
+    from bot.reports.charts import RED
+
+    reds = [p for p in ax.patches if to_hex(p.get_facecolor()) == RED]
+    assert len(reds) == 1
 
 
 def test_content_hash_is_stable_and_follows_the_numbers():
@@ -220,3 +451,69 @@ def test_content_hash_is_stable_and_follows_the_numbers():
         replace(_data(), generated_at=T0 + timedelta(days=1))
     )
     assert content_hash(_data()) != content_hash(_data(pem1="92.6"))
+
+
+def test_a_95_percent_capaian_reads_as_below_target_in_its_band_everywhere(tmp_path):
+    # PEM-1: 85,5 of 90 → 95%: the highest band, and still below target
+    data = _data(pem1="85.5")
+    pem1 = data.sections[0].indicators[0]
+    assert pem1.capaian == D("95.00")
+    from bot.capaian import capaian_words
+
+    words = capaian_words(pem1.capaian)
+    assert words == "belum mencapai target, kategori capaian Sangat Tinggi (> 90%)"
+    files = build_report(data, tmp_path)
+    text = " ".join(p.extract_text() for p in PdfReader(files.pdf).pages).replace("\n", " ")
+    assert "belum mencapai target; Sangat Tinggi (>\u00a090%)" in text or (
+        "belum mencapai target;" in text and "Sangat Tinggi" in text
+    )
+    assert "Di bawah target" not in text and "di bawah target" not in text
+    sheet = load_workbook(files.xlsx)["Seksi Pemerintahan"]
+    assert (sheet["H2"].value, sheet["I2"].value) == (
+        "belum mencapai target",
+        "Sangat Tinggi (> 90%)",
+    )
+
+
+async def test_section_head_sees_target_status_beside_the_band(harness):
+    from tests import flows
+
+    h = harness
+    o = await flows.setup_office(h)
+    await flows.start_collection(h, o)
+    head = o.heads["pem"]
+    await h.say(head, "/isi")
+    replies = await h.say(head, "85,5")  # target 90 → 95%
+    saved = next(r for r in replies if "Tersimpan" in r)
+    assert "capaian 95%: belum mencapai target, kategori capaian Sangat Tinggi (> 90%)" in saved
+    assert "Sangat Tinggi)" not in saved
+
+
+async def test_timeline_names_each_actor_with_a_role_they_hold(harness):
+    """Step 6 closed by the Kasubag (the corrected report compiled without minutes) names
+    him as Kasubag Program, not with the SOP's actor role for step 6 (Sekretaris)."""
+    from sqlalchemy import select
+
+    from bot.report_builder import _actor_text
+    from bot.roles import Role
+    from db.models import Office, Person
+    from tests import flows
+
+    h = harness
+    await flows.setup_office(h)
+    with h.db.transaction() as s:
+        office = s.scalars(select(Office)).one()
+        cal = h.rt.core.calendar_for(office)
+        kasubag = s.scalars(select(Person).where(Person.nip == flows.NIP["kasubag"])).one()
+        sek = s.scalars(select(Person).where(Person.nip == flows.NIP["sekretaris"])).one()
+        now = h.clock.now()
+        assert _actor_text(s, kasubag, Role.SEKRETARIS, now, cal) == (
+            f"{kasubag.name} (Kasubag Program)"
+        )
+        assert _actor_text(s, kasubag, Role.TIM_SAKIP, now, cal) == (
+            f"{kasubag.name} (Tim Penyusun SAKIP)"
+        )
+        assert (
+            _actor_text(s, sek, Role.SEKRETARIS, now, cal) == f"{sek.name} (Sekretaris Kecamatan)"
+        )
+        assert _actor_text(s, None, Role.CAMAT, now, cal) == "Camat"

@@ -43,12 +43,33 @@ async def test_status_shows_each_section_and_the_steps_own_section_first(harness
 async def test_archive_zip_in_chat_and_from_the_command_line(
     harness: Harness, tmp_path, monkeypatch
 ):
+    import hashlib
+    import re
+    from datetime import timedelta
+
+    from pypdf import PdfReader
+
+    from db.models import Attachment, Meeting
+
     h = harness
     o = await flows.setup_office(h)
     await flows.start_collection(h, o)
     head = o.heads["pem"]
     await h.say(head, "/isi")
-    await flows.answer(h, head, "92,5", files=[(b"%PDF-1.4 bukti", "bukti.pdf", "application/pdf")])
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF foto kegiatan"
+    await flows.answer(
+        h,
+        head,
+        "92,5",
+        files=[
+            (b"%PDF-1.4 bukti", "bukti.pdf", "application/pdf"),
+            (photo, "foto.jpg", "image/jpeg"),
+        ],
+    )
+    with h.db.transaction() as s:  # the caption the head sent with the PDF
+        for att in s.scalars(select(Attachment)):
+            if att.file.name == "bukti.pdf":
+                att.description = "Daftar hadir pembinaan desa"
     await flows.answer(h, head, "6")
     await flows.answer(h, head, "85")
     await h.press(head, "📤 Kirim")
@@ -58,19 +79,48 @@ async def test_archive_zip_in_chat_and_from_the_command_line(
         await flows.accept(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
     await h.press(o.sek, "✅ Setujui")
+    with h.db.transaction() as s:  # minutes typed with /notulen in a revision meeting
+        s.add(
+            Meeting(
+                round_id=1,
+                version=1,
+                meeting_at=h.clock.now() - timedelta(hours=1),
+                notulen="Rapat membahas data PEM-2.",
+            )
+        )
     assert "Triwulan III 2026" in (await h.say(o.camat, "/arsip"))[0]
     await h.press(o.camat, "⬇️ ZIP")
     sent = h.fake.last(o.camat.chat)
     assert sent.kind == "document" and sent.file_name.endswith(".zip")
     with zipfile.ZipFile(BytesIO(sent.content)) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-        evidence = zf.read("bukti/Seksi Pemerintahan/PEM-1_bukti.pdf")
+        members = {n: zf.read(n) for n in zf.namelist() if n != "manifest.json"}
+    # every file in the ZIP is in the manifest, with its SHA-256
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == set(members)
+    for name, content in members.items():
+        assert listed[name]["sha256"] == hashlib.sha256(content).hexdigest(), name
+    assert members["notulen/v1.txt"] == b"Rapat membahas data PEM-2."
+    evidence = members["bukti/Seksi Pemerintahan/PEM-1_bukti.pdf"]
     assert evidence == b"%PDF-1.4 bukti"
-    entry = next(f for f in manifest["files"] if f["path"].endswith("PEM-1_bukti.pdf"))
-    import hashlib
-
-    assert entry["sha256"] == hashlib.sha256(evidence).hexdigest()
-    assert {"laporan.pdf", "laporan.xlsx"} <= {f["path"] for f in manifest["files"]}
+    assert listed["bukti/Seksi Pemerintahan/PEM-1_bukti.pdf"]["description"] == (
+        "Daftar hadir pembinaan desa"
+    )
+    # a photo's generic name becomes the indicator and the date
+    photos = [
+        n
+        for n in members
+        if re.fullmatch(
+            r"bukti/Seksi Pemerintahan/PEM-1_foto_"
+            r"\d{4}-\d{2}-\d{2}\.jpg",
+            n,
+        )
+    ]
+    assert len(photos) == 1 and members[photos[0]] == photo
+    assert {"laporan.pdf", "laporan.xlsx"} <= set(listed)
+    # the report's evidence table shows the caption
+    text = " ".join(p.extract_text() for p in PdfReader(BytesIO(members["laporan.pdf"])).pages)
+    assert "Daftar hadir pembinaan desa" in text
     # the same archive from the command line
     for key, value in {
         "DATABASE_URL": h.base_settings.db_url,

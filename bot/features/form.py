@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bot.capaian import Target, category, compute_capaian, looks_suspicious
+from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
 from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.fmt import (
@@ -287,7 +287,7 @@ def _save_value(
             value=format_number_id(value),
             unit=ind.unit,
             capaian=format_percent_id(cap),
-            category=category(cap),
+            category=capaian_words(cap),
         )
     )
     _bump(ctx, stage="explain")
@@ -437,7 +437,7 @@ def summary_lines(ctx: Ctx, sub: Submission, rnd: CollectionRound) -> list[str]:
                 unit=ind.unit,
                 target=target_display(ind, rnd.period),
                 capaian=format_percent_id(cap),
-                category=category(cap),
+                category=capaian_words(cap),
                 files=files,
                 done="" if ans.done else t("sum_unfinished"),
             )

@@ -1,4 +1,10 @@
-"""The report's labels, in Bahasa Indonesia, in one place."""
+"""The report's labels, in Bahasa Indonesia, in one place. The target-status words come from
+the chat catalogue (bot/texts.py) so chat, PDF, XLSX and charts say the same."""
+
+from bot.texts import t
+
+TARGET_MET = t("capaian_target_met").capitalize()
+TARGET_NOT_MET = t("capaian_target_not_met").capitalize()
 
 TITLE = "LAPORAN HASIL PENGUMPULAN DATA KINERJA"
 VERSION = "Versi {version}"
@@ -6,7 +12,8 @@ DRAFT = "DRAF"
 SUMMARY = "Ringkasan"
 SUMMARY_TEXT = (
     "Capaian kinerja rata-rata {period} adalah {overall}. {met} dari {total} indikator mencapai "
-    "target. Seksi di bawah target: {below}. Seksi yang terlambat mengirim data: {late}."
+    "target. Seksi yang belum mencapai target: {below}. Seksi yang terlambat mengirim data: "
+    "{late}."
 )
 MISSING_TEXT = "Seksi yang belum mengirim data saat laporan disusun: {sections}."
 NONE = "tidak ada"
@@ -17,7 +24,7 @@ TABLE_HEAD = (
     "Target",
     "Realisasi",
     "Capaian",
-    "Kategori",
+    "Status target; kategori capaian",
     "Keterangan",
 )
 SECTION_HEAD = "{name} — Kepala: {head}"
@@ -34,7 +41,7 @@ ON_TIME = "Tepat waktu"
 LATE_SHORT = "Terlambat"
 RUNNING = "Berjalan"
 EVIDENCE = "Daftar Bukti Dukung"
-EVIDENCE_HEAD = ("Seksi / Indikator", "Nama file", "SHA-256")
+EVIDENCE_HEAD = ("Seksi / Indikator", "Nama file; keterangan", "SHA-256")
 NO_EVIDENCE = "Tidak ada bukti dukung yang dilampirkan."
 REVISIONS = "Catatan Revisi"
 APPROVAL_TITLE = "Mengetahui/Menyetujui,"
@@ -50,6 +57,7 @@ XLSX_SUMMARY_HEAD = (
     "Seksi",
     "Kepala",
     "Rata-rata capaian (%)",
+    "Status target",
     "Indikator tercapai",
     "Jumlah indikator",
     "Terlambat (hari kerja)",
@@ -64,18 +72,47 @@ XLSX_SECTION_HEAD = (
     "Target",
     "Realisasi",
     "Capaian (%)",
-    "Kategori",
+    "Status target",
+    "Kategori capaian",
     "Capaian periode lalu (%)",
     "Capaian s.d. periode ini (%)",
     "Keterangan",
     "Bukti dukung",
 )
+XLSX_EVIDENCE_HEAD = (
+    "Seksi",
+    "Indikator",
+    "Nama file",
+    "Keterangan (dari pengirim)",
+    "Ukuran (byte)",
+    "SHA-256",
+)
 # charts
-CHART_SECTIONS = "Capaian per seksi (%)"
-CHART_TIMELINESS = "Ketepatan waktu pengiriman data"
-CHART_TIMELINESS_AXIS = "Keterlambatan (hari kerja)"
-CHART_TIMELINE = "Durasi langkah SOP (jam) dibanding mutu baku"
+CHART_SECTIONS = "Capaian dan ketepatan waktu per seksi"
+CHART_CAPAIAN_PANEL = "Rata-rata capaian (%; garis putus = target 100%)"
+LEGEND_GOOD = "Mencapai target / tepat waktu"
+LEGEND_BAD = "Belum mencapai target / terlambat"
+LEGEND_NONE = "Belum ada data"
+CHART_TIMELINESS_AXIS = "Terlambat (hari kerja)"
+CHART_TIMELINE = "Waktu tiap langkah SOP dibanding mutu bakunya"
+CHART_TIMELINE_AXIS = "Waktu terpakai, dalam persen mutu baku (100% = batas mutu baku)"
+STANDARD = "Mutu baku (100%)"
+STANDARD_OF = "mutu baku {standard}"
+VERSION_SHORT = "v{version}"
+LATE_DAYS = "{days} hari kerja"
+LATE_DAYS_SHORT = "{days} hari"
+NO_DATA = "Belum ada data"
+NO_DATA_SHORT = "-"
+CHART_PAGE = "bagian {page} dari {pages}"
+CHART_SUMMARY_LOWEST = "{n} seksi dengan capaian terendah dari {total} seksi"
+USED_MINUTES = "{m} menit"
+USED_HOURS = "{h} jam"
+USED_HOURS_MINUTES = "{h} jam {m} menit"
+USED_DAYS = "{d} hari kerja"
+STEP7_SHORT = "Paraf Sekretaris"
+OUTCOME_REVISE = "dikembalikan untuk revisi"
+OUTCOME_APPROVE = "disetujui"
 CHART_SUMMARY_HEAD = "Capaian kinerja {period}"
 CHART_SUMMARY_OK = "Semua seksi mencapai target"
-CHART_SUMMARY_BELOW = "{n} seksi di bawah target"
+CHART_SUMMARY_BELOW = "{n} seksi belum mencapai target"
 CHART_TARGET = "Target 100%"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ class EvidenceFile:
     file_name: str
     sha256: str
     size: int
+    description: str = ""  # the sender's caption
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,18 @@ class StepTiming:
     started_at: datetime
     ended_at: datetime | None
     on_time: bool | None
+    due_at: datetime | None = None
+    iteration: int = 1  # the report version, for steps 5–7
+    used_text: str = ""  # how long it took, in the standard's unit ("12 menit", "2 hari kerja")
+    outcome: str = ""  # what ended it where it matters (step 7: approved or sent back)
+
+    @property
+    def share(self) -> float | None:
+        """Time used as a fraction of the time allowed (1.0 = the standard); above 1 is
+        late, the same rule that sets `on_time`."""
+        if self.ended_at is None or self.due_at is None or self.due_at <= self.started_at:
+            return None
+        return (self.ended_at - self.started_at) / (self.due_at - self.started_at)
 
 
 @dataclass(frozen=True)
@@ -85,3 +99,13 @@ class ReportData:
     missing_sections: tuple[str, ...] = ()
     camat_name: str = ""
     revision_notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def timeline_order(steps: Sequence[StepTiming]) -> list[StepTiming]:
+    """Steps 1–4 in order, then each report version's steps in the order they happened
+    (5, then 7 — the Sekretaris's decision — and 6, the meeting, when it was sent back)."""
+    first = sorted((s for s in steps if s.number <= 4), key=lambda s: (s.number, s.started_at))
+    later = sorted(
+        (s for s in steps if s.number >= 5), key=lambda s: (s.iteration, s.started_at, s.number)
+    )
+    return first + later

@@ -9,11 +9,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -28,11 +30,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from bot.capaian import band_text, target_status
 from bot.fmt import format_datetime_id, format_number_id, format_percent_id
 from bot.reports import labels as L
-from bot.reports.model import ReportData
+from bot.reports.model import ReportData, timeline_order
 
 FONT, FONT_BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
+# binary (zlib) streams: ASCII85 text encoding is done in pure Python without reportlab's
+# optional C accelerator and cost a third of the PDF's time for nothing a reader sees
+rl_config.useA85 = 0
 
 
 def _register_fonts() -> None:
@@ -114,22 +120,62 @@ def _numbered_canvas(draft: bool) -> type[Canvas]:
     return NumberedCanvas
 
 
-def _table(rows: list[list[Any]], widths: list[float], header_rows: int = 1) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=header_rows)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#DDEBF7")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
-                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
+CELL_SIZE, CELL_LEADING, PAD = 7.5, 9.5, 3
+
+
+def _style(header_rows: int) -> TableStyle:
+    return TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#DDEBF7")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTNAME", (0, 0), (-1, -1), FONT),
+            ("FONTNAME", (0, 0), (-1, header_rows - 1), FONT_BOLD),
+            ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+            ("LEADING", (0, 0), (-1, -1), CELL_LEADING),
+            ("LEFTPADDING", (0, 0), (-1, -1), PAD),
+            ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+        ]
     )
+
+
+TABLE_STYLE = _style(1)  # built once: every table of the report shares it
+
+
+def _wrap(text: object, width: float, font: str = FONT, size: float = CELL_SIZE) -> str:
+    """Text broken into lines that fit a cell `width` wide: plain strings in cells are far
+    cheaper for reportlab than a Paragraph per cell, and read the same."""
+    lines: list[str] = []
+    for part in str(text).split("\n"):
+        lines.extend(simpleSplit(part, font, size, width - 2 * PAD) or [""])
+    return "\n".join(lines)
+
+
+def _nobreak(text: str) -> str:
+    """Keep "Sangat Tinggi (> 90%)" from breaking inside its brackets."""
+    return text.replace("(> ", "(>\u00a0").replace("(≤ ", "(≤\u00a0")
+
+
+def _table(rows: list[list[Any]], widths: list[float]) -> Table:
+    """A table whose header row repeats on each page; cells wrapped to their column."""
+    wrapped = [
+        [_wrap(cell, w, FONT_BOLD if i == 0 else FONT) for cell, w in zip(row, widths, strict=True)]
+        for i, row in enumerate(rows)
+    ]
+    table = Table(wrapped, colWidths=widths, repeatRows=1)
+    table.setStyle(TABLE_STYLE)
     return table
+
+
+def _chart_images(paths: Any) -> list[Image]:
+    """Charts scaled to the text width, each at most a page tall."""
+    out = []
+    for chart in paths:
+        img = Image(str(chart))
+        scale = min(17 * cm / img.imageWidth, 23 * cm / img.imageHeight)
+        img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+        out.append(img)
+    return out
 
 
 def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
@@ -166,7 +212,7 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
     if data.missing_sections:
         story.append(P(L.MISSING_TEXT.format(sections=", ".join(data.missing_sections))))
 
-    widths = [0.8 * cm, 5.2 * cm, 1.5 * cm, 1.5 * cm, 1.6 * cm, 1.5 * cm, 1.7 * cm, 3.2 * cm]
+    widths = [0.7 * cm, 4.2 * cm, 1.4 * cm, 1.4 * cm, 1.5 * cm, 1.5 * cm, 3.2 * cm, 3.1 * cm]
     for sec in data.sections:
         story.append(P(L.SECTION_HEAD.format(name=sec.name, head=sec.head_name), "h2"))
         submitted = (
@@ -186,57 +232,58 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
                 "s",
             )
         )
-        rows: list[list[Any]] = [[P(h, "th") for h in L.TABLE_HEAD]]
+        rows: list[list[Any]] = [list(L.TABLE_HEAD)]
         for n, r in enumerate(sec.indicators, start=1):
             rows.append(
                 [
                     str(n),
-                    P(r.name, "s"),
-                    P(r.unit, "s"),
-                    P(r.target_text, "s"),
+                    r.name,
+                    r.unit,
+                    r.target_text,
                     format_number_id(r.realisation),
                     format_percent_id(r.capaian),
-                    P(r.category, "s"),
-                    P(r.explanation or "-", "s"),
+                    "-"
+                    if r.capaian is None
+                    else f"{target_status(r.capaian)};\n{_nobreak(band_text(r.capaian))}",
+                    r.explanation or "-",
                 ]
             )
         story.append(_table(rows, widths))
 
     if charts is not None:
         story.append(P(L.CHARTS, "h2"))
-        for chart in (charts.sections, charts.timeliness):
-            img = Image(str(chart))
-            scale = min(16.5 * cm / img.imageWidth, 9 * cm / img.imageHeight)
-            img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
-            story.append(img)
+        story.extend(_chart_images([*charts.sections, charts.timeline]))
 
     story.append(P(L.TIMELINE, "h2"))
-    trows: list[list[Any]] = [[P(h, "th") for h in L.TIMELINE_HEAD]]
-    for s in data.steps:
+    trows: list[list[Any]] = [list(L.TIMELINE_HEAD)]
+    for s in timeline_order(data.steps):
         state = L.RUNNING if s.on_time is None else (L.ON_TIME if s.on_time else L.LATE_SHORT)
+        version = f"{L.VERSION_SHORT.format(version=s.iteration)} · " if s.number >= 5 else ""
         trows.append(
             [
-                P(f"{s.number}. {s.name}", "s"),
-                P(s.actor, "s"),
+                f"{version}{s.number}. {s.name}",
+                s.actor,
                 s.standard_text,
-                P(format_datetime_id(s.started_at, tz), "s"),
-                P(format_datetime_id(s.ended_at, tz) if s.ended_at else "-", "s"),
+                format_datetime_id(s.started_at, tz),
+                format_datetime_id(s.ended_at, tz) if s.ended_at else "-",
                 state,
             ]
         )
     story.append(_table(trows, [4.6 * cm, 3.6 * cm, 1.9 * cm, 2.9 * cm, 2.9 * cm, 1.7 * cm]))
 
     story.append(P(L.EVIDENCE, "h2"))
-    erows: list[list[Any]] = [[P(h, "th") for h in L.EVIDENCE_HEAD]]
+    erows: list[list[Any]] = [list(L.EVIDENCE_HEAD)]
     for sec in data.sections:
         for r in sec.indicators:
             for e in r.evidence:
-                erows.append(
-                    [P(f"{sec.name} / {r.code}", "s"), P(e.file_name, "s"), P(e.sha256, "mono")]
-                )
-    story.append(
-        _table(erows, [3.7 * cm, 3.6 * cm, 9.7 * cm]) if len(erows) > 1 else P(L.NO_EVIDENCE)
-    )
+                name = f"{e.file_name}\n{e.description}" if e.description else e.file_name
+                erows.append([f"{sec.name} / {r.code}", name, e.sha256])
+    if len(erows) > 1:
+        etable = _table(erows, [3.4 * cm, 4.6 * cm, 9.0 * cm])
+        etable.setStyle(TableStyle([("FONT", (2, 1), (2, -1), MONO, 6.5, 8)]))
+        story.append(etable)
+    else:
+        story.append(P(L.NO_EVIDENCE))
 
     if data.revision_notes:
         story.append(P(L.REVISIONS, "h2"))

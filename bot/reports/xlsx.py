@@ -1,5 +1,5 @@
 """The report as a workbook for the Subbag Program (openpyxl): a summary sheet, a sheet per
-section, evidence files with hashes, and the SOP timeline. Numbers are numbers."""
+section, evidence files with hashes and captions, and the SOP timeline. Numbers are numbers."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.capaian import band_text, target_status
 from bot.reports import labels as L
-from bot.reports.model import ReportData
+from bot.reports.model import ReportData, timeline_order
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGN = Alignment(wrap_text=True, vertical="top")
 PCT = '0.00"%"'
 NUM = "#,##0.##"
+DATE = "dd/mm/yyyy hh:mm"
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -31,48 +35,96 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _header(ws: Worksheet, row: int, values: tuple[str, ...]) -> None:
-    for col, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=col, value=value)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = f"A{row + 1}"
-
-
-def _fit(ws: Worksheet, max_width: int = 60) -> None:
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is not None:
-                length = max(len(line) for line in str(cell.value).split("\n"))
-                widths[cell.column] = max(widths.get(cell.column, 0), length)
-    for col, width in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), max_width)
-
-
 def _num(x: Any) -> float | None:
     return float(x) if x is not None else None
 
 
+class _Sheet:
+    """A write-only sheet (openpyxl streams its rows: fast and small in memory). Column widths
+    must be set before the first row, so rows are collected, measured, then written."""
+
+    def __init__(self, wb: Workbook, title: str, max_width: int = 60) -> None:
+        self.ws = wb.create_sheet(title)
+        self.rows: list[list[Any]] = []
+        self.formats: dict[int, str] = {}  # column (0-based) → number format
+        self.header_row: int | None = None
+        self.max_width = max_width
+        self.bold: set[int] = set()
+
+    def header(self, values: tuple[str, ...]) -> None:
+        self.rows.append(list(values))
+        self.header_row = len(self.rows) - 1
+
+    def append(self, values: list[Any]) -> None:
+        self.rows.append(values)
+
+    def write(self) -> None:
+        widths: dict[int, int] = {}
+        for row in self.rows:
+            for col, value in enumerate(row):
+                if isinstance(value, Cell):
+                    value = value.value
+                if value is not None:
+                    text = value if isinstance(value, str) else str(value)
+                    length = max(len(line) for line in text.split("\n"))
+                    widths[col] = max(widths.get(col, 0), length)
+        for col, width in widths.items():
+            self.ws.column_dimensions[get_column_letter(col + 1)].width = min(
+                max(width + 2, 8), self.max_width
+            )
+        if self.header_row is not None:
+            self.ws.freeze_panes = f"A{self.header_row + 2}"
+        for i, row in enumerate(self.rows):
+            if i == self.header_row:
+                self.ws.append([self._header_cell(v) for v in row])
+            elif i in self.bold:
+                cells = [WriteOnlyCell(self.ws, value=v) for v in row]
+                cells[0].font = Font(bold=True, size=13)
+                self.ws.append(cells)
+            elif self.header_row is not None and i > self.header_row and self.formats:
+                self.ws.append([self._cell(col, v) for col, v in enumerate(row)])
+            else:
+                self.ws.append(row)
+
+    def _header_cell(self, value: Any) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
+        return cell
+
+    def _cell(self, col: int, value: Any) -> Any:
+        fmt = self.formats.get(col)
+        if fmt is None or value is None:
+            return value
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell.number_format = fmt
+        return cell
+
+
+def _target(row: Any) -> Any:
+    numeric = row.target is not None and "–" not in row.target_text and "-" not in row.target_text
+    return _num(row.target) if numeric else row.target_text
+
+
 def build_xlsx(data: ReportData, path: Path) -> Path:
     tz = ZoneInfo(data.tz)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = L.SHEET_SUMMARY
+    wb = Workbook(write_only=True)
+    ws = _Sheet(wb, L.SHEET_SUMMARY)
     ws.append([L.TITLE])
+    ws.bold.add(0)
     ws.append([data.office_name, data.period, L.VERSION.format(version=data.version)])
-    ws.append([L.DRAFT if data.is_draft else "", "Capaian rata-rata (%)", _num(data.overall)])
-    ws.cell(row=3, column=3).number_format = PCT
-    ws["A1"].font = Font(bold=True, size=13)
-    _header(ws, 5, L.XLSX_SUMMARY_HEAD)
+    overall = WriteOnlyCell(ws.ws, value=_num(data.overall))
+    overall.number_format = PCT
+    ws.append([L.DRAFT if data.is_draft else "", "Capaian rata-rata (%)", overall])
+    ws.append([])
+    ws.header(L.XLSX_SUMMARY_HEAD)
+    ws.formats = {2: PCT}
     for sec in data.sections:
         ws.append(
             [
                 sec.name,
                 sec.head_name,
                 _num(sec.average),
+                target_status(sec.average),
                 sec.met,
                 sec.total,
                 sec.late_working_days,
@@ -80,12 +132,12 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
                 sec.status_text,
             ]
         )
-        ws.cell(row=ws.max_row, column=3).number_format = PCT
-    _fit(ws)
+    ws.write()
     used = {L.SHEET_SUMMARY.lower(), L.SHEET_EVIDENCE.lower(), L.SHEET_TIMELINE.lower()}
     for sec in data.sections:
-        sh = wb.create_sheet(_sheet_name(sec.name, used))
-        _header(sh, 1, L.XLSX_SECTION_HEAD)
+        sh = _Sheet(wb, _sheet_name(sec.name, used))
+        sh.header(L.XLSX_SECTION_HEAD)
+        sh.formats = {4: NUM, 5: NUM, 6: PCT, 9: PCT, 10: PCT}
         for row in sec.indicators:
             sh.append(
                 [
@@ -93,39 +145,33 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
                     row.sasaran,
                     row.name,
                     row.unit,
-                    _num(row.target)
-                    if row.target is not None
-                    and "–" not in row.target_text
-                    and "-" not in row.target_text
-                    else row.target_text,
+                    _target(row),
                     _num(row.realisation),
                     _num(row.capaian),
-                    row.category,
+                    target_status(row.capaian),
+                    band_text(row.capaian),
                     _num(row.previous),
                     _num(row.ytd),
                     row.explanation,
                     ", ".join(e.file_name for e in row.evidence),
                 ]
             )
-            r = sh.max_row
-            for col in (5, 6):
-                sh.cell(row=r, column=col).number_format = NUM
-            for col in (7, 9, 10):
-                sh.cell(row=r, column=col).number_format = PCT
-        _fit(sh)
-    ev = wb.create_sheet(L.SHEET_EVIDENCE)
-    _header(ev, 1, ("Seksi", "Indikator", "Nama file", "Ukuran (byte)", "SHA-256"))
+        sh.write()
+    ev = _Sheet(wb, L.SHEET_EVIDENCE, max_width=70)
+    ev.header(L.XLSX_EVIDENCE_HEAD)
     for sec in data.sections:
         for row in sec.indicators:
             for e in row.evidence:
-                ev.append([sec.name, row.code, e.file_name, e.size, e.sha256])
-    _fit(ev, max_width=70)
-    tl = wb.create_sheet(L.SHEET_TIMELINE)
-    _header(tl, 1, L.TIMELINE_HEAD)
-    for st in data.steps:
+                ev.append([sec.name, row.code, e.file_name, e.description, e.size, e.sha256])
+    ev.write()
+    tl = _Sheet(wb, L.SHEET_TIMELINE)
+    tl.header(L.TIMELINE_HEAD)
+    tl.formats = {3: DATE, 4: DATE}
+    for st in timeline_order(data.steps):
+        version = f"{L.VERSION_SHORT.format(version=st.iteration)} · " if st.number >= 5 else ""
         tl.append(
             [
-                f"{st.number}. {st.name}",
+                f"{version}{st.number}. {st.name}",
                 st.actor,
                 st.standard_text,
                 st.started_at.astimezone(tz).replace(tzinfo=None),
@@ -133,9 +179,7 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
                 L.RUNNING if st.on_time is None else (L.ON_TIME if st.on_time else L.LATE_SHORT),
             ]
         )
-        for col in (4, 5):
-            tl.cell(row=tl.max_row, column=col).number_format = "dd/mm/yyyy hh:mm"
-    _fit(tl)
+    tl.write()
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
