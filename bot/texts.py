@@ -430,6 +430,40 @@ TEXTS: dict[str, str] = {
     "status_step_late": "selesai terlambat",
     "status_undelivered": "⚠️ {n} pesan tidak terkirim:",
     "status_undelivered_line": "• {who} ({when}): {error}",
+    # --- the kabupaten's view: /rekap, weekly digest, /dasbor (issue 16) -------------------
+    "rekap_header": "📋 Rekap pengumpulan data kinerja {period}\n{n} kecamatan yang Anda pantau:",
+    "rekap_office": "🏢 {office} — {state}",
+    "rekap_office_none": "   Belum ada putaran untuk periode ini.",
+    "rekap_office_numbers": "   Capaian rata-rata {capaian}; seksi terlambat: {late}",
+    "rekap_none_late": "tidak ada",
+    "rekap_office_steps": "   Langkah SOP (✅ sesuai mutu baku, ⚠️ terlambat, ⏳ berjalan): {steps}",
+    "rekap_caption": "Rekap {period}: capaian dan ketepatan waktu {n} kecamatan.",
+    "rekap_xlsx_caption": "Indikator, seksi dan langkah SOP semua kecamatan (XLSX).",
+    "rekap_footer": (
+        "Rekap mingguan: {digest} (/rekap berhenti atau /rekap mulai). "
+        "Rincian per putaran di dasbor: /dasbor"
+    ),
+    "rekap_bad_period": (
+        'Periode "{text}" tidak dikenali. Contoh: /rekap Triwulan III 2026 atau /rekap 2026.'
+    ),
+    "rekap_no_offices": (
+        "Belum ada kecamatan dalam cakupan pemantauan Anda. Hubungi admin kabupaten."
+    ),
+    "rekap_digest_stopped": (
+        "Rekap mingguan dihentikan. Ketik /rekap mulai untuk menerimanya lagi."
+    ),
+    "rekap_digest_started": (
+        "Rekap mingguan aktif: dikirim pada pagi hari kerja pertama setiap minggu. "
+        "Ketik /rekap berhenti untuk berhenti."
+    ),
+    "digest_header": ("🗓️ Rekap mingguan {period}\n{n} kecamatan yang Anda pantau:"),
+    "digest_footer": "Berhenti menerima rekap mingguan: /rekap berhenti. Dasbor: /dasbor",
+    "dasbor_off": "Dasbor web belum diaktifkan di bot ini (DASHBOARD_URL). Hubungi admin.",
+    "dasbor_nothing": "Tidak ada kantor yang dapat Anda lihat di dasbor.",
+    "dasbor_link": (
+        "🔐 Tautan masuk dasbor SAKIP (berlaku {minutes} menit, sekali pakai):\n{url}\n\n"
+        "Jangan teruskan tautan ini kepada orang lain."
+    ),
 }
 
 HELP: dict[str, str] = {
@@ -445,6 +479,8 @@ HELP: dict[str, str] = {
     "notulen": "catat notulen rapat internal (langkah 6)",
     "laporan": "pratinjau konsep laporan (PDF, XLSX, grafik)",
     "arsip": "arsip putaran yang sudah selesai",
+    "rekap": "rekap semua kecamatan yang Anda pantau (grafik, XLSX); berhenti/mulai rekap mingguan",
+    "dasbor": "tautan masuk dasbor web (sekali pakai, 10 menit)",
 }
 
 
