@@ -464,6 +464,73 @@ TEXTS: dict[str, str] = {
         "🔐 Tautan masuk dasbor SAKIP (berlaku {minutes} menit, sekali pakai):\n{url}\n\n"
         "Jangan teruskan tautan ini kepada orang lain."
     ),
+    # --- the web dashboard (handlers/dashboard.py), issue 16 ------------------------------
+    "dash_title": "Dasbor SAKIP",
+    "dash_signed_in_as": "Masuk sebagai {name} ({roles})",
+    "dash_sign_out": "Keluar",
+    "dash_sign_in_title": "Masuk ke Dasbor SAKIP",
+    "dash_sign_in_text": "Anda akan masuk sebagai {name}. Tautan ini hanya dapat dipakai sekali.",
+    "dash_sign_in_button": "Masuk ke dasbor",
+    "dash_need_sign_in": (
+        "Anda belum masuk atau sesi Anda sudah berakhir. Ketik /dasbor di chat bot SAKIP "
+        "untuk mendapatkan tautan masuk baru."
+    ),
+    "dash_link_unknown": "Tautan masuk ini tidak dikenal. Ketik /dasbor di chat bot untuk tautan baru.",
+    "dash_link_used": (
+        "Tautan masuk ini sudah dipakai. Setiap tautan hanya berlaku sekali; ketik /dasbor "
+        "di chat bot untuk tautan baru."
+    ),
+    "dash_link_expired": (
+        "Tautan masuk ini sudah kedaluwarsa (berlaku 10 menit sampai {expires}). Ketik /dasbor "
+        "di chat bot untuk tautan baru."
+    ),
+    "dash_refused_title": "Tidak dapat dibuka",
+    "dash_forbidden": "Halaman ini bukan wewenang Anda atau tidak ditemukan.",
+    "dash_offices": "Kecamatan",
+    "dash_period": "Periode",
+    "dash_show": "Tampilkan",
+    "dash_state": "Tahap",
+    "dash_capaian": "Capaian rata-rata",
+    "dash_late_sections": "Seksi terlambat",
+    "dash_steps_on_time": "Langkah SOP sesuai mutu baku",
+    "dash_open": "Buka",
+    "dash_no_round": "belum ada putaran",
+    "dash_rounds": "Putaran pengumpulan data",
+    "dash_started": "Dimulai",
+    "dash_closed": "Selesai",
+    "dash_back": "← Kembali",
+    "dash_steps": "Langkah SOP dibanding mutu baku",
+    "dash_step": "Langkah",
+    "dash_actor": "Pelaksana",
+    "dash_standard": "Mutu baku",
+    "dash_duration": "Durasi",
+    "dash_timing": "Ketepatan",
+    "dash_on_time": "Tepat waktu",
+    "dash_late": "Terlambat",
+    "dash_running": "Berjalan",
+    "dash_sections": "Capaian per seksi",
+    "dash_section": "Seksi",
+    "dash_head": "Kepala",
+    "dash_deadline": "Tenggat",
+    "dash_late_days": "{days} hari kerja",
+    "dash_status": "Status",
+    "dash_indicators": "Capaian per indikator",
+    "dash_indicator": "Indikator",
+    "dash_target": "Target",
+    "dash_realisation": "Realisasi",
+    "dash_category": "Kategori",
+    "dash_files": "Berkas",
+    "dash_report_version": "Laporan versi {version}",
+    "dash_final": "final (disetujui)",
+    "dash_draft": "konsep",
+    "dash_archive": "Arsip ZIP (laporan, bukti, notulen)",
+    "dash_no_files": "Belum ada laporan.",
+    "dash_files_not_allowed": (
+        "Berkas laporan hanya untuk Camat, Sekretaris, Kasubag Program, Tim SAKIP, admin, "
+        "dan pemantau kabupaten."
+    ),
+    "dash_charts": "Grafik",
+    "dash_no_offices": "Tidak ada kantor yang dapat Anda lihat.",
 }
 
 HELP: dict[str, str] = {
