@@ -492,6 +492,7 @@ TEXTS: dict[str, str] = {
     "dash_state": "Tahap",
     "dash_capaian": "Capaian rata-rata",
     "dash_late_sections": "Seksi terlambat",
+    "dash_capaian_one": "Capaian",
     "dash_steps_on_time": "Langkah SOP sesuai mutu baku",
     "dash_open": "Buka",
     "dash_no_round": "belum ada putaran",
