@@ -48,7 +48,15 @@ def rekap_chart(offices: Sequence[Any], period: str, path: Path) -> Path:
             text = f"{format_number_id(v)}%" if v is not None else L.REKAP_NO_DATA
             if i == 1 and o.late_sections:
                 text += " " + L.REKAP_LATE_N.format(n=len(o.late_sections))
-            ax.text(max(floats[y], 0.8) + 2, y, text, va="center", fontsize=11)
+            # on a white ground, so the target line does not cross the figures
+            ax.text(
+                max(floats[y], 0.8) + 2,
+                y,
+                text,
+                va="center",
+                fontsize=11,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
         ax.set_xlim(0, max([150.0, *[v + 45 for v in floats]]))
         ax.set_title(title, fontsize=12, loc="left")
         ax.tick_params(axis="y", labelsize=11)
