@@ -114,6 +114,28 @@ def cmd_office_import(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_kabupaten_import(args: argparse.Namespace) -> None:
+    from bot.clock import SystemClock
+    from bot.kabupaten_file import import_file
+    from bot.office_file import OfficeFileError
+
+    s = _settings()
+    db = _db(s, auto_upgrade=True)
+    try:
+        with db.transaction() as session:
+            res = import_file(session, Path(args.file), SystemClock().now())
+    except OfficeFileError as exc:
+        _die(t("cli_import_failed", file=args.file, error=str(exc)))
+        return
+    if not res.changed:
+        print(t("cli_import_unchanged", file=args.file))
+    else:
+        fmt = lambda d: ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "-"  # noqa: E731
+        print(
+            t("cli_import_done", file=args.file, created=fmt(res.created), updated=fmt(res.updated))
+        )
+
+
 def _find_person(session, query: str, office_code: str | None):  # type: ignore[no-untyped-def]
     from db.models import Office, Person
 
@@ -336,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = office_sub.add_parser("import", help="impor kantor dari berkas YAML")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_office_import)
+    kab = sub.add_parser("kabupaten", help="pemantau kabupaten dan kecamatan yang dipantaunya")
+    kab_sub = kab.add_subparsers(dest="kabupaten_cmd", required=True)
+    kab_imp = kab_sub.add_parser("import", help="impor pemantau kabupaten dari berkas YAML")
+    kab_imp.add_argument("file")
+    kab_imp.set_defaults(func=cmd_kabupaten_import)
     inv = sub.add_parser("invite", help="buat tautan undangan Telegram untuk pegawai")
     inv.add_argument("person", help="NIP atau nama")
     inv.add_argument("--office", help="kode kantor, jika nama sama di beberapa kantor")

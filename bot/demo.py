@@ -28,6 +28,9 @@ from db.models import CollectionRound, Person, ReportVersion, StoredFile
 
 TZ = "Asia/Makassar"
 EXAMPLE = Path(__file__).parent / "sample" / "astambul.yaml"
+SECOND = Path(__file__).parent / "sample" / "martapura.yaml"
+KABUPATEN = Path(__file__).parent / "sample" / "banjar-kabupaten.yaml"
+MONITOR = "197404042000031001"  # Kepala Bagian Organisasi, follows every kecamatan
 TOKEN = "123456:DEMO"
 PDF = b"%PDF-1.4\n% Daftar hadir pembinaan administrasi desa (contoh)\n" + b"0" * 1500
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"1" * 2500
@@ -157,10 +160,13 @@ async def run(output: Path) -> dict[str, Path]:
     )
     db = Database(db_url)
     from bot.features.people import create_invitation
+    from bot.kabupaten_file import import_file as import_kabupaten
     from bot.office_file import import_file
 
     with db.transaction() as s:
         import_file(s, EXAMPLE, clock.now())
+        import_file(s, SECOND, clock.now())  # a second kecamatan of the kabupaten
+        import_kabupaten(s, KABUPATEN, clock.now())
     sim = Simulation(settings, clock, db, TOKEN)
     await sim.start()
     tr = Transcript(sim)
@@ -266,10 +272,60 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.say(kasubag, "/status")
         await sc.say(camat, "/arsip")
         await sc.press(camat, "⬇️ ZIP")
+        await kabupaten(sim, sc, tr, db, clock)
         return _collect(db, sim, data, output)
     finally:
         await sim.stop()
         db.dispose()
+
+
+async def kabupaten(sim: Simulation, sc: Script, tr: Transcript, db: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    """The kabupaten's monitor: /rekap in chat, then the web dashboard by a one-time link."""
+    import re
+
+    import httpx
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from bot.features.people import create_invitation
+    from handlers.dashboard import dashboard_routes
+
+    assert sim.rt is not None
+    settings = sim.rt.core.settings
+    app = Starlette(routes=dashboard_routes(db, settings, clock, sim.rt.core.files))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    settings.dashboard_url = f"http://127.0.0.1:{port}/dasbor"
+    try:
+        await sc.later(wita(30, 15, 30), "Kabupaten — Bagian Organisasi memantau semua kecamatan")
+        user = sim.user(MONITOR, link=False)
+        tr.who(user, "Pemantau Kabupaten")
+        with db.transaction() as s:
+            person = s.scalar(select(Person).where(Person.nip == MONITOR))
+            token = create_invitation(s, person, clock.now(), 7).token  # type: ignore[arg-type]
+        await sc.say(user, f"/start {token}")
+        await sc.say(user, "/rekap")
+        await sc.say(user, "/dasbor")
+        found = re.search(r"https?://\S+/masuk/\S+", sim.last(user))
+        assert found, sim.last(user)
+        async with httpx.AsyncClient() as web:
+            await web.post(found.group(0))
+            page = await web.get(settings.dashboard_url + "/")
+        offices = re.findall(r'<a href="/dasbor/kantor/[^"]+">([^<]+)</a>', page.text)
+        print(
+            f"  🌐 dasbor dibuka: {page.status_code}; kecamatan: {', '.join(offices)}", file=tr.out
+        )
+        async with httpx.AsyncClient() as web:
+            again = await web.post(found.group(0))
+        print(f"  🌐 tautan yang sama dipakai lagi: ditolak ({again.status_code})", file=tr.out)
+    finally:
+        server.should_exit = True
+        await task
 
 
 def _collect(db: Database, sim: Simulation, data: Path, output: Path) -> dict[str, Path]:

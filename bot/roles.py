@@ -23,6 +23,8 @@ class Role(StrEnum):
     TIM_SAKIP = "tim_sakip"
     KEPALA_SEKSI = "kepala_seksi"
     ADMIN = "admin"
+    # the kabupaten level (Bagian Organisasi, Inspektorat): reads the offices of its scope
+    PEMANTAU = "pemantau"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -32,6 +34,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.TIM_SAKIP: "Tim Penyusun SAKIP",
     Role.KEPALA_SEKSI: "Kepala Seksi",
     Role.ADMIN: "Admin",
+    Role.PEMANTAU: "Pemantau Kabupaten",
 }
 
 # Positions a Plt/Plh can act for (Tim SAKIP and admin are assignments, not positions).

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     whatsapp_pair_burst: int = 45
     whatsapp_pair_seconds: float = 6.0
     whatsapp_daily_limit: int = 250
+    # The web dashboard (optional): its public address, where `/dasbor` links point.
+    dashboard_url: str = ""
+    dashboard_session_hours: int = 8
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

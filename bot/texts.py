@@ -473,6 +473,108 @@ TEXTS: dict[str, str] = {
     "capaian_target_not_met": "belum mencapai target",
     "capaian_words": "{status}, kategori capaian {band}",
     "archive_minutes_text": "Notulen rapat intern (revisi versi {version}), teks dari /notulen",
+    # --- the kabupaten's view: /rekap, weekly digest, /dasbor (issue 16) -------------------
+    "rekap_header": "📋 Rekap pengumpulan data kinerja {period}\n{n} kecamatan yang Anda pantau:",
+    "rekap_office": "🏢 {office} — {state}",
+    "rekap_office_none": "   Belum ada putaran untuk periode ini.",
+    "rekap_office_numbers": "   Capaian rata-rata {capaian}; seksi terlambat: {late}",
+    "rekap_none_late": "tidak ada",
+    "rekap_office_steps": "   Langkah SOP (✅ sesuai mutu baku, ⚠️ terlambat, ⏳ berjalan): {steps}",
+    "rekap_caption": "Rekap {period}: capaian dan ketepatan waktu {n} kecamatan.",
+    "rekap_xlsx_caption": "Indikator, seksi dan langkah SOP semua kecamatan (XLSX).",
+    "rekap_footer": (
+        "Rekap mingguan: {digest} (/rekap berhenti atau /rekap mulai). "
+        "Rincian per putaran di dasbor: /dasbor"
+    ),
+    "rekap_bad_period": (
+        'Periode "{text}" tidak dikenali. Contoh: /rekap Triwulan III 2026 atau /rekap 2026.'
+    ),
+    "rekap_no_offices": (
+        "Belum ada kecamatan dalam cakupan pemantauan Anda. Hubungi admin kabupaten."
+    ),
+    "rekap_digest_stopped": (
+        "Rekap mingguan dihentikan. Ketik /rekap mulai untuk menerimanya lagi."
+    ),
+    "rekap_digest_started": (
+        "Rekap mingguan aktif: dikirim pada pagi hari kerja pertama setiap minggu. "
+        "Ketik /rekap berhenti untuk berhenti."
+    ),
+    "digest_header": ("🗓️ Rekap mingguan {period}\n{n} kecamatan yang Anda pantau:"),
+    "digest_footer": "Berhenti menerima rekap mingguan: /rekap berhenti. Dasbor: /dasbor",
+    "dasbor_off": "Dasbor web belum diaktifkan di bot ini (DASHBOARD_URL). Hubungi admin.",
+    "dasbor_nothing": "Tidak ada kantor yang dapat Anda lihat di dasbor.",
+    "dasbor_link": (
+        "🔐 Tautan masuk dasbor SAKIP (berlaku {minutes} menit, sekali pakai):\n{url}\n\n"
+        "Jangan teruskan tautan ini kepada orang lain."
+    ),
+    # --- the web dashboard (handlers/dashboard.py), issue 16 ------------------------------
+    "dash_title": "Dasbor SAKIP",
+    "dash_signed_in_as": "Masuk sebagai {name} ({roles})",
+    "dash_sign_out": "Keluar",
+    "dash_sign_in_title": "Masuk ke Dasbor SAKIP",
+    "dash_sign_in_text": "Anda akan masuk sebagai {name}. Tautan ini hanya dapat dipakai sekali.",
+    "dash_sign_in_button": "Masuk ke dasbor",
+    "dash_need_sign_in": (
+        "Anda belum masuk atau sesi Anda sudah berakhir. Ketik /dasbor di chat bot SAKIP "
+        "untuk mendapatkan tautan masuk baru."
+    ),
+    "dash_link_unknown": "Tautan masuk ini tidak dikenal. Ketik /dasbor di chat bot untuk tautan baru.",
+    "dash_link_used": (
+        "Tautan masuk ini sudah dipakai. Setiap tautan hanya berlaku sekali; ketik /dasbor "
+        "di chat bot untuk tautan baru."
+    ),
+    "dash_link_expired": (
+        "Tautan masuk ini sudah kedaluwarsa (berlaku 10 menit sampai {expires}). Ketik /dasbor "
+        "di chat bot untuk tautan baru."
+    ),
+    "dash_refused_title": "Tidak dapat dibuka",
+    "dash_forbidden": "Halaman ini bukan wewenang Anda atau tidak ditemukan.",
+    "dash_offices": "Kecamatan",
+    "dash_period": "Periode",
+    "dash_show": "Tampilkan",
+    "dash_state": "Tahap",
+    "dash_capaian": "Capaian rata-rata",
+    "dash_late_sections": "Seksi terlambat",
+    "dash_capaian_one": "Capaian",
+    "dash_steps_on_time": "Langkah SOP sesuai mutu baku",
+    "dash_open": "Buka",
+    "dash_no_round": "belum ada putaran",
+    "dash_rounds": "Putaran pengumpulan data",
+    "dash_started": "Dimulai",
+    "dash_closed": "Selesai",
+    "dash_back": "← Kembali",
+    "dash_steps": "Langkah SOP dibanding mutu baku",
+    "dash_step": "Langkah",
+    "dash_actor": "Pelaksana",
+    "dash_standard": "Mutu baku",
+    "dash_duration": "Durasi",
+    "dash_timing": "Ketepatan",
+    "dash_on_time": "Tepat waktu",
+    "dash_late": "Terlambat",
+    "dash_running": "Berjalan",
+    "dash_sections": "Capaian per seksi",
+    "dash_section": "Seksi",
+    "dash_head": "Kepala",
+    "dash_deadline": "Tenggat",
+    "dash_late_days": "{days} hari kerja",
+    "dash_status": "Status",
+    "dash_indicators": "Capaian per indikator",
+    "dash_indicator": "Indikator",
+    "dash_target": "Target",
+    "dash_realisation": "Realisasi",
+    "dash_category": "Kategori",
+    "dash_files": "Berkas",
+    "dash_report_version": "Laporan versi {version}",
+    "dash_final": "final (disetujui)",
+    "dash_draft": "konsep",
+    "dash_archive": "Arsip ZIP (laporan, bukti, notulen)",
+    "dash_no_files": "Belum ada laporan.",
+    "dash_files_not_allowed": (
+        "Berkas laporan hanya untuk Camat, Sekretaris, Kasubag Program, Tim SAKIP, admin, "
+        "dan pemantau kabupaten."
+    ),
+    "dash_charts": "Grafik",
+    "dash_no_offices": "Tidak ada kantor yang dapat Anda lihat.",
 }
 
 HELP: dict[str, str] = {
@@ -489,6 +591,8 @@ HELP: dict[str, str] = {
     "notulen": "catat notulen rapat internal (langkah 6)",
     "laporan": "pratinjau konsep laporan (PDF, XLSX, grafik)",
     "arsip": "arsip putaran yang sudah selesai",
+    "rekap": "rekap semua kecamatan yang Anda pantau (grafik, XLSX); berhenti/mulai rekap mingguan",
+    "dasbor": "tautan masuk dasbor web (sekali pakai, 10 menit)",
 }
 
 

@@ -419,3 +419,54 @@ class InboxUpdate(Base):
     handled_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- The kabupaten's view (issue 16) ---------------------------------------------------------
+# A kabupaten's monitors (role `pemantau`, Bagian Organisasi / Inspektorat) are people of an
+# office row of kind "kabupaten" (`Office.config["kind"]`); which kecamatan each one follows is
+# `MonitorScope`. Sign-in to the web dashboard is a one-time link, then a session.
+
+
+class MonitorScope(Base):
+    """An office a kabupaten monitor (pemantau) follows; the monitor sees these and no other."""
+
+    __tablename__ = "monitor_scope"
+    __table_args__ = (UniqueConstraint("person_id", "office_id", name="uq_monitor_scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class DigestOptOut(Base):
+    """A monitor who said `/rekap berhenti`: no weekly digest until `/rekap mulai`."""
+
+    __tablename__ = "digest_optout"
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime]
+
+
+class DashboardLink(Base):
+    """A one-time sign-in link from `/dasbor`: valid for minutes, used once."""
+
+    __tablename__ = "dashboard_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A signed-in browser: the cookie holds a secret whose SHA-256 is kept here."""
+
+    __tablename__ = "dashboard_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

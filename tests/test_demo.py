@@ -23,6 +23,11 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         "menekan [✏️ Revisi]",
         "menekan [✅ Setujui]",
         "Demo selesai",
+        # the kabupaten's monitor: /rekap over both offices, then the dashboard
+        "2 kecamatan yang Anda pantau",
+        "🏢 Kecamatan Martapura — belum ada putaran",
+        "dasbor dibuka: 200; kecamatan: Kecamatan Astambul, Kecamatan Martapura",
+        "tautan yang sama dipakai lagi: ditolak (410)",
     ):
         assert line in out, line
     pdf = PdfReader(tmp_path / "laporan.pdf")

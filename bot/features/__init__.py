@@ -7,6 +7,7 @@ from bot.features import (  # noqa: F401
     decision,
     form,
     people,
+    rekap,
     request,
     review,
     status,

@@ -116,3 +116,41 @@ CHART_SUMMARY_HEAD = "Capaian kinerja {period}"
 CHART_SUMMARY_OK = "Semua seksi mencapai target"
 CHART_SUMMARY_BELOW = "{n} seksi belum mencapai target"
 CHART_TARGET = "Target 100%"
+# --- the kabupaten recap (/rekap, weekly digest, dashboard) ---------------------------------
+REKAP_CHART_TITLE = "Rekap kecamatan — {period}"
+REKAP_CHART_CAPAIAN = "Capaian rata-rata (%)"
+REKAP_CHART_ON_TIME = "Seksi yang mengirim tepat waktu (%)"
+REKAP_NO_DATA = "belum ada data"
+REKAP_LATE_N = "({n} seksi terlambat)"
+REKAP_XLSX_TITLE = "REKAP PENGUMPULAN DATA KINERJA KECAMATAN — {period}"
+REKAP_XLSX_OFFICES = (
+    "Kantor",
+    "Tahap putaran",
+    "Capaian rata-rata (%)",
+    "Jumlah seksi",
+    "Seksi terlambat",
+    "Nama seksi terlambat",
+    "Langkah SOP sesuai mutu baku",
+)
+REKAP_SHEET_INDICATORS = "Indikator"
+REKAP_SHEET_SECTIONS = "Seksi"
+REKAP_XLSX_INDICATORS = (
+    "Kantor",
+    "Seksi",
+    "Kode",
+    "Indikator",
+    "Satuan",
+    "Target",
+    "Realisasi",
+    "Capaian (%)",
+    "Kategori",
+)
+REKAP_XLSX_SECTIONS = (
+    "Kantor",
+    "Seksi",
+    "Rata-rata capaian (%)",
+    "Indikator tercapai",
+    "Jumlah indikator",
+    "Terlambat (hari kerja)",
+    "Status",
+)

@@ -1,0 +1,150 @@
+"""The kabupaten recap's documents: a chart comparing the offices (capaian and timeliness)
+and a workbook with every office's indicators. Same colour rule as the office charts: below
+target red, target met green, no data grey. Import lazily (matplotlib is slow to load)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+
+from bot.fmt import format_number_id
+from bot.reports import labels as L
+from bot.reports.charts import _save, _short
+from bot.reports.xlsx import NUM, PCT, _fit, _header, _num
+
+RED, GREEN, GREY = "#d73027", "#1a9850", "#bdbdbd"
+
+
+def _colour(value: Decimal | None) -> str:
+    if value is None:
+        return GREY
+    return GREEN if value >= 100 else RED
+
+
+def rekap_chart(offices: Sequence[Any], period: str, path: Path) -> Path:
+    """Two panels, one bar per office: average capaian, and sections on time (%)."""
+    from matplotlib.figure import Figure
+
+    rows = list(offices)[::-1]
+    n = max(len(rows), 1)
+    fig = Figure(figsize=(7.2, 2.4 + 1.1 * n), facecolor="white")
+    fig.suptitle(L.REKAP_CHART_TITLE.format(period=period), fontsize=15, weight="bold")
+    names = [_short(o.name.replace("Kecamatan ", ""), 18) for o in rows]
+    panels = (
+        (L.REKAP_CHART_CAPAIAN, [o.overall for o in rows]),
+        (L.REKAP_CHART_ON_TIME, [o.on_time_percent for o in rows]),
+    )
+    for i, (title, values) in enumerate(panels):
+        ax = fig.add_subplot(2, 1, i + 1)
+        floats = [float(v) if v is not None else 0.0 for v in values]
+        ax.barh(names, [max(v, 0.8) for v in floats], color=[_colour(v) for v in values])
+        ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
+        for y, (v, o) in enumerate(zip(values, rows, strict=True)):
+            text = f"{format_number_id(v)}%" if v is not None else L.REKAP_NO_DATA
+            if i == 1 and o.late_sections:
+                text += " " + L.REKAP_LATE_N.format(n=len(o.late_sections))
+            # on a white ground, so the target line does not cross the figures
+            ax.text(
+                max(floats[y], 0.8) + 2,
+                y,
+                text,
+                va="center",
+                fontsize=11,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
+        ax.set_xlim(0, max([150.0, *[v + 45 for v in floats]]))
+        ax.set_title(title, fontsize=12, loc="left")
+        ax.tick_params(axis="y", labelsize=11)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return _save(fig, path)
+
+
+def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
+    """Sheets: a summary per office, every office's indicators, sections, and SOP steps."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = L.SHEET_SUMMARY
+    ws.append([L.REKAP_XLSX_TITLE.format(period=period)])
+    _header(ws, 2, L.REKAP_XLSX_OFFICES)
+    for o in offices:
+        ws.append(
+            [
+                o.name,
+                o.state_text,
+                _num(o.overall),
+                o.sections_total,
+                len(o.late_sections),
+                ", ".join(o.late_sections),
+                f"{len(o.steps) - len(o.steps_late)}/{len(o.steps)}",
+            ]
+        )
+        ws.cell(row=ws.max_row, column=3).number_format = PCT
+    _fit(ws)
+    ind = wb.create_sheet(L.REKAP_SHEET_INDICATORS)
+    _header(ind, 1, L.REKAP_XLSX_INDICATORS)
+    sec = wb.create_sheet(L.REKAP_SHEET_SECTIONS)
+    _header(sec, 1, L.REKAP_XLSX_SECTIONS)
+    steps = wb.create_sheet(L.SHEET_TIMELINE)
+    _header(steps, 1, ("Kantor", *L.TIMELINE_HEAD))
+    for o in offices:
+        if o.data is None:
+            continue
+        tz = ZoneInfo(o.data.tz)
+        for s in o.data.sections:
+            sec.append(
+                [
+                    o.name,
+                    s.name,
+                    _num(s.average),
+                    s.met,
+                    s.total,
+                    s.late_working_days,
+                    s.status_text,
+                ]
+            )
+            sec.cell(row=sec.max_row, column=3).number_format = PCT
+            for row in s.indicators:
+                ind.append(
+                    [
+                        o.name,
+                        s.name,
+                        row.code,
+                        row.name,
+                        row.unit,
+                        row.target_text,
+                        _num(row.realisation),
+                        _num(row.capaian),
+                        row.category,
+                    ]
+                )
+                ind.cell(row=ind.max_row, column=7).number_format = NUM
+                ind.cell(row=ind.max_row, column=8).number_format = PCT
+        for st in o.data.steps:
+            steps.append(
+                [
+                    o.name,
+                    f"{st.number}. {st.name}",
+                    st.actor,
+                    st.standard_text,
+                    st.started_at.astimezone(tz).replace(tzinfo=None),
+                    st.ended_at.astimezone(tz).replace(tzinfo=None) if st.ended_at else None,
+                    L.RUNNING
+                    if st.on_time is None
+                    else (L.ON_TIME if st.on_time else L.LATE_SHORT),
+                ]
+            )
+            for col in (5, 6):
+                steps.cell(row=steps.max_row, column=col).number_format = "dd/mm/yyyy hh:mm"
+    for sheet in (ind, sec, steps):
+        _fit(sheet)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
