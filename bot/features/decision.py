@@ -12,7 +12,7 @@ from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.features.compile import send_report
 from bot.fmt import format_datetime_id, format_time_id
-from bot.roles import Role, title_for
+from bot.roles import ROLE_LABELS, Role, title_for
 from bot.rounds import (
     answers_by_indicator,
     current_round,
@@ -322,13 +322,16 @@ def _reopen(
         if not named:
             continue
         answers = answers_by_indicator(ctx.s, sub)
+        who = ROLE_LABELS[Role.SEKRETARIS]
         whole = [i["comment"] for i in named if i["indicator"] is None]
         for ind_id, ans in answers.items():
             own = [i["comment"] for i in named if i["indicator"] == ind_id]
             if own or whole:
                 ans.done = False
-                ans.reopen_note = "; ".join(own + whole)
-        sub.status, sub.note = "returned", "; ".join(i["comment"] for i in named)
+                # the indicator's own note on its prompt; the section's note once, on opening
+                ans.reopen_note = t("note_by", who=who, note="; ".join(own)) if own else None
+        sub.status = "returned"
+        sub.note = t("note_by", who=who, note="; ".join(whole)) if whole else None
         names.append(sub.section.name)
         plan_correction(ctx, rnd, sub, deadline, version)
         for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
