@@ -128,6 +128,26 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _ROMAN_IN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
+MEETING_NOTICE = timedelta(minutes=30)  # time to gather the team
+MEETING_LENGTH = timedelta(minutes=30)  # the SOP's standard for step 6
+
+
+def meeting_slot(now: datetime, cal: WorkCalendar) -> datetime:
+    """The internal meeting's proposed time: at least 30 minutes from now, on the half
+    hour, inside the working hours of a working day (05.45 → 08.00 the same day; 15.50
+    on Friday → Monday 08.00)."""
+    local = cal.local(now + MEETING_NOTICE)
+    extra = (-local.minute) % 30
+    local = (local + timedelta(minutes=extra)).replace(second=0, microsecond=0)
+    day = local.date()
+    if cal.is_working_day(day):
+        opens, closes = cal.at(day, cal.work_start), cal.at(day, cal.work_end)
+        start = max(local.astimezone(opens.tzinfo), opens)
+        if start + MEETING_LENGTH <= closes:
+            return start
+    return cal.start_of_day(cal.add_working_days(day, 1))
+
+
 def period_label(key: str) -> str:
     """ "2026-Q3" → "Triwulan III 2026"; "2026" → "Tahun 2026"."""
     year, _, q = key.partition("-")

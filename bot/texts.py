@@ -315,8 +315,8 @@ TEXTS: dict[str, str] = {
     ),
     "revise_note_short": "Catatan revisi terlalu pendek.",
     "revise_meeting_ask": (
-        "Kapan rapat intern dengan tim? Tekan tombol untuk pukul {time}, atau ketik jam lain "
-        "hari ini, misalnya 14.00."
+        "Kapan rapat intern dengan tim? Tekan tombol untuk pukul {time} (jam kerja "
+        "berikutnya), atau ketik jam lain pada hari itu, misalnya 14.00."
     ),
     "revise_bad_time": '"{text}" bukan jam yang dikenal. Ketik misalnya 14.00.',
     "revise_past_time": "Pukul {text} sudah lewat. Pilih jam yang akan datang.",
@@ -442,6 +442,23 @@ TEXTS: dict[str, str] = {
     "btn_no_explain": "Tanpa penjelasan ➡️",
     "btn_add_explain": "✍️ Penjelasan {code}",
     "btn_later": "⏭️ Isi nanti",
+    # --- status after a round (issue 14) --------------------------------------------------
+    "status_last_approved": (
+        "Putaran terakhir: {period}, laporan versi {version} disetujui {when}. "
+        "Capaian rata-rata: {capaian}."
+    ),
+    "status_last_cancelled": "Putaran terakhir: {period}, dibatalkan {when}.",
+    "status_point_archive": "• Laporan final dan bukti dukung: /arsip",
+    "status_point_report": "• Pratinjau konsep laporan putaran berikutnya: /laporan",
+    # --- meeting and minutes (issue 14) ---------------------------------------------------
+    "minutes_until": (
+        "📝 Notulen rapat dicatat dengan /notulen (teks atau file), paling lambat sebelum "
+        "Sekretaris memutuskan laporan versi {next}."
+    ),
+    "minutes_reminder": (
+        "📝 Laporan {period} versi {version} sudah disusun, tetapi notulen rapat intern belum "
+        "dicatat. Catat dengan /notulen sebelum Anda memutuskan versi {version}."
+    ),
 }
 
 HELP: dict[str, str] = {

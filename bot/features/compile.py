@@ -22,6 +22,9 @@ def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
         end_step(ctx.s, rnd, 4, ctx.now, ctx.me.id)
     elif open_step(ctx.s, rnd, 6) is not None:
         end_step(ctx.s, rnd, 6, ctx.now, ctx.me.id)  # corrections done without minutes
+        from bot.reminders import remind_minutes
+
+        remind_minutes(ctx, rnd, version.version)
     start_step(ctx.s, rnd, 5, ctx.now, ctx.cal, iteration=version.version)
     ctx.audit(
         "report_compiled",
