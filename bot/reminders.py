@@ -268,6 +268,9 @@ def _step_buttons(
 ) -> list[list[list[str]]]:
     """What a step reminder leads straight to: the step's own form or decision."""
     rnd, version = step.round_id, step.iteration
+    round_row = s.get(CollectionRound, rnd)
+    if step.step == 3 and round_row is not None and round_row.state != RoundState.TEAM_FORMED:
+        return []  # step 3 runs on through the collection; the schedule is already set
     made = {
         2: [(t("btn_open_team"), "team_open", {"round": rnd})],
         3: [(t("btn_open_plan"), "plan_open", {"round": rnd})],

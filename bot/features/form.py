@@ -669,9 +669,12 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
             late=t("late_note", days=late) if late else t("on_time_note"),
         )
     )
+    from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section
 
     cancel_section(ctx, rnd, sub)
+    if rnd.state == RoundState.COLLECTING:
+        every_reply_in(ctx, rnd)
     for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
         send_for_review(ctx, rnd, sub, h.person, late)
