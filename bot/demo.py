@@ -102,9 +102,16 @@ class Script:
         await self.sim.press(user, label)
         self.tr.flush()
 
-    async def send_file(self, user: User, content: bytes, name: str, mime: str) -> None:
-        print(f"  👤 {self.tr.names.get(user.id)} mengirim file {name}", file=self.tr.out)
-        await self.sim.send_file(user, content, name, mime, photo=mime == "image/jpeg")
+    async def send_file(
+        self, user: User, content: bytes, name: str, mime: str, caption: str | None = None
+    ) -> None:
+        what = f"foto dengan keterangan \u201c{caption}\u201d" if caption else f"file {name}"
+        print(f"  👤 {self.tr.names.get(user.id)} mengirim {what}", file=self.tr.out)
+        if caption and mime == "image/jpeg":
+            self.sim.fake.send_photo(user.id, content, caption=caption)
+            await self.sim.settle()
+        else:
+            await self.sim.send_file(user, content, name, mime, photo=mime == "image/jpeg")
         self.tr.flush()
 
     async def answer(
@@ -115,7 +122,8 @@ class Script:
         files: list[tuple[bytes, str, str]] | None = None,
     ) -> None:
         for content, name, mime in files or []:  # evidence while the question is open
-            await self.send_file(user, content, name, mime)
+            caption = "Rapat pembinaan di aula kecamatan" if mime == "image/jpeg" else None
+            await self.send_file(user, content, name, mime, caption)
         await self.say(user, value)
         if "(wajib)" in self.sim.last(user):
             await self.say(user, explanation or "Kendala: kegiatan tertunda karena cuaca.")

@@ -110,6 +110,9 @@ async def test_photo_named_after_indicator_and_day_with_its_caption_kept(harness
     h.fake.send_document(head.id, b"%PDF-1.4 sk", "SK_camat.pdf", "application/pdf")
     await h.settle()
     assert "Bukti PEM-1 diterima: SK_camat.pdf (2 file untuk PEM-1)" in h.last(head)
+    h.fake.send_photo(head.id, JPEG + b"3")  # the day's second photo of PEM-1, no caption
+    await h.settle()
+    assert "Bukti PEM-1 diterima: PEM-1_foto_2026-11-23_2.jpg (3 file untuk PEM-1)" in h.last(head)
     for value in flows.VALUES["pem"]:
         await flows.answer(h, head, value)
     summary = h.last(head)
@@ -125,6 +128,7 @@ async def test_photo_named_after_indicator_and_day_with_its_caption_kept(harness
         assert [tuple(r) for r in rows] == [
             ("PEM-1", "Rapat koordinasi desa"),
             ("PEM-3", "papan informasi"),
+            ("PEM-1", None),
             ("PEM-1", None),
         ]
 

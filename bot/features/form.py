@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload
 
 from bot.capaian import Target, category, compute_capaian, looks_suspicious
 from bot.core import Ctx
@@ -45,7 +46,16 @@ from bot.rounds import (
 from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
-from db.models import Answer, Attachment, CollectionRound, Conversation, Indicator, Submission
+from db.models import (
+    Answer,
+    Attachment,
+    CollectionRound,
+    Conversation,
+    Indicator,
+    Section,
+    StoredFile,
+    Submission,
+)
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -165,8 +175,23 @@ class Form:
         )
 
 
+def _section_indicators(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> list[Indicator]:
+    """The round's indicators of the section, with their targets, without loading their
+    section and its head again (one statement plus the targets)."""
+    return list(
+        ctx.s.scalars(
+            select(Indicator)
+            .options(lazyload(Indicator.section))
+            .where(
+                Indicator.id.in_(rnd.indicator_ids or []), Indicator.section_id == sub.section_id
+            )
+            .order_by(Indicator.position, Indicator.id)
+        )
+    )
+
+
 def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -> Form:
-    inds = round_indicators(ctx.s, rnd, sub.section_id)
+    inds = _section_indicators(ctx, rnd, sub)
     form = Form(conv, sub, rnd, {i.id: i for i in inds}, answers_by_indicator(ctx.s, sub))
     ctx.memo("form", lambda: form)
     return form
@@ -179,7 +204,11 @@ def _form(ctx: Ctx) -> Form:
         conv = ctx.s.get(Conversation, ctx.me.id)
         if conv is None or conv.kind != "form":
             raise Stale(t("form_not_open"))
-        sub = ctx.s.get(Submission, conv.data["sub"])
+        sub = ctx.s.get(
+            Submission,
+            conv.data["sub"],
+            options=[joinedload(Submission.section).lazyload(Section.head)],
+        )
         assert sub is not None
         return _load(ctx, sub, _check_open(ctx, sub), conv)
 
@@ -467,8 +496,11 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
     if f.mime.startswith("error:") or f.content is None:
         raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
     ind, ans = form.ind(idx), form.ans(idx)
-    count = _attachment_count(ctx, ans) + 1
-    name = evidence_name(ind.code, f.name, f.is_photo, ctx.today, count)
+    names = _attachment_names(ctx, ans)
+    count = len(names) + 1
+    photo_of_day = evidence_name(ind.code, f.name, True, ctx.today)
+    same_day = sum(n.startswith(photo_of_day.rsplit(".", 1)[0]) for n in names)
+    name = evidence_name(ind.code, f.name, f.is_photo, ctx.today, same_day + 1)
     stored = ctx.core.files.put(
         ctx.s,
         ctx.me.office_id,
@@ -495,8 +527,14 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
     )
 
 
-def _attachment_count(ctx: Ctx, ans: Answer) -> int:
-    return len(ctx.s.scalars(select(Attachment.id).where(Attachment.answer_id == ans.id)).all())
+def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
+    return list(
+        ctx.s.scalars(
+            select(StoredFile.name)
+            .join(Attachment, Attachment.file_id == StoredFile.id)
+            .where(Attachment.answer_id == ans.id)
+        )
+    )
 
 
 # --- buttons ---------------------------------------------------------------------------------
