@@ -124,6 +124,7 @@ async def test_full_round_every_role(harness: Harness):
         "indikator 2 dari 3" in form
         and "Catatan Sekretaris Kecamatan: lampirkan daftar hadir" in form
     )
+    assert form.count("lampirkan daftar hadir") == 1  # who asked for what, said once
     await flows.answer(
         h, o.heads["pem"], "7", files=[(PDF + b"v2", "daftar_hadir_v2.pdf", "application/pdf")]
     )
