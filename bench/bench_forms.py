@@ -64,13 +64,11 @@ async def head_session(sim: Simulation, user: User, latencies: list[float]) -> i
     await timed(fake, user, say("/isi"), latencies)
     n += 1
     for value in ("92,5", "95", "88"):
-        await timed(fake, user, say(value), latencies, expect=2)  # saved + next question
-        if "wajib" in (fake.last(user.chat).text or ""):
+        await timed(fake, user, say(value), latencies)  # saved + next question, one message
+        n += 1
+        if "(wajib)" in (fake.last(user.chat).text or ""):
             await timed(fake, user, say("Kendala cuaca pada triwulan ini."), latencies)
-        else:
-            await timed(fake, user, press("Lewati penjelasan"), latencies)
-        await timed(fake, user, press("Selesai"), latencies)
-        n += 3
+            n += 1
     await timed(fake, user, press("📤 Kirim"), latencies)
     return n + 1
 

@@ -21,6 +21,7 @@ from typing import Any
 import bot.features  # noqa: F401  (registers every command, button and form on the router)
 from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
+from bot.logsafe import install_log_redaction
 from bot.messaging import outbox
 from bot.messaging.delivery import DeliveryWorker, Sender
 from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
@@ -47,6 +48,7 @@ class Runtime:
         role: str = "all",
         shared: bool = False,
     ) -> None:
+        install_log_redaction(settings.secret_values())
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.role, self.shared = role, shared
@@ -84,6 +86,12 @@ class Runtime:
     @property
     def application(self) -> Any:
         return self.telegram.app
+
+    def web_routes(self) -> list[Any]:
+        """Routes served beside the webhooks: the read-only dashboard."""
+        from handlers.dashboard import dashboard_routes
+
+        return dashboard_routes(self.db, self.settings, self.clock, self.core.files)
 
     # --- the message path ---------------------------------------------------------------
     async def intake(
@@ -181,7 +189,21 @@ class Runtime:
             )
         if self.shared:
             self._leading.append(asyncio.create_task(self._reconcile(), name="reconcile"))
+        self._leading.append(asyncio.create_task(self._digests(), name="digests"))
         self.started.set()
+
+    async def _digests(self, every: float = 900.0) -> None:
+        """The kabupaten's weekly digest: looked at every quarter hour; it goes out once per
+        person and week, on the first working morning (bot/digest.py decides)."""
+        from bot.digest import send_weekly_digests
+
+        while True:
+            try:
+                await asyncio.to_thread(send_weekly_digests, self.core, self.clock.now())
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("weekly digest failed")
+            await asyncio.sleep(every)
 
     async def _reconcile(self, every: float = 5.0) -> None:
         """Other processes change reminders and queue messages: look regularly."""

@@ -271,7 +271,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     rt = Runtime(s, role=args.role, shared=shared)
     print(t("cli_running", api=s.telegram_api_url, db=s.db_url.split("@")[-1]), flush=True)
-    if s.webhook_url or s.whatsapp_enabled:
+    if s.webhook_url or s.whatsapp_enabled or s.dashboard_url:
         serve(rt)
     else:
         asyncio.run(_run_until_signal(rt))
@@ -316,6 +316,7 @@ def serve(rt) -> None:  # type: ignore[no-untyped-def]
             "whatsapp": rt.whatsapp is not None,
         },
         lifespan=lifespan,
+        extra_routes=rt.web_routes(),
     )
     uvicorn.run(
         app, host=rt.settings.listen_host, port=rt.settings.listen_port, log_level="warning"

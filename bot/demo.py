@@ -105,9 +105,16 @@ class Script:
         await self.sim.press(user, label)
         self.tr.flush()
 
-    async def send_file(self, user: User, content: bytes, name: str, mime: str) -> None:
-        print(f"  👤 {self.tr.names.get(user.id)} mengirim file {name}", file=self.tr.out)
-        await self.sim.send_file(user, content, name, mime, photo=mime == "image/jpeg")
+    async def send_file(
+        self, user: User, content: bytes, name: str, mime: str, caption: str | None = None
+    ) -> None:
+        what = f"foto dengan keterangan \u201c{caption}\u201d" if caption else f"file {name}"
+        print(f"  👤 {self.tr.names.get(user.id)} mengirim {what}", file=self.tr.out)
+        if caption and mime == "image/jpeg":
+            self.sim.fake.send_photo(user.id, content, caption=caption)
+            await self.sim.settle()
+        else:
+            await self.sim.send_file(user, content, name, mime, photo=mime == "image/jpeg")
         self.tr.flush()
 
     async def answer(
@@ -117,16 +124,15 @@ class Script:
         explanation: str | None = None,
         files: list[tuple[bytes, str, str]] | None = None,
     ) -> None:
+        for content, name, mime in files or []:  # evidence while the question is open
+            caption = "Rapat pembinaan di aula kecamatan" if mime == "image/jpeg" else None
+            await self.send_file(user, content, name, mime, caption)
         await self.say(user, value)
-        if "wajib" in self.sim.last(user):
+        if "(wajib)" in self.sim.last(user):
             await self.say(user, explanation or "Kendala: kegiatan tertunda karena cuaca.")
         elif explanation:
+            await self.press(user, "✍️ Penjelasan")
             await self.say(user, explanation)
-        else:
-            await self.press(user, "Lewati penjelasan")
-        for content, name, mime in files or []:
-            await self.send_file(user, content, name, mime)
-        await self.press(user, "Selesai")
 
     async def fill(self, user: User, values: list[str], files=None) -> None:  # type: ignore[no-untyped-def]
         await self.say(user, "/isi")
@@ -233,9 +239,8 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.press(kasubag, "✅ Terima")
         await sc.fill(heads["trantib"], ["2", "80"])
         await sc.press(kasubag, "↩️ Kembalikan")
-        await sc.say(kasubag, "Jumlah gangguan kamtibmas belum sesuai rekap Polsek, mohon dicek.")
-        await sc.press(heads["trantib"], "📝 Perbaiki")
-        await sc.press(heads["trantib"], "Ubah 1")
+        await sc.say(kasubag, "TRA-1: jumlah gangguan belum sesuai rekap Polsek, mohon dicek.")
+        await sc.press(heads["trantib"], "📝 Perbaiki")  # opens TRA-1 with its saved answer
         await sc.answer(heads["trantib"], "3")
         await sc.press(heads["trantib"], "📤 Kirim")
         await sc.press(kasubag, "✅ Terima")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -23,6 +23,17 @@ class FileRejected(Exception):
 
 def extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def evidence_name(code: str, original: str, is_photo: bool, day: date, n: int = 1) -> str:
+    """How evidence is named where people see it: a photo after its indicator and day
+    ("PEM-2_foto_2026-11-23.jpg", "…_2.jpg" for the second of the day); a document keeps
+    the name its sender gave it."""
+    if not is_photo:
+        return original
+    suffix = f"_{n}" if n > 1 else ""
+    ext = extension(original) or "jpg"
+    return f"{code}_foto_{day.isoformat()}{suffix}.{ext}"
 
 
 class FileStore:

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.office_file import ImportResult, OfficeFileError, OfficeIn, PersonIn
+from bot.office_file import ImportResult
+from bot.office_schema import OfficeFileError, OfficeIn, PersonIn
 from bot.roles import Role
 from db.models import MonitorScope, Office, Person, PersonRole
 
@@ -80,17 +81,17 @@ def parse(text: str) -> KabupatenFile:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise OfficeFileError(f"not valid YAML: {exc}") from None
+        raise OfficeFileError([f"not valid YAML: {exc}"]) from None
     try:
         data = KabupatenFile.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = err["msg"].removeprefix("Value error, ")
-        raise OfficeFileError(f"{_loc(tuple(err['loc']))}: {msg}") from None
+        raise OfficeFileError([f"{_loc(tuple(err['loc']))}: {msg}"]) from None
     seen: dict[str, int] = {}
     for i, p in enumerate(data.people):
         if p.nip in seen:
-            raise OfficeFileError(f"people[{i}].nip: '{p.nip}' also at people[{seen[p.nip]}]")
+            raise OfficeFileError([f"people[{i}].nip: '{p.nip}' also at people[{seen[p.nip]}]"])
         seen[p.nip] = i
     return data
 
@@ -113,13 +114,13 @@ def import_kabupaten(session: Session, data: KabupatenFile, now: datetime) -> Im
             if code not in kecamatan:
                 known = ", ".join(sorted(kecamatan)) or "-"
                 raise OfficeFileError(
-                    f"people[{i}].offices[{j}]: no kecamatan office '{code}' (known: {known})"
+                    [f"people[{i}].offices[{j}]: no kecamatan office '{code}' (known: {known})"]
                 )
         scopes.append([kecamatan[c] for c in dict.fromkeys(p.offices)])
 
     office = session.scalar(select(Office).where(Office.code == k.code))
     if office is not None and not is_kabupaten(office):
-        raise OfficeFileError(f"kabupaten.code: '{k.code}' is a kecamatan office")
+        raise OfficeFileError([f"kabupaten.code: '{k.code}' is a kecamatan office"])
     values = dict(
         name=k.name,
         regency=k.regency or k.name,
@@ -187,5 +188,5 @@ def import_file(session: Session, path: Path, now: datetime) -> ImportResult:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise OfficeFileError(f"{path}: {exc.strerror}") from None
+        raise OfficeFileError([f"{path}: {exc.strerror}"]) from None
     return import_kabupaten(session, parse(text), now)

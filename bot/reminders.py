@@ -21,7 +21,7 @@ from bot.calendar import WorkCalendar
 from bot.fmt import format_datetime_id
 from bot.messaging import outbox
 from bot.roles import Role, holders
-from bot.rounds import OPEN_STATES, submissions
+from bot.rounds import OPEN_STATES, role_holders, submissions
 from bot.sop import STEPS, RoundState
 from bot.texts import t
 from db.models import ActionToken, CollectionRound, Office, Reminder, RoundStep, Submission
@@ -268,6 +268,9 @@ def _step_buttons(
 ) -> list[list[list[str]]]:
     """What a step reminder leads straight to: the step's own form or decision."""
     rnd, version = step.round_id, step.iteration
+    round_row = s.get(CollectionRound, rnd)
+    if step.step == 3 and round_row is not None and round_row.state != RoundState.TEAM_FORMED:
+        return []  # step 3 runs on through the collection; the schedule is already set
     made = {
         2: [(t("btn_open_team"), "team_open", {"round": rnd})],
         3: [(t("btn_open_plan"), "plan_open", {"round": rnd})],
@@ -377,3 +380,14 @@ def _send(
     if row.kind in ("section_late", "fix_late") and n < _config(office)["max_late"]:
         _plan_late(s, rnd, sub, n + 1, cal, now, fix=fix)
     return True
+
+
+def remind_minutes(ctx: Ctx, rnd: CollectionRound, version: int) -> None:
+    """The round went on (version `version` compiled) without the meeting's minutes: tell
+    the Sekretaris once, while /notulen still takes them."""
+    for h in role_holders(ctx, Role.SEKRETARIS):
+        ctx.send(
+            h.person,
+            t("minutes_reminder", version=version, period=rnd.period_label),
+            dedupe_key=f"minutes:{rnd.id}:{version}:{h.person.id}",
+        )

@@ -93,6 +93,7 @@ class Simulation:
                 telegram_receive=rt.telegram.receive,
                 whatsapp=rt.whatsapp,
                 health=lambda: {"ok": True},
+                extra_routes=rt.web_routes(),
             ),
             host="127.0.0.1",
             port=0,

@@ -1,16 +1,25 @@
 """The SOP's seven steps (01/SOP/AST/2018, table B "Uraian Prosedur") with their standards
 ("Mutu Baku"), and the collection periods. The round's state machine names these steps.
 
-How each step is timed (start → end), since the SOP names outputs, not events:
+How each step is timed (start → end), since the SOP names outputs, not events. The SOP's
+step 3 is "Menyusun rencana kegiatan, pelaksanaan kegiatan pengumpulan data" — planning
+*and carrying out* the collection — so the sections' answering time is step 3's, and step 4
+("Menghimpun data kinerja, menyusun konsep laporan") is the one working day after it to
+gather what came in and draft the report. A round done as planned keeps every standard:
 1. Camat orders the collection: /minta opened → request sent. 15 minutes.
 2. Sekretaris forms the team: request sent → team saved. 30 minutes.
-3. Kasubag plans the collection: team saved → schedule confirmed. 3 working days.
-4. Team gathers data, drafts the report: schedule confirmed → draft compiled; due one
-   working day after the last section's deadline (the sections' own time is the plan's).
+3. Kasubag plans and runs the collection: team saved → every section's reply is in (the
+   last section's first [Kirim]). 3 working days: the default section deadline is the end
+   of this window (office closing time of the third working day after the team was
+   formed, never later than the Camat's proposal), so sections on time keep step 3 on time.
+4. Team gathers the data, drafts the report: every reply in → draft v1 compiled (reviews
+   and returns happen here). 1 working day. A draft compiled before every reply is in
+   (/kompilasi) ends step 3 and step 4 at once.
 5. Kasubag reports to the Sekretaris: draft compiled → sent to the Sekretaris. 1 working day.
 6. Internal meeting: the meeting's start → its minutes (notulen) recorded. 30 minutes.
 7. Result: report sent to the Sekretaris → approved (paraf) or sent back. 1 working day.
-Steps 5–7 repeat for each report version.
+Steps 5–7 repeat for each report version. A step's actor is the person who did it: step 3's
+is the Kasubag who confirmed the schedule.
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ STEPS: dict[int, SopStep] = {
         SopStep(2, "Membentuk tim", Role.SEKRETARIS, minutes=30, output="Tim"),
         SopStep(
             3,
-            "Menyusun rencana pengumpulan data",
+            "Menyusun rencana dan melaksanakan pengumpulan data",
             Role.KASUBAG_PROGRAM,
             working_days=3,
             output="Rencana kegiatan pengumpulan data",
@@ -94,7 +103,7 @@ class RoundState:
 
     REQUESTED = "requested"  # step 1 done, step 2 running
     TEAM_FORMED = "team_formed"  # step 3 running
-    COLLECTING = "collecting"  # step 4 running: sections answer, Kasubag reviews
+    COLLECTING = "collecting"  # steps 3–4: sections answer, Kasubag reviews and compiles
     DRAFTED = "drafted"  # step 5 running: draft ready for the Kasubag to send on
     SUBMITTED = "submitted"  # step 7 running: the Sekretaris decides
     REVISION = "revision"  # step 6: meeting, reopened sections, then a new draft
@@ -116,7 +125,9 @@ TRANSITIONS: dict[str, set[str]] = {
 STATE_TEXT = {
     RoundState.REQUESTED: "langkah 2 — Sekretaris membentuk tim",
     RoundState.TEAM_FORMED: "langkah 3 — Kasubag Program menyusun jadwal",
-    RoundState.COLLECTING: "langkah 4 — seksi mengisi data, Kasubag memeriksa",
+    RoundState.COLLECTING: (
+        "langkah 3–4 — seksi mengisi data, Kasubag memeriksa dan menyusun konsep laporan"
+    ),
     RoundState.DRAFTED: "langkah 5 — konsep laporan siap diajukan ke Sekretaris",
     RoundState.SUBMITTED: "langkah 7 — menunggu persetujuan Sekretaris",
     RoundState.REVISION: "langkah 6 — revisi dan rapat intern",
@@ -126,6 +137,26 @@ STATE_TEXT = {
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _ROMAN_IN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+MEETING_NOTICE = timedelta(minutes=30)  # time to gather the team
+MEETING_LENGTH = timedelta(minutes=30)  # the SOP's standard for step 6
+
+
+def meeting_slot(now: datetime, cal: WorkCalendar) -> datetime:
+    """The internal meeting's proposed time: at least 30 minutes from now, on the half
+    hour, inside the working hours of a working day (05.45 → 08.00 the same day; 15.50
+    on Friday → Monday 08.00)."""
+    local = cal.local(now + MEETING_NOTICE)
+    extra = (-local.minute) % 30
+    local = (local + timedelta(minutes=extra)).replace(second=0, microsecond=0)
+    day = local.date()
+    if cal.is_working_day(day):
+        opens, closes = cal.at(day, cal.work_start), cal.at(day, cal.work_end)
+        start = max(local.astimezone(opens.tzinfo), opens)
+        if start + MEETING_LENGTH <= closes:
+            return start
+    return cal.start_of_day(cal.add_working_days(day, 1))
 
 
 def period_label(key: str) -> str:

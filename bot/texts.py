@@ -129,13 +129,9 @@ TEXTS: dict[str, str] = {
     "btn_open_team": "👥 Buka formulir tim",
     "btn_open_plan": "📅 Buka jadwal",
     "btn_fill_now": "📝 Isi sekarang",
-    "btn_back": "⬅️ Kembali",
-    "btn_skip": "Lewati ➡️",
     "btn_summary": "📄 Ringkasan",
     "btn_yes_correct": "Ya, benar",
     "btn_change": "Ubah",
-    "btn_skip_explain": "Lewati penjelasan",
-    "btn_files_done": "Selesai / tanpa bukti ➡️",
     "btn_edit_n": "Ubah {n}",
     "btn_submit": "📤 Kirim ke Kasubag Program",
     "btn_accept": "✅ Terima",
@@ -245,47 +241,24 @@ TEXTS: dict[str, str] = {
         "Tombol ini dari pertanyaan sebelumnya dan sudah tidak berlaku. Jawab pertanyaan "
         "terakhir, atau ketik /isi untuk menampilkannya lagi."
     ),
-    "form_returned_note": "↩️ Catatan Kasubag Program: {note}",
     "form_header": (
         "{section} — indikator {n} dari {total}\n{name}\n"
         "Satuan: {unit} · Target {period}: {target}\n{direction}"
     ),
     "dir_higher": "Arah: makin tinggi makin baik",
     "dir_lower": "Arah: makin rendah makin baik",
-    "form_reopen_note": "✏️ Catatan revisi: {note}",
-    "form_current": "Isian tersimpan: {value} (capaian {capaian}). Ketik angka baru untuk mengganti.",
-    "form_ask_value": "Ketik realisasi (angka), misalnya 87,5 atau 1.250.",
-    "form_try_again": "Silakan ketik lagi realisasinya.",
     "form_confirm_odd": (
         "Realisasi {value} {unit} menghasilkan capaian {capaian}, tidak seperti biasanya "
         "(di atas 150% atau bernilai negatif). Apakah angka ini benar?"
     ),
-    "form_saved_value": "Tersimpan: realisasi {value} {unit} → capaian {capaian}: {category}.",
-    "form_ask_explain_required": (
-        "Capaian belum mencapai target (100%). Tuliskan penjelasan dan kendalanya (wajib)."
-    ),
-    "form_ask_explain": "Tuliskan penjelasan singkat (boleh dilewati karena target tercapai).",
     "form_explain_short": "Penjelasan terlalu pendek. Tuliskan paling sedikit satu kalimat singkat.",
-    "form_ask_files": (
-        "Kirim bukti dukung (dokumen atau foto; boleh lebih dari satu; maksimal {max_mb} MB "
-        "per file). Sudah diterima: {count} file. Tekan Selesai jika sudah."
-    ),
-    "form_files_expected": (
-        "Saat ini saya menunggu file bukti dukung. Kirim file, atau tekan Selesai / tanpa bukti."
-    ),
-    "form_file_saved": "📎 Bukti diterima: {name} (indikator {indicator}, {count} file).",
-    "form_file_in_summary": (
-        "Untuk menambah bukti, tekan Ubah pada indikatornya dahulu, lalu kirim filenya."
-    ),
     "form_use_confirm_buttons": "Tekan Ya, benar atau Ubah pada pesan terakhir.",
     "form_summary_use_buttons": "Tekan Kirim atau Ubah pada ringkasan di atas.",
-    "form_at_start": "Ini indikator pertama; tidak ada indikator sebelumnya.",
     "sum_header": "📄 Ringkasan {section} — {period}\nTenggat: {deadline}",
     "sum_line": (
-        "{n}. {name}\n   Realisasi {value} {unit} / target {target} → {capaian}: {category}; "
-        "{files} file bukti{done}"
+        "{n}. {code} {name}\n   {value} {unit} / target {target} → {capaian}: {category}{done}"
     ),
-    "sum_line_empty": "{n}. {name}\n   BELUM DIISI",
+    "sum_line_empty": "{n}. {code} {name}\n   BELUM DIISI",
     "sum_unfinished": " — belum selesai",
     "sum_explain": "   Penjelasan: {text}",
     "sum_missing": "Belum dapat dikirim: indikator nomor {numbers} belum selesai diisi.",
@@ -302,7 +275,11 @@ TEXTS: dict[str, str] = {
     "review_stale": "Data {section} sudah diperiksa atau diubah sejak pesan ini dikirim.",
     "review_accepted": "Data {section} diterima.",
     "review_accepted_head": "✅ Data {section} diterima oleh {kasubag}. Terima kasih.",
-    "review_return_ask": "Tuliskan catatan untuk {section}: apa yang harus diperbaiki?",
+    "review_return_ask": (
+        "Tuliskan catatan untuk {section}: apa yang harus diperbaiki? Awali baris dengan kode "
+        "indikator agar indikator itu langsung dibuka, misalnya:\n{example}: angka belum "
+        "sesuai rekap"
+    ),
     "review_note_short": "Catatan terlalu pendek. Jelaskan apa yang harus diperbaiki.",
     "review_returned": "Data {section} dikembalikan dengan catatan Anda.",
     "review_returned_head": (
@@ -345,8 +322,8 @@ TEXTS: dict[str, str] = {
     ),
     "revise_note_short": "Catatan revisi terlalu pendek.",
     "revise_meeting_ask": (
-        "Kapan rapat intern dengan tim? Tekan tombol untuk pukul {time}, atau ketik jam lain "
-        "hari ini, misalnya 14.00."
+        "Kapan rapat intern dengan tim? Tekan tombol untuk pukul {time} (jam kerja "
+        "berikutnya), atau ketik jam lain pada hari itu, misalnya 14.00."
     ),
     "revise_bad_time": '"{text}" bukan jam yang dikenal. Ketik misalnya 14.00.',
     "revise_past_time": "Pukul {text} sudah lewat. Pilih jam yang akan datang.",
@@ -575,6 +552,58 @@ TEXTS: dict[str, str] = {
     ),
     "dash_charts": "Grafik",
     "dash_no_offices": "Tidak ada kantor yang dapat Anda lihat.",
+    # --- form: fewer taps, clearer words (issue 14) ---------------------------------------
+    "form_ask_value": (
+        "Ketik realisasinya, misalnya 87,5 (penjelasan boleh langsung sesudah angka). "
+        "📎 Bukti foto/dokumen boleh dikirim kapan saja."
+    ),
+    "form_try_again": "Silakan ketik lagi realisasinya.",
+    "form_current": "Tersimpan: {value} {unit} (capaian {capaian}).",
+    "form_saved_explanation": "Penjelasan tersimpan: {text}",
+    "form_keep_hint": "Ketik angka baru, atau tekan Tetap.",
+    "form_keep_explain_hint": "Ketik penjelasan baru, atau tekan Tetap (atau ketik -).",
+    "form_saved_value": "✅ {code}: {value} {unit} → capaian {capaian}: {category}.",
+    "form_kept_value": "✅ {code} tetap {value} {unit} → capaian {capaian}: {category}.",
+    "form_with_explanation": "Penjelasan tersimpan.",
+    "form_ask_explain_required": (
+        "✍️ Capaian {code} di bawah 100%: tuliskan penjelasan dan kendalanya (wajib)."
+    ),
+    "form_ask_explain": "✍️ Tuliskan penjelasan untuk {code}.",
+    "form_explain_saved": "✅ Penjelasan {code} tersimpan.",
+    "form_explain_kept": "✅ Penjelasan {code} tetap.",
+    "form_explain_none": "✅ {code} tanpa penjelasan.",
+    "form_note": "↩️ Catatan {note}",
+    "form_note_indicator": "✏️ Catatan {note}",
+    "note_by": "{who}: {note}",
+    "form_file_saved": "📎 Bukti {code} diterima: {name}{desc} ({count} file untuk {code}).",
+    "form_file_desc": " — \u201c{text}\u201d",
+    "form_file_in_summary": (
+        "Untuk bukti tambahan, tulis kode indikatornya di keterangan file (misalnya PEM-1), "
+        "atau tekan Ubah pada indikatornya dahulu."
+    ),
+    "sum_file": "   📎 {name}{desc}",
+    "btn_keep": "✅ Tetap {value}",
+    "btn_keep_explain": "✅ Tetap",
+    "btn_no_explain": "Tanpa penjelasan ➡️",
+    "btn_add_explain": "✍️ Penjelasan {code}",
+    "btn_later": "⏭️ Isi nanti",
+    # --- status after a round (issue 14) --------------------------------------------------
+    "status_last_approved": (
+        "Putaran terakhir: {period}, laporan versi {version} disetujui {when}. "
+        "Capaian rata-rata: {capaian}."
+    ),
+    "status_last_cancelled": "Putaran terakhir: {period}, dibatalkan {when}.",
+    "status_point_archive": "• Laporan final dan bukti dukung: /arsip",
+    "status_point_report": "• Pratinjau konsep laporan putaran berikutnya: /laporan",
+    # --- meeting and minutes (issue 14) ---------------------------------------------------
+    "minutes_until": (
+        "📝 Notulen rapat dicatat dengan /notulen (teks atau file), paling lambat sebelum "
+        "Sekretaris memutuskan laporan versi {next}."
+    ),
+    "minutes_reminder": (
+        "📝 Laporan {period} versi {version} sudah disusun, tetapi notulen rapat intern belum "
+        "dicatat. Catat dengan /notulen sebelum Anda memutuskan versi {version}."
+    ),
 }
 
 HELP: dict[str, str] = {

@@ -79,18 +79,17 @@ async def answer(
     explanation: str | None = None,
     files: list[tuple[bytes, str, str]] | None = None,
 ) -> None:
-    """Answer the current indicator: value, then explanation (or skip), files, done."""
-    replies = await h.say(head, value)
-    assert any("Tersimpan" in r for r in replies), replies
-    if "wajib" in h.last(head):
-        await h.say(head, explanation or "Kendala anggaran dan cuaca pada triwulan ini.")
-    elif explanation:
-        await h.say(head, explanation)
-    else:
-        await h.press(head, "Lewati penjelasan")
+    """Answer the open indicator: its evidence (sent while its question is open), the value,
+    then the explanation when one is asked for (below target) or given."""
     for content, name, mime in files or []:
         await h.send_file(head, content, name, mime, photo=mime == "image/jpeg")
-    await h.press(head, "Selesai")
+    replies = await h.say(head, value)
+    assert any(r.startswith("✅") for r in replies), replies
+    if "(wajib)" in h.last(head):
+        await h.say(head, explanation or "Kendala anggaran dan cuaca pada triwulan ini.")
+    elif explanation:
+        await h.press(head, "✍️ Penjelasan")
+        await h.say(head, explanation)
 
 
 async def fill_section(

@@ -77,11 +77,13 @@ async def test_full_round_every_role(harness: Harness):
 
     await flows.fill_section(h, o.heads["trantib"], VALUES["trantib"])
     await h.press(o.kasubag, "↩️ Kembalikan")
-    await h.say(o.kasubag, "Angka gangguan kamtibmas belum sesuai laporan Polsek.")
-    assert "Angka gangguan kamtibmas" in h.last(o.heads["trantib"])
+    await h.say(o.kasubag, "TRA-1: angka gangguan kamtibmas belum sesuai laporan Polsek.")
+    assert "angka gangguan kamtibmas" in h.last(o.heads["trantib"])
     await h.press(o.heads["trantib"], "📝 Perbaiki")
-    assert "Ringkasan" in h.last(o.heads["trantib"])
-    await h.press(o.heads["trantib"], "Ubah 1")
+    form = h.last(o.heads["trantib"])  # the named indicator, its saved answer, said once
+    assert "indikator 1 dari 2" in form and "Tersimpan: 2 " in form
+    assert form.count("angka gangguan kamtibmas") == 1
+    assert "✏️ Catatan Kasubag Program: angka gangguan" in form
     await flows.answer(h, o.heads["trantib"], "3")
     await h.press(o.heads["trantib"], "📤 Kirim")
     await flows.accept(h, o)
@@ -118,7 +120,11 @@ async def test_full_round_every_role(harness: Harness):
     await h.say(o.kasubag, "Rapat membahas data PEM-2; Kasi Pemerintahan melengkapi bukti.")
     await h.press(o.heads["pem"], "📝 Perbaiki")
     form = h.last(o.heads["pem"])
-    assert "indikator 2 dari 3" in form and "Catatan revisi: lampirkan daftar hadir" in form
+    assert (
+        "indikator 2 dari 3" in form
+        and "Catatan Sekretaris Kecamatan: lampirkan daftar hadir" in form
+    )
+    assert form.count("lampirkan daftar hadir") == 1  # who asked for what, said once
     await flows.answer(
         h, o.heads["pem"], "7", files=[(PDF + b"v2", "daftar_hadir_v2.pdf", "application/pdf")]
     )

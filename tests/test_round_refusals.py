@@ -77,7 +77,7 @@ async def test_bad_numbers_are_refused_precisely_and_asked_again(harness: Harnes
     assert "tidak seperti biasanya" in replies[-1]
     await h.press(head, "Ubah")
     replies = await h.say(head, "90%")
-    assert "Tersimpan: realisasi 90 % → capaian 100%" in replies[0]
+    assert replies[0].startswith("✅ PEM-1: 90 % → capaian 100%")
 
 
 async def test_too_large_and_wrong_type_files_are_refused_and_nothing_lost(harness: Harness):
@@ -87,14 +87,14 @@ async def test_too_large_and_wrong_type_files_are_refused_and_nothing_lost(harne
     head = o.heads["pem"]
     await h.say(head, "/isi")
     await h.say(head, "92,5")
-    await h.press(head, "Lewati penjelasan")
+    await h.say(head, "Kendala cuaca.")
     big = b"0" * (21 * 1024 * 1024)
     replies = await h.send_file(head, big, "scan_besar.pdf", "application/pdf")
     assert replies == [t("file_too_large", size_mb="21,0", max_mb=20)]
     replies = await h.send_file(head, b"MZ\x90\x00", "program.exe", "application/octet-stream")
     assert 'Jenis file "program.exe" tidak diterima' in replies[0]
     replies = await h.send_file(head, b"%PDF-1.4 ok", "bukti.pdf", "application/pdf")
-    assert "Bukti diterima: bukti.pdf" in replies[0]
+    assert "Bukti PEM-2 diterima: bukti.pdf" in replies[0]  # the open question's indicator
     with h.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Attachment)) == 1
         ans = s.scalar(select(Answer).join(Indicator).where(Indicator.code == "PEM-1"))
@@ -112,9 +112,8 @@ async def test_restart_in_the_middle_of_a_form_continues_at_the_same_question(ha
     assert "penjelasan" in h.last(head).lower()
     await h.restart_bot()
     replies = await h.say(head, "Dua BUMDes baru belum berbadan hukum.")
-    assert "Kirim bukti dukung" in replies[-1]
-    await h.press(head, "Selesai")
-    assert "indikator 3 dari 4" in h.last(head)
+    assert replies[-1].startswith("✅ Penjelasan PMD-2 tersimpan")
+    assert "indikator 3 dari 4" in replies[-1]
     with h.db.transaction() as s:
         rows = {a.indicator_id: a for a in s.scalars(select(Answer))}
         vals = sorted(str(a.realisation) for a in rows.values() if a.realisation is not None)

@@ -50,18 +50,17 @@ async def wa_press(h: Harness, wa_id: str, title: str) -> list[str]:
 
 
 async def wa_answer(h: Harness, wa_id: str, value: str, doc: bytes | None = None) -> None:
+    """The open indicator on WhatsApp: its evidence first (any time is fine), then the value
+    and, below target, the explanation."""
     assert h.wa is not None
-    replies = await wa_say(h, wa_id, value)
-    assert any("Tersimpan" in r for r in replies), replies
-    if "wajib" in replies[-1]:
-        await wa_say(h, wa_id, "Kendala cuaca pada triwulan ini.")
-    else:
-        await wa_press(h, wa_id, "Lewati penjelasan")
     if doc is not None:
         await h.wa.send_document(wa_id, doc, "daftar_hadir.pdf", "application/pdf")
         await h.settle()
-        assert "Bukti diterima: daftar_hadir.pdf" in h.wa.texts_to(wa_id)[-1]
-    await wa_press(h, wa_id, "Selesai")
+        assert ": daftar_hadir.pdf" in h.wa.texts_to(wa_id)[-1]
+    replies = await wa_say(h, wa_id, value)
+    assert any(r.startswith("✅") for r in replies), replies
+    if "(wajib)" in replies[-1]:
+        await wa_say(h, wa_id, "Kendala cuaca pada triwulan ini.")
 
 
 async def test_round_with_sections_and_sekretaris_on_whatsapp(wa_harness: Harness):
@@ -217,11 +216,8 @@ async def test_evidence_photo_and_refused_files_on_whatsapp(wa_harness: Harness)
     await wa_say(h, pem, "/status")
     await flows.start_collection(h, o)
     await wa_say(h, pem, "/isi")
-    replies = await wa_say(h, pem, "92,5")
-    assert any("Tersimpan" in r for r in replies), replies
-    await wa_press(h, pem, "Lewati penjelasan")
     replies = await _replies(h, pem, h.wa.send_image(pem, b"\xff\xd8\xff\xe0 foto kegiatan"))
-    assert "Bukti diterima" in replies[-1]
+    assert "Bukti PEM-1 diterima" in replies[-1]
     big = b"0" * (21 * 1024 * 1024)
     replies = await _replies(h, pem, h.wa.send_document(pem, big, "rekap.pdf", "application/pdf"))
     assert replies[-1] == t("file_too_large", size_mb="21,0", max_mb=20)

@@ -7,10 +7,26 @@ from bot.core import Ctx
 from bot.fmt import format_percent_id
 from bot.report_builder import build_version
 from bot.roles import Role
-from bot.rounds import end_step, move, open_step, role_holders, start_step
+from bot.rounds import end_step, move, open_step, role_holders, start_step, submissions
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, ReportVersion, StoredFile
+
+
+def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
+    """Step 3 ends and step 4 starts (bot/sop.py): every section's reply is in, or the
+    Kasubag compiles without the rest. Step 3's actor stays the Kasubag who ran it."""
+    step3 = open_step(ctx.s, rnd, 3)
+    if step3 is None:
+        return
+    end_step(ctx.s, rnd, 3, ctx.now, step3.actor_id or ctx.me.id)
+    start_step(ctx.s, rnd, 4, ctx.now, ctx.cal)
+
+
+def every_reply_in(ctx: Ctx, rnd: CollectionRound) -> None:
+    """Called on each section's [Kirim]: the last first reply ends step 3."""
+    if all(sub.first_submitted_at is not None for sub in submissions(ctx.s, rnd)):
+        end_collection(ctx, rnd)
 
 
 def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
@@ -19,9 +35,13 @@ def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
     version = build_version(ctx, rnd)
     move(rnd, RoundState.DRAFTED)
     if first:
+        end_collection(ctx, rnd)  # compiled before every reply was in (/kompilasi)
         end_step(ctx.s, rnd, 4, ctx.now, ctx.me.id)
     elif open_step(ctx.s, rnd, 6) is not None:
         end_step(ctx.s, rnd, 6, ctx.now, ctx.me.id)  # corrections done without minutes
+        from bot.reminders import remind_minutes
+
+        remind_minutes(ctx, rnd, version.version)
     start_step(ctx.s, rnd, 5, ctx.now, ctx.cal, iteration=version.version)
     ctx.audit(
         "report_compiled",

@@ -4,15 +4,15 @@ or sends it back for revision (step 6: the meeting, reopened sections, minutes).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
 from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.features.compile import send_report
-from bot.fmt import format_datetime_id, format_time_id
-from bot.roles import Role, title_for
+from bot.fmt import format_date_long_id, format_datetime_id, format_time_id
+from bot.roles import ROLE_LABELS, Role, title_for
 from bot.rounds import (
     answers_by_indicator,
     current_round,
@@ -26,7 +26,7 @@ from bot.rounds import (
     submissions,
 )
 from bot.router import router
-from bot.sop import RoundState
+from bot.sop import RoundState, meeting_slot
 from bot.texts import t
 from db.models import CollectionRound, Decision, Indicator, Meeting, ReportVersion, Section
 
@@ -206,14 +206,15 @@ def on_revise(ctx: Ctx) -> None:
         sections = {s.code: s for s in _sections(ctx, rnd)}
         indicators = {i.code: i for i in round_indicators(ctx.s, rnd)}
         items = parse_revision(text, sections, indicators)
-        ctx.update_conversation(stage="meeting", items=items)
-        default = ctx.now + timedelta(minutes=30)
+        default = meeting_slot(ctx.now, ctx.cal)
+        ctx.update_conversation(stage="meeting", items=items, slot=default.isoformat())
+        label = _slot_text(ctx, default)
         ctx.reply(
-            t("revise_meeting_ask", time=format_time_id(default, ctx.office.timezone)),
+            t("revise_meeting_ask", time=label),
             buttons=[
                 [
                     ctx.button(
-                        t("btn_meeting_default", time=format_time_id(default, ctx.office.timezone)),
+                        t("btn_meeting_default", time=label),
                         "revise_meeting",
                         person=ctx.me,
                         round=rnd.id,
@@ -226,12 +227,22 @@ def on_revise(ctx: Ctx) -> None:
     m = re.fullmatch(r"(\d{1,2})[.:](\d{2})", text)
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise UserError(t("revise_bad_time", text=text))
-    local = ctx.cal.local(ctx.now).replace(
+    # a typed time is on the proposed meeting's day (today, or the next working day)
+    day = datetime.fromisoformat(conv.data.get("slot") or ctx.now.isoformat())
+    local = ctx.cal.local(day).replace(
         hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0
     )
     if local < ctx.cal.local(ctx.now):
         raise UserError(t("revise_past_time", text=text))
     _finish_revision(ctx, rnd, local.astimezone(ctx.now.tzinfo))
+
+
+def _slot_text(ctx: Ctx, when: datetime) -> str:
+    """ "10.00 WITA" today, or "08.00 WITA, Selasa 24 November 2026" on another day."""
+    tz = ctx.office.timezone
+    if ctx.cal.local(when).date() == ctx.today:
+        return format_time_id(when, tz)
+    return f"{format_time_id(when, tz)}, {format_date_long_id(ctx.cal.local(when).date())}"
 
 
 @router.action("revise_meeting")
@@ -271,6 +282,7 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
     ctx.audit("report_revision", round_id=rnd.id, version=version.version, items=items)
     tz = ctx.office.timezone
     notes = "\n".join(f"• {i['code'] + ': ' if i['code'] else ''}{i['comment']}" for i in items)
+    minutes = t("minutes_until", next=version.version + 1)
     ctx.group(
         t(
             "meeting_group",
@@ -280,6 +292,8 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
             when=format_datetime_id(meeting_at, tz),
             notes=notes,
         )
+        + "\n"
+        + minutes
     )
     reopened = _reopen(ctx, rnd, items, ctx.cal.deadline_after(meeting_at, 1), version.version)
     ctx.reply(
@@ -297,7 +311,9 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
                 version=version.version,
                 notes=notes,
                 when=format_datetime_id(meeting_at, tz),
-            ),
+            )
+            + "\n"
+            + minutes,
         )
 
 
@@ -322,13 +338,16 @@ def _reopen(
         if not named:
             continue
         answers = answers_by_indicator(ctx.s, sub)
+        who = ROLE_LABELS[Role.SEKRETARIS]
         whole = [i["comment"] for i in named if i["indicator"] is None]
         for ind_id, ans in answers.items():
             own = [i["comment"] for i in named if i["indicator"] == ind_id]
             if own or whole:
                 ans.done = False
-                ans.reopen_note = "; ".join(own + whole)
-        sub.status, sub.note = "returned", "; ".join(i["comment"] for i in named)
+                # the indicator's own note on its prompt; the section's note once, on opening
+                ans.reopen_note = t("note_by", who=who, note="; ".join(own)) if own else None
+        sub.status = "returned"
+        sub.note = t("note_by", who=who, note="; ".join(whole)) if whole else None
         names.append(sub.section.name)
         plan_correction(ctx, rnd, sub, deadline, version)
         for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
@@ -360,10 +379,24 @@ def _reopen(
 def cmd_minutes(ctx: Ctx) -> None:
     """Record the minutes (notulen) of the revision meeting, as text or a file."""
     rnd = current_round(ctx)
-    if rnd is None or rnd.state != RoundState.REVISION:
+    if rnd is None or latest_meeting(ctx, rnd) is None:
         raise UserError(t("minutes_no_meeting"))
     ctx.set_conversation("notulen", round=rnd.id)
     ctx.reply(t("minutes_ask"))
+
+
+MINUTES_OPEN = (RoundState.REVISION, RoundState.DRAFTED, RoundState.SUBMITTED)
+
+
+def latest_meeting(ctx: Ctx, rnd: CollectionRound) -> Meeting | None:
+    """The meeting whose minutes can be recorded: the round's latest, until the Sekretaris
+    decides on the version it led to (approval closes the round; a new revision calls a new
+    meeting)."""
+    if rnd.state not in MINUTES_OPEN:
+        return None
+    return ctx.s.scalar(
+        select(Meeting).where(Meeting.round_id == rnd.id).order_by(Meeting.id.desc()).limit(1)
+    )
 
 
 @router.conversation("notulen")
@@ -371,11 +404,10 @@ def on_minutes(ctx: Ctx) -> None:
     conv = ctx.conversation()
     assert conv is not None
     rnd = get_round(ctx, conv.data["round"])
-    expect(rnd, RoundState.REVISION)
-    meeting = ctx.s.scalar(
-        select(Meeting).where(Meeting.round_id == rnd.id).order_by(Meeting.id.desc())
-    )
-    assert meeting is not None
+    meeting = latest_meeting(ctx, rnd)
+    if meeting is None:
+        ctx.end_conversation()
+        raise Stale(t("minutes_no_meeting"))
     f = ctx.msg.file
     if f is not None:
         ctx.core.files.check(f.name, f.size)

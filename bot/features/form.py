@@ -3,17 +3,29 @@
 The form is data in the database (conversation + answers), so it survives restarts and is
 shared by both channels: every answer is saved at once, and /isi resumes where it stopped.
 Each prompt carries a sequence number; a button from an earlier prompt is refused.
+
+Few taps: each reply confirms what was saved and asks the next question in one message.
+An indicator is done with its value when the target is reached (an explanation can be
+added with a button), or with its value and an explanation when it is not (both may come
+in one message: "87,5 kendala cuaca"). Evidence files and photos can be sent at any point:
+they belong to the indicator whose question is open, or to the one whose code the caption
+starts with; the caption is kept as the file's description. After a return or a revision
+the named indicators open first, showing the saved value and explanation to keep or change.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload
 
 from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
 from bot.core import Ctx
 from bot.errors import Stale, UserError
+from bot.files import evidence_name
 from bot.fmt import (
     NumberParseError,
     format_datetime_id,
@@ -34,7 +46,16 @@ from bot.rounds import (
 from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
-from db.models import Answer, Attachment, CollectionRound, Indicator, Submission
+from db.models import (
+    Answer,
+    Attachment,
+    CollectionRound,
+    Conversation,
+    Indicator,
+    Section,
+    StoredFile,
+    Submission,
+)
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -44,6 +65,7 @@ STATUS_TEXT = {
     "returned": "dikembalikan untuk diperbaiki",
     "accepted": "sudah diterima",
 }
+KEEP = "-"  # typed instead of a new explanation: keep the saved one
 
 
 def capaian_of(ind: Indicator, value: Decimal | None, period: str) -> Decimal | None:
@@ -53,10 +75,15 @@ def capaian_of(ind: Indicator, value: Decimal | None, period: str) -> Decimal | 
     return compute_capaian(value, Target.parse(tt), ind.polarity, ind.lower_method)  # type: ignore[arg-type]
 
 
+def explanation_required(cap: Decimal | None) -> bool:
+    """Below target (or no target to compare with): the head must say why."""
+    return cap is None or cap < 100
+
+
 @router.command("isi", Role.KEPALA_SEKSI)
 def cmd_fill(ctx: Ctx) -> None:
     """Open (or resume) the form of the section the person heads."""
-    sections = {s.id: s for s in headed_sections(ctx.s, ctx.me, ctx.today)}
+    sections = {s.id: s for s in _headed(ctx)}
     subs: list[tuple[CollectionRound, Submission]] = []
     for rnd in open_rounds(ctx.s, ctx.me.office_id):
         for sub in ctx.s.scalars(select(Submission).where(Submission.round_id == rnd.id)):
@@ -101,11 +128,14 @@ def act_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     open_form(ctx, sub)
 
 
+def _headed(ctx: Ctx) -> list:  # type: ignore[type-arg]
+    return ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.me, ctx.today))  # type: ignore[no-any-return]
+
+
 def _check_open(ctx: Ctx, sub: Submission) -> CollectionRound:
     """The person must head the section today, and the form must be open for answers."""
     ctx.require(Role.KEPALA_SEKSI)
-    mine = ctx.memo("headed", lambda: {s.id for s in headed_sections(ctx.s, ctx.me, ctx.today)})
-    if sub.section_id not in mine:
+    if sub.section_id not in {s.id for s in _headed(ctx)}:
         raise UserError(t("form_not_your_section", section=sub.section.name))
     rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
@@ -113,25 +143,120 @@ def _check_open(ctx: Ctx, sub: Submission) -> CollectionRound:
     return rnd
 
 
-def open_form(ctx: Ctx, sub: Submission) -> None:
+# --- the form's state, loaded once per update -------------------------------------------------
+
+
+@dataclass
+class Form:
+    conv: Conversation
+    sub: Submission
+    rnd: CollectionRound
+    indicators: dict[int, Indicator]
+    answers: dict[int, Answer]
+
+    @property
+    def data(self) -> dict:  # type: ignore[type-arg]
+        return self.conv.data
+
+    @property
+    def order(self) -> list[int]:
+        return list(self.data["order"])
+
+    def ind(self, idx: int | None = None) -> Indicator:
+        return self.indicators[self.order[self.data["idx"] if idx is None else idx]]
+
+    def ans(self, idx: int | None = None) -> Answer:
+        return self.answers[self.order[self.data["idx"] if idx is None else idx]]
+
+    def cap(self, idx: int | None = None, value: Decimal | None = None) -> Decimal | None:
+        ans = self.ans(idx)
+        return capaian_of(
+            self.ind(idx), ans.realisation if value is None else value, self.rnd.period
+        )
+
+
+def _section_indicators(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> list[Indicator]:
+    """The round's indicators of the section, with their targets, without loading their
+    section and its head again (one statement plus the targets)."""
+    return list(
+        ctx.s.scalars(
+            select(Indicator)
+            .options(lazyload(Indicator.section))
+            .where(
+                Indicator.id.in_(rnd.indicator_ids or []), Indicator.section_id == sub.section_id
+            )
+            .order_by(Indicator.position, Indicator.id)
+        )
+    )
+
+
+def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -> Form:
+    inds = _section_indicators(ctx, rnd, sub)
+    form = Form(conv, sub, rnd, {i.id: i for i in inds}, answers_by_indicator(ctx.s, sub))
+    ctx.memo("form", lambda: form)
+    return form
+
+
+def _form(ctx: Ctx) -> Form:
+    """The open form: conversation, submission, round, indicators and answers (memoized)."""
+
+    def compute() -> Form:
+        conv = ctx.s.get(Conversation, ctx.me.id)
+        if conv is None or conv.kind != "form":
+            raise Stale(t("form_not_open"))
+        sub = ctx.s.get(
+            Submission,
+            conv.data["sub"],
+            options=[joinedload(Submission.section).lazyload(Section.head)],
+        )
+        assert sub is not None
+        return _load(ctx, sub, _check_open(ctx, sub), conv)
+
+    return ctx.memo("form", compute)  # type: ignore[no-any-return]
+
+
+def _bump(ctx: Ctx, form: Form, **changes: object) -> None:
+    """Move the form on; the prompt's sequence number changes so older buttons go stale."""
+    form.conv.data = {**form.conv.data, "seq": form.data["seq"] + 1, **changes}
+    form.conv.updated_at = ctx.now
+
+
+def _button(ctx: Ctx, form: Form, label: str, action: str, **payload: object) -> list[str]:
+    return ctx.button(label, action, person=ctx.me, reusable=True, seq=form.data["seq"], **payload)
+
+
+def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> None:
+    """Edit the pressed message into the next prompt (Telegram), or send it as a message."""
+    if edit and ctx.msg.button_message_id:
+        ctx.edit_pressed(text, buttons)
+    else:
+        ctx.reply(text, buttons=buttons)
+
+
+def open_form(ctx: Ctx, sub: Submission, edit: bool = False) -> None:
     rnd = _check_open(ctx, sub)
     if sub.status == "not_started":
         sub.status, sub.started_at = "in_progress", ctx.now
         ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
-    order = [i.id for i in round_indicators(ctx.s, rnd, sub.section_id)]
+    inds = round_indicators(ctx.s, rnd, sub.section_id)
     answers = answers_by_indicator(ctx.s, sub)
-    for ind_id in order:
-        if ind_id not in answers:
-            ctx.s.add(Answer(submission_id=sub.id, indicator_id=ind_id, done=False))
+    for ind in inds:
+        if ind.id not in answers:
+            answers[ind.id] = Answer(submission_id=sub.id, indicator_id=ind.id, done=False)
+            ctx.s.add(answers[ind.id])
     ctx.s.flush()
-    answers = answers_by_indicator(ctx.s, sub)
-    first = next((i for i, ind_id in enumerate(order) if not answers[ind_id].done), None)
-    conv = ctx.conversation()
-    seq = (conv.data.get("seq", 0) if conv and conv.kind == "form" else 0) + 1
-    if conv and conv.kind == "form" and conv.data.get("sub") == sub.id:
-        ask(ctx)  # resume exactly where the person was
+    order = [i.id for i in inds]
+    conv = ctx.s.get(Conversation, ctx.me.id)
+    if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
+        form = _load(ctx, sub, rnd, conv)
+        _ask(ctx, form, edit=edit)  # resume exactly where the person was
         return
-    ctx.set_conversation(
+    # a return or a revision opens the indicators it names first
+    reopened = [n for n, i in enumerate(order) if answers[i].reopen_note]
+    unfinished = [n for n, i in enumerate(order) if not answers[i].done]
+    first = next(iter(reopened or unfinished), None)
+    seq = (conv.data.get("seq", 0) if conv is not None and conv.kind == "form" else 0) + 1
+    conv = ctx.set_conversation(
         "form",
         sub=sub.id,
         order=order,
@@ -139,136 +264,163 @@ def open_form(ctx: Ctx, sub: Submission) -> None:
         stage="value" if first is not None else "summary",
         seq=seq,
     )
-    if sub.note and sub.status == "returned":
-        ctx.reply(t("form_returned_note", note=sub.note))
-    ask(ctx)
+    form = Form(conv, sub, rnd, {i.id: i for i in inds}, answers)
+    ctx.memo("form", lambda: form)
+    prefix = ""
+    if sub.status == "returned" and sub.note:
+        prefix = t("form_note", note=sub.note)  # said once, naming who asked
+    _ask(ctx, form, prefix=prefix, edit=edit)
 
 
-def _state(ctx: Ctx) -> tuple[Submission, CollectionRound, dict]:  # type: ignore[type-arg]
-    conv = ctx.conversation()
-    if conv is None or conv.kind != "form":
-        raise Stale(t("form_not_open"))
-    sub = ctx.s.get(Submission, conv.data["sub"])
-    assert sub is not None
-    rnd = _check_open(ctx, sub)
-    return sub, rnd, conv.data
+# --- prompts ---------------------------------------------------------------------------------
 
 
-def _button(ctx: Ctx, label: str, action: str, **payload: object) -> list[str]:
-    conv = ctx.conversation()
-    assert conv is not None
-    return ctx.button(label, action, person=ctx.me, reusable=True, seq=conv.data["seq"], **payload)
+def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False) -> None:
+    """Show what the form wants next, after `prefix` (what was just saved)."""
+    text, rows = _prompt(ctx, form)
+    _show(ctx, f"{prefix}\n\n{text}" if prefix else text, rows, edit)
 
 
-def _bump(ctx: Ctx, **changes: object) -> None:
-    conv = ctx.conversation()
-    assert conv is not None
-    ctx.update_conversation(seq=conv.data["seq"] + 1, **changes)
-
-
-def ask(ctx: Ctx) -> None:
-    """Show what the form wants next: a value, a confirmation, an explanation, files, or the
-    summary."""
-    sub, rnd, data = _state(ctx)
-    if data["stage"] == "summary":
-        _summary(ctx, sub, rnd)
-        return
-    ind = ctx.s.get(Indicator, data["order"][data["idx"]])
-    assert ind is not None
-    ans = answers_by_indicator(ctx.s, sub)[ind.id]
-    n, total = data["idx"] + 1, len(data["order"])
+def _prompt(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+    stage = form.data["stage"]
+    if stage == "summary":
+        return _summary(ctx, form)
+    ind, ans = form.ind(), form.ans()
     header = t(
         "form_header",
-        section=sub.section.name,
-        n=n,
-        total=total,
-        name=ind.name,
+        section=form.sub.section.name,
+        n=form.data["idx"] + 1,
+        total=len(form.order),
+        name=f"{ind.code} {ind.name}",
         unit=ind.unit or "-",
-        period=rnd.period_label,
-        target=target_display(ind, rnd.period),
+        period=form.rnd.period_label,
+        target=target_display(ind, form.rnd.period),
         direction=t("dir_higher") if ind.polarity == "higher" else t("dir_lower"),
     )
     if ans.reopen_note:
-        header += "\n" + t("form_reopen_note", note=ans.reopen_note)
-    nav = [
-        _button(ctx, t("btn_back"), "form_back"),
-        _button(ctx, t("btn_skip"), "form_skip"),
-        _button(ctx, t("btn_summary"), "form_summary"),
-    ]
-    stage = data["stage"]
-    if stage == "value":
-        current = ""
-        if ans.realisation is not None:
-            cap = capaian_of(ind, ans.realisation, rnd.period)
-            current = "\n" + t(
+        header += "\n" + t("form_note_indicator", note=ans.reopen_note)
+    if stage == "confirm":
+        value = Decimal(form.data["pending"])
+        text = t(
+            "form_confirm_odd",
+            value=format_number_id(value),
+            unit=ind.unit,
+            capaian=format_percent_id(form.cap(value=value)),
+        )
+        return text, [
+            [
+                _button(ctx, form, t("btn_yes_correct"), "form_confirm"),
+                _button(ctx, form, t("btn_change"), "form_reenter"),
+            ]
+        ]
+    if stage == "explain":
+        lines = [header]
+        if ans.explanation:
+            lines.append(t("form_saved_explanation", text=ans.explanation))
+        required = explanation_required(form.cap())
+        lines.append(
+            t("form_ask_explain_required" if required else "form_ask_explain", code=ind.code)
+        )
+        rows = []
+        if ans.explanation:
+            lines.append(t("form_keep_explain_hint"))
+            rows.append([_button(ctx, form, t("btn_keep_explain"), "form_keep_explain")])
+        elif not required:
+            rows.append([_button(ctx, form, t("btn_no_explain"), "form_keep_explain")])
+        return "\n".join(lines), rows
+    # stage == "value"
+    lines = [header]
+    buttons = []
+    if ans.realisation is not None:
+        lines.append(
+            t(
                 "form_current",
                 value=format_number_id(ans.realisation),
-                capaian=format_percent_id(cap),
-            )
-        ctx.reply(f"{header}{current}\n\n{t('form_ask_value')}", buttons=[nav])
-    elif stage == "confirm":
-        value = Decimal(data["pending"])
-        cap = capaian_of(ind, value, rnd.period)
-        ctx.reply(
-            t(
-                "form_confirm_odd",
-                value=format_number_id(value),
                 unit=ind.unit,
-                capaian=format_percent_id(cap),
-            ),
-            buttons=[
-                [
-                    _button(ctx, t("btn_yes_correct"), "form_confirm"),
-                    _button(ctx, t("btn_change"), "form_reenter"),
-                ]
-            ],
+                capaian=format_percent_id(form.cap()),
+            )
         )
-    elif stage == "explain":
-        cap = capaian_of(ind, ans.realisation, rnd.period)
-        required = cap is None or cap < 100
-        rows = (
-            [nav] if required else [[_button(ctx, t("btn_skip_explain"), "form_no_explain")], nav]
+        if ans.explanation:
+            lines.append(t("form_saved_explanation", text=ans.explanation))
+        lines.append(t("form_keep_hint"))
+        buttons.append(
+            _button(ctx, form, t("btn_keep", value=format_number_id(ans.realisation)), "form_keep")
         )
-        ctx.reply(t("form_ask_explain_required" if required else "form_ask_explain"), buttons=rows)
-    elif stage == "files":
-        count = len(ctx.s.scalars(select(Attachment).where(Attachment.answer_id == ans.id)).all())
-        ctx.reply(
-            t("form_ask_files", count=count, max_mb=ctx.core.settings.max_file_mb),
-            buttons=[[_button(ctx, t("btn_files_done"), "form_files_done")], nav],
-        )
+    else:
+        lines.append(t("form_ask_value"))
+    rows = []
+    prev = form.data.get("prev")
+    if prev is not None and prev != form.data["idx"]:
+        rows.append([_explain_button(ctx, form, prev)])
+    if buttons:
+        rows.append([*buttons, _explain_button(ctx, form, form.data["idx"])])
+    rows.append(
+        [
+            _button(ctx, form, t("btn_later"), "form_later"),
+            _button(ctx, form, t("btn_summary"), "form_summary"),
+        ]
+    )
+    return "\n".join(lines), rows
+
+
+def _explain_button(ctx: Ctx, form: Form, idx: int) -> list[str]:
+    label = t("btn_add_explain", code=form.ind(idx).code)
+    return _button(ctx, form, label, "form_add_explain", idx=idx)
+
+
+# --- typed answers and files -----------------------------------------------------------------
+
+_VALUE_THEN_TEXT = re.compile(r"^\s*(\S+)\s*[-–:;,]?\s+(\D.*)$", re.S)
+
+
+def parse_answer(text: str, unit: str) -> tuple[Decimal, str | None]:
+    """A value, optionally followed by its explanation ("87,5 kendala cuaca" or on a new
+    line). A unit after the number ("85 %", "12 desa") is not an explanation."""
+    try:
+        return parse_number_id(text), None
+    except NumberParseError as exc:
+        m = _VALUE_THEN_TEXT.match(text)
+        if m is None:
+            raise exc from None
+        try:
+            value = parse_number_id(m.group(1))
+        except NumberParseError:
+            raise exc from None
+        rest = m.group(2).strip()
+        if rest.lower() in {unit.lower(), "%", "persen"} or len(rest) < 3:
+            return value, None
+        return value, rest[:2000]
 
 
 @router.conversation("form")
 def on_input(ctx: Ctx) -> None:
-    """A typed answer or a file for the current question."""
-    sub, rnd, data = _state(ctx)
+    """A typed answer or a file for the open question."""
+    form = _form(ctx)
     if ctx.msg.file is not None:
-        _receive_file(ctx, sub, rnd, data)
+        _receive_file(ctx, form)
         return
     text = (ctx.msg.text or "").strip()
-    stage = data["stage"]
-    ind = ctx.s.get(Indicator, data["order"][data["idx"]]) if stage != "summary" else None
+    stage = form.data["stage"]
     if stage == "value":
-        assert ind is not None
+        ind = form.ind()
         try:
-            value = parse_number_id(text)
+            value, explanation = parse_answer(text, ind.unit or "")
         except NumberParseError as exc:
             raise UserError(f"{exc}\n{t('form_try_again')}") from None
-        cap = capaian_of(ind, value, rnd.period)
-        if looks_suspicious(cap, value):
-            _bump(ctx, stage="confirm", pending=str(value))
-            ask(ctx)
+        if looks_suspicious(form.cap(value=value), value):
+            _bump(ctx, form, stage="confirm", pending=str(value), pending_text=explanation)
+            _ask(ctx, form)
             return
-        _save_value(ctx, sub, rnd, ind, value)
+        _save_value(ctx, form, value, explanation)
     elif stage == "explain":
+        ans = form.ans()
+        if text == KEEP and ans.explanation:
+            _finish(ctx, form, t("form_explain_kept", code=form.ind().code))
+            return
         if len(text) < 3:
             raise UserError(t("form_explain_short"))
-        ans = answers_by_indicator(ctx.s, sub)[data["order"][data["idx"]]]
         ans.explanation, ans.updated_at = text[:2000], ctx.now
-        _bump(ctx, stage="files")
-        ask(ctx)
-    elif stage == "files":
-        raise UserError(t("form_files_expected"))
+        _finish(ctx, form, t("form_explain_saved", code=form.ind().code))
     elif stage == "confirm":
         raise UserError(t("form_use_confirm_buttons"))
     else:
@@ -276,184 +428,244 @@ def on_input(ctx: Ctx) -> None:
 
 
 def _save_value(
-    ctx: Ctx, sub: Submission, rnd: CollectionRound, ind: Indicator, value: Decimal
+    ctx: Ctx, form: Form, value: Decimal, explanation: str | None, edit: bool = False
 ) -> None:
-    ans = answers_by_indicator(ctx.s, sub)[ind.id]
+    ans = form.ans()
     ans.realisation, ans.updated_at = value, ctx.now
-    cap = capaian_of(ind, value, rnd.period)
-    ctx.reply(
-        t(
-            "form_saved_value",
-            value=format_number_id(value),
-            unit=ind.unit,
-            capaian=format_percent_id(cap),
-            category=capaian_words(cap),
-        )
+    if explanation:
+        ans.explanation = explanation
+    _after_value(ctx, form, "form_saved_value", edit, explained=bool(explanation))
+
+
+def _after_value(ctx: Ctx, form: Form, key: str, edit: bool, explained: bool = False) -> None:
+    """The value is in: the indicator is done, unless it needs an explanation it lacks."""
+    ind, ans = form.ind(), form.ans()
+    cap = form.cap()
+    saved = t(
+        key,
+        code=ind.code,
+        value=format_number_id(ans.realisation),
+        unit=ind.unit,
+        capaian=format_percent_id(cap),
+        category=capaian_words(cap),
     )
-    _bump(ctx, stage="explain")
-    ask(ctx)
+    if explained:
+        saved += " " + t("form_with_explanation")
+    if explanation_required(cap) and not ans.explanation:
+        _bump(ctx, form, stage="explain", prev=None)
+        _ask(ctx, form, prefix=saved, edit=edit)
+        return
+    _finish(ctx, form, saved, edit=edit, offer_explain=not ans.explanation)
 
 
-def _receive_file(ctx: Ctx, sub: Submission, rnd: CollectionRound, data: dict) -> None:  # type: ignore[type-arg]
+def _finish(
+    ctx: Ctx, form: Form, saved: str, edit: bool = False, offer_explain: bool = False
+) -> None:
+    """Mark the open indicator done and ask the next unfinished one (or show the summary)."""
+    ans = form.ans()
+    ans.done, ans.reopen_note = True, None
+    idx, order = form.data["idx"], form.order
+    later = [j for j in range(idx + 1, len(order)) if not form.answers[order[j]].done]
+    earlier = [j for j in range(0, idx) if not form.answers[order[j]].done]
+    nxt = next(iter(later or earlier), None)
+    prev = idx if offer_explain else None
+    if nxt is None:
+        _bump(ctx, form, stage="summary", prev=None)
+    else:
+        _bump(ctx, form, idx=nxt, stage="value", prev=prev)
+    _ask(ctx, form, prefix=saved, edit=edit)
+
+
+def _receive_file(ctx: Ctx, form: Form) -> None:
+    """Evidence at any point: for the open question's indicator, or the one the caption
+    names by its code; the caption is kept as the file's description."""
     f = ctx.msg.file
     assert f is not None
-    if data["stage"] == "summary":
-        raise UserError(t("form_file_in_summary"))
+    caption = (ctx.msg.text or "").strip()
+    idx = None
+    m = re.match(r"^([\w.-]+)\b[\s:,-]*(.*)$", caption, re.S)
+    if m:
+        codes = {form.indicators[i].code.lower(): n for n, i in enumerate(form.order)}
+        if m.group(1).lower() in codes:
+            idx, caption = codes[m.group(1).lower()], m.group(2).strip()
+    if idx is None:
+        if form.data["stage"] == "summary":
+            raise UserError(t("form_file_in_summary"))
+        idx = form.data["idx"]
     ctx.core.files.check(f.name, f.size)
     if f.mime.startswith("error:") or f.content is None:
         raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
+    ind, ans = form.ind(idx), form.ans(idx)
+    names = _attachment_names(ctx, ans)
+    count = len(names) + 1
+    photo_of_day = evidence_name(ind.code, f.name, True, ctx.today)
+    same_day = sum(n.startswith(photo_of_day.rsplit(".", 1)[0]) for n in names)
+    name = evidence_name(ind.code, f.name, f.is_photo, ctx.today, same_day + 1)
     stored = ctx.core.files.put(
         ctx.s,
         ctx.me.office_id,
         f.content,
-        f.name,
+        name,
         f.mime,
         f"{ctx.msg.channel}:{f.source_id}",
         ctx.now,
     )
-    ind_id = data["order"][data["idx"]]
-    ans = answers_by_indicator(ctx.s, sub)[ind_id]
-    ctx.s.add(Attachment(answer_id=ans.id, file_id=stored.id, created_at=ctx.now))
-    ctx.s.flush()
-    count = len(ctx.s.scalars(select(Attachment).where(Attachment.answer_id == ans.id)).all())
-    ind = ctx.s.get(Indicator, ind_id)
-    assert ind is not None
-    ctx.audit("evidence_received", round_id=rnd.id, file=stored.sha256, name=f.name)
-    ctx.reply(t("form_file_saved", name=f.name, indicator=ind.code, count=count))
+    ctx.s.add(
+        Attachment(
+            answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
+        )
+    )
+    ctx.audit("evidence_received", round_id=form.rnd.id, file=stored.sha256, name=name)
+    ctx.reply(
+        t(
+            "form_file_saved",
+            code=ind.code,
+            name=name,
+            desc=t("form_file_desc", text=caption) if caption else "",
+            count=count,
+        )
+    )
 
 
-def _advance(ctx: Ctx, sub: Submission) -> None:
-    """Mark the current indicator done and go to the next unfinished one, or the summary."""
-    _, _, data = _state(ctx)
-    answers = answers_by_indicator(ctx.s, sub)
-    answers[data["order"][data["idx"]]].done = True
-    answers[data["order"][data["idx"]]].reopen_note = None
-    _next(ctx, data, answers)
+def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
+    return list(
+        ctx.s.scalars(
+            select(StoredFile.name)
+            .join(Attachment, Attachment.file_id == StoredFile.id)
+            .where(Attachment.answer_id == ans.id)
+        )
+    )
 
 
-def _next(ctx: Ctx, data: dict, answers: dict[int, Answer]) -> None:  # type: ignore[type-arg]
-    order = data["order"]
-    for j in list(range(data["idx"] + 1, len(order))) + list(range(0, data["idx"] + 1)):
-        if not answers[order[j]].done:
-            _bump(ctx, idx=j, stage="value")
-            ask(ctx)
-            return
-    _bump(ctx, stage="summary")
-    ask(ctx)
+# --- buttons ---------------------------------------------------------------------------------
 
 
-def _check_seq(ctx: Ctx, tok) -> tuple[Submission, CollectionRound, dict]:  # type: ignore[no-untyped-def, type-arg]
-    sub, rnd, data = _state(ctx)
-    if tok.payload.get("seq") != data["seq"]:
+def _check_seq(ctx: Ctx, tok) -> Form:  # type: ignore[no-untyped-def]
+    form = _form(ctx)
+    if tok.payload.get("seq") != form.data["seq"]:
         raise Stale(t("form_old_button"))
-    ctx.edit_pressed(buttons=[])
-    return sub, rnd, data
+    return form
 
 
 @router.action("form_confirm")
 def act_confirm(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    sub, rnd, data = _check_seq(ctx, tok)
-    ind = ctx.s.get(Indicator, data["order"][data["idx"]])
-    assert ind is not None
-    _save_value(ctx, sub, rnd, ind, Decimal(data["pending"]))
+    """[Ya, benar]: an unusual value is meant."""
+    form = _check_seq(ctx, tok)
+    _save_value(ctx, form, Decimal(form.data["pending"]), form.data.get("pending_text"), edit=True)
 
 
 @router.action("form_reenter")
 def act_reenter(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    _check_seq(ctx, tok)
-    _bump(ctx, stage="value")
-    ask(ctx)
+    form = _check_seq(ctx, tok)
+    _bump(ctx, form, stage="value")
+    _ask(ctx, form, edit=True)
 
 
-@router.action("form_no_explain")
-def act_no_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    _check_seq(ctx, tok)
-    _bump(ctx, stage="files")
-    ask(ctx)
+@router.action("form_keep")
+def act_keep(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Tetap]: keep the saved value."""
+    form = _check_seq(ctx, tok)
+    if form.data["stage"] != "value" or form.ans().realisation is None:
+        raise Stale(t("form_old_button"))
+    _after_value(ctx, form, "form_kept_value", edit=True)
 
 
-@router.action("form_files_done")
-def act_files_done(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    sub, _, _ = _check_seq(ctx, tok)
-    _advance(ctx, sub)
+@router.action("form_keep_explain")
+def act_keep_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Tetap] on the saved explanation, or [Tanpa penjelasan] where none is needed."""
+    form = _check_seq(ctx, tok)
+    ans = form.ans()
+    if form.data["stage"] != "explain" or (
+        not ans.explanation and explanation_required(form.cap())
+    ):
+        raise Stale(t("form_old_button"))
+    key = "form_explain_kept" if ans.explanation else "form_explain_none"
+    _finish(ctx, form, t(key, code=form.ind().code), edit=True)
 
 
-@router.action("form_skip")
-def act_skip(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    """Leave this indicator for later (it stays unfinished)."""
-    sub, _, data = _check_seq(ctx, tok)
-    answers = answers_by_indicator(ctx.s, sub)
-    order = data["order"]
-    nxt = next((j for j in range(data["idx"] + 1, len(order)) if not answers[order[j]].done), None)
+@router.action("form_add_explain")
+def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Penjelasan PEM-1]: add (or change) the explanation of the indicator just done."""
+    form = _check_seq(ctx, tok)
+    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="explain", prev=None)
+    _ask(ctx, form, edit=True)
+
+
+@router.action("form_later")
+def act_later(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Isi nanti]: leave this indicator unfinished and go to the next one."""
+    form = _check_seq(ctx, tok)
+    order, idx = form.order, form.data["idx"]
+    nxt = next((j for j in range(idx + 1, len(order)) if not form.answers[order[j]].done), None)
     if nxt is None:
-        _bump(ctx, stage="summary")
+        _bump(ctx, form, stage="summary", prev=None)
     else:
-        _bump(ctx, idx=nxt, stage="value")
-    ask(ctx)
-
-
-@router.action("form_back")
-def act_back(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    _, _, data = _check_seq(ctx, tok)
-    if data["stage"] != "value":
-        _bump(ctx, stage="value")  # back within the indicator: re-enter its value
-    elif data["idx"] > 0:
-        _bump(ctx, idx=data["idx"] - 1, stage="value")
-    else:
-        raise UserError(t("form_at_start"))
-    ask(ctx)
+        _bump(ctx, form, idx=nxt, stage="value", prev=None)
+    _ask(ctx, form, edit=True)
 
 
 @router.action("form_summary")
 def act_summary(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    _check_seq(ctx, tok)
-    _bump(ctx, stage="summary")
-    ask(ctx)
+    form = _check_seq(ctx, tok)
+    _bump(ctx, form, stage="summary", prev=None)
+    _ask(ctx, form, edit=True)
 
 
 @router.action("form_edit")
 def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    _check_seq(ctx, tok)
-    _bump(ctx, idx=int(tok.payload["idx"]), stage="value")
-    ask(ctx)
+    """[Ubah n] on the summary: open that indicator with its saved answer."""
+    form = _check_seq(ctx, tok)
+    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="value", prev=None)
+    _ask(ctx, form)  # a new message: the summary stays readable above
+
+
+# --- summary and sending ---------------------------------------------------------------------
 
 
 def summary_lines(ctx: Ctx, sub: Submission, rnd: CollectionRound) -> list[str]:
+    """Each indicator's answer, capaian, explanation and evidence (with its description)."""
     answers = answers_by_indicator(ctx.s, sub)
+    files: dict[int, list[Attachment]] = {}
+    ids = [a.id for a in answers.values()]
+    for att in ctx.s.scalars(
+        select(Attachment).where(Attachment.answer_id.in_(ids)).order_by(Attachment.id)
+    ):
+        files.setdefault(att.answer_id, []).append(att)
     lines = []
     for n, ind in enumerate(round_indicators(ctx.s, rnd, sub.section_id), start=1):
         ans = answers.get(ind.id)
         if ans is None or ans.realisation is None:
-            lines.append(t("sum_line_empty", n=n, name=ind.name))
+            lines.append(t("sum_line_empty", n=n, code=ind.code, name=ind.name))
             continue
         cap = capaian_of(ind, ans.realisation, rnd.period)
-        files = len(ctx.s.scalars(select(Attachment).where(Attachment.answer_id == ans.id)).all())
         lines.append(
             t(
                 "sum_line",
                 n=n,
+                code=ind.code,
                 name=ind.name,
                 value=format_number_id(ans.realisation),
                 unit=ind.unit,
                 target=target_display(ind, rnd.period),
                 capaian=format_percent_id(cap),
                 category=capaian_words(cap),
-                files=files,
                 done="" if ans.done else t("sum_unfinished"),
             )
         )
         if ans.explanation:
             lines.append(t("sum_explain", text=ans.explanation))
+        for att in files.get(ans.id, []):
+            desc = t("form_file_desc", text=att.description) if att.description else ""
+            lines.append(t("sum_file", name=att.file.name, desc=desc))
     return lines
 
 
-def _summary(ctx: Ctx, sub: Submission, rnd: CollectionRound) -> None:
-    answers = answers_by_indicator(ctx.s, sub)
-    _, _, data = _state(ctx)
+def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+    sub, rnd = form.sub, form.rnd
     missing = [
         n
-        for n, ind_id in enumerate(data["order"], start=1)
-        if answers[ind_id].realisation is None or not answers[ind_id].done
+        for n, ind_id in enumerate(form.order, start=1)
+        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
     ]
     text = t(
         "sum_header",
@@ -463,27 +675,28 @@ def _summary(ctx: Ctx, sub: Submission, rnd: CollectionRound) -> None:
     )
     text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd))
     edit = [
-        _button(ctx, t("btn_edit_n", n=n), "form_edit", idx=n - 1)
-        for n in range(1, len(data["order"]) + 1)
+        _button(ctx, form, t("btn_edit_n", n=n), "form_edit", idx=n - 1)
+        for n in range(1, len(form.order) + 1)
     ]
     rows = [edit[i : i + 4] for i in range(0, len(edit), 4)]
     if missing:
         text += "\n\n" + t("sum_missing", numbers=", ".join(map(str, missing)))
     else:
         text += "\n\n" + t("sum_ready")
-        rows.insert(0, [_button(ctx, t("btn_submit"), "form_submit")])
-    ctx.reply(text, buttons=rows)
+        rows.insert(0, [_button(ctx, form, t("btn_submit"), "form_submit")])
+    return text, rows
 
 
 @router.action("form_submit")
 def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Kirim]: the section's reply goes to the Kasubag Program for review."""
-    sub, rnd, data = _check_seq(ctx, tok)
-    answers = answers_by_indicator(ctx.s, sub)
-    if any(answers[i].realisation is None or not answers[i].done for i in data["order"]):
+    form = _check_seq(ctx, tok)
+    sub, rnd = form.sub, form.rnd
+    if any(a.realisation is None or not a.done for a in form.answers.values()):
         raise UserError(t("sum_missing_short"))
     sub.status, sub.submitted_at = "submitted", ctx.now
     sub.first_submitted_at = sub.first_submitted_at or ctx.now
+    sub.note = None
     ctx.end_conversation()
     late = ctx.cal.working_days_late(sub.deadline, ctx.now)
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
@@ -494,9 +707,12 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
             late=t("late_note", days=late) if late else t("on_time_note"),
         )
     )
+    from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section
 
     cancel_section(ctx, rnd, sub)
+    if rnd.state == RoundState.COLLECTING:
+        every_reply_in(ctx, rnd)
     for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
         send_for_review(ctx, rnd, sub, h.person, late)

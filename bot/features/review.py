@@ -3,12 +3,22 @@ draft report (automatically when every section is accepted, or on /kompilasi).""
 
 from __future__ import annotations
 
+import re
+
 from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.features.form import summary_lines
 from bot.fmt import format_datetime_id
-from bot.roles import Role
-from bot.rounds import current_round, expect, get_round, role_holders, submissions
+from bot.roles import ROLE_LABELS, Role
+from bot.rounds import (
+    answers_by_indicator,
+    current_round,
+    expect,
+    get_round,
+    role_holders,
+    round_indicators,
+    submissions,
+)
 from bot.router import router
 from bot.sop import RoundState
 from bot.texts import t
@@ -85,7 +95,8 @@ def act_return(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Kembalikan]: ask for the note that goes back to the section head."""
     rnd, sub = _reviewable(ctx, tok)
     ctx.set_conversation("return_note", sub=sub.id)
-    ctx.reply(t("review_return_ask", section=sub.section.name))
+    codes = [i.code for i in round_indicators(ctx.s, rnd, sub.section_id)]
+    ctx.reply(t("review_return_ask", section=sub.section.name, example=codes[0] if codes else "-"))
 
 
 @router.conversation("return_note")
@@ -102,7 +113,11 @@ def on_return_note(ctx: Ctx) -> None:
     note = (ctx.msg.text or "").strip()
     if len(note) < 5:
         raise UserError(t("review_note_short"))
-    sub.status, sub.note, sub.returns = "returned", note[:2000], sub.returns + 1
+    general = reopen_named(ctx, sub, rnd, note, ROLE_LABELS[Role.KASUBAG_PROGRAM])
+    sub.status, sub.returns = "returned", sub.returns + 1
+    sub.note = (
+        t("note_by", who=ROLE_LABELS[Role.KASUBAG_PROGRAM], note=general) if general else None
+    )
     ctx.end_conversation()
     ctx.audit("section_returned", round_id=rnd.id, section=sub.section_id, note=note)
     ctx.reply(t("review_returned", section=sub.section.name))
@@ -118,6 +133,26 @@ def on_return_note(ctx: Ctx) -> None:
                 ]
             ],
         )
+
+
+def reopen_named(ctx: Ctx, sub: Submission, rnd: CollectionRound, note: str, who: str) -> str:
+    """Reopen the indicators a return note names by code ("PEM-2: lampirkan SK"), each with
+    its own note; return what names no indicator (said once when the form opens)."""
+    codes = {i.code.lower(): i.id for i in round_indicators(ctx.s, rnd, sub.section_id)}
+    answers = answers_by_indicator(ctx.s, sub)
+    general = []
+    for raw in note.splitlines():
+        line = raw.strip(" -•\t")
+        m = re.match(r"^([\w.-]+)\s*[:\-–]?\s*(.*)$", line)
+        ind_id = codes.get(m.group(1).lower()) if m else None
+        if m is not None and ind_id is not None:
+            ans = answers.get(ind_id)
+            if ans is not None:
+                ans.done = False
+                ans.reopen_note = t("note_by", who=who, note=m.group(2).strip() or note)
+        elif line:
+            general.append(line)
+    return "\n".join(general)
 
 
 @router.command("kompilasi", Role.KASUBAG_PROGRAM)

@@ -3,17 +3,19 @@ timeline, and (for the Kasubag, Sekretaris and admin) messages that could not be
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from bot.core import Ctx
 from bot.features.form import STATUS_TEXT
-from bot.fmt import format_datetime_id
+from bot.fmt import format_datetime_id, format_percent_id
 from bot.roles import Role, headed_sections
 from bot.rounds import open_rounds, submissions
 from bot.router import router
-from bot.sop import STATE_TEXT, STEPS
+from bot.sop import STATE_TEXT, STEPS, RoundState
 from bot.texts import t
-from db.models import CollectionRound, Outbox, Person, RoundStep
+from db.models import CollectionRound, Outbox, Person, ReportVersion, RoundStep
 
 ICON = {
     "not_started": "⚪",
@@ -67,6 +69,44 @@ def round_status(ctx: Ctx, rnd: CollectionRound) -> str:
     return "\n".join(lines)
 
 
+def last_round(ctx: Ctx) -> str:
+    """No round running: the last finished one (when approved, its average capaian) and
+    where its report is, as far as the person may open it."""
+    rnd = ctx.s.scalar(
+        select(CollectionRound)
+        .where(CollectionRound.office_id == ctx.me.office_id, CollectionRound.open_key.is_(None))
+        .order_by(CollectionRound.closed_at.desc().nulls_last(), CollectionRound.id.desc())
+        .limit(1)
+    )
+    if rnd is None:
+        return t("status_no_round")
+    when = format_datetime_id(rnd.closed_at or rnd.created_at, ctx.office.timezone)
+    lines = [t("status_no_round")]
+    approved = ctx.s.scalar(
+        select(ReportVersion).where(
+            ReportVersion.round_id == rnd.id, ReportVersion.status == "approved"
+        )
+    )
+    if rnd.state == RoundState.APPROVED and approved is not None:
+        overall = approved.files.get("summary", {}).get("overall")
+        lines.append(
+            t(
+                "status_last_approved",
+                period=rnd.period_label,
+                when=when,
+                version=approved.version,
+                capaian=format_percent_id(Decimal(str(overall)) if overall is not None else None),
+            )
+        )
+    else:
+        lines.append(t("status_last_cancelled", period=rnd.period_label, when=when))
+    have = ctx.roles()
+    for command, key in (("arsip", "status_point_archive"), ("laporan", "status_point_report")):
+        if have & set(router.commands[command].roles):
+            lines.append(t(key))
+    return "\n".join(lines)
+
+
 def undelivered(ctx: Ctx) -> str | None:
     rows = ctx.s.scalars(
         select(Outbox)
@@ -94,7 +134,7 @@ def undelivered(ctx: Ctx) -> str | None:
 def cmd_status(ctx: Ctx) -> None:
     """Where the open round stands, per role."""
     rounds = open_rounds(ctx.s, ctx.me.office_id)
-    parts = [round_status(ctx, r) for r in rounds] or [t("status_no_round")]
+    parts = [round_status(ctx, r) for r in rounds] or [last_round(ctx)]
     if ctx.roles() & {Role.KASUBAG_PROGRAM, Role.SEKRETARIS, Role.ADMIN}:
         extra = undelivered(ctx)
         if extra:

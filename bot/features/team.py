@@ -15,6 +15,7 @@ from bot.rounds import (
     expect,
     get_round,
     move,
+    open_step,
     role_holders,
     round_indicators,
     round_sections,
@@ -136,7 +137,12 @@ def plan_deadlines(ctx: Ctx, rnd: CollectionRound) -> dict[int, datetime]:
     """Each section's deadline if the plan were confirmed now: its own override, otherwise
     the default working days, never past the Camat's proposed deadline."""
     overrides = rnd.plan or {}
-    default = ctx.cal.deadline_after(ctx.now, ctx.core.settings.default_section_days)
+    step3 = open_step(ctx.s, rnd, 3)  # the sections answer within step 3 (bot/sop.py)
+    default = (
+        step3.due_at
+        if step3 is not None
+        else ctx.cal.deadline_after(ctx.now, ctx.core.settings.default_section_days)
+    )
     if rnd.proposed_deadline and rnd.proposed_deadline > ctx.now:
         default = min(default, rnd.proposed_deadline)
     return {
@@ -270,9 +276,9 @@ def act_plan_ok(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     expect(rnd, RoundState.TEAM_FORMED)
     deadlines = plan_deadlines(ctx, rnd)
     move(rnd, RoundState.COLLECTING)
-    end_step(ctx.s, rnd, 3, ctx.now, ctx.me.id)
-    last = max(deadlines.values())
-    start_step(ctx.s, rnd, 4, ctx.now, ctx.cal, due=ctx.cal.deadline_after(last, 1))
+    step3 = open_step(ctx.s, rnd, 3)  # runs on until every section's reply is in
+    if step3 is not None:
+        step3.actor_id = ctx.me.id
     ctx.edit_pressed(buttons=[])
     tz = ctx.office.timezone
     sections = {s.id: s for s in round_sections(ctx.s, rnd)}

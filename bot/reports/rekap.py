@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from bot.fmt import format_number_id
 from bot.reports import labels as L
 from bot.reports.charts import _save, _short
-from bot.reports.xlsx import NUM, PCT, _fit, _header, _num
+from bot.reports.xlsx import NUM, PCT, _num, _Sheet
 
 RED, GREEN, GREY = "#d73027", "#1a9850", "#bdbdbd"
 
@@ -68,14 +68,14 @@ def rekap_chart(offices: Sequence[Any], period: str, path: Path) -> Path:
 
 def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
     """Sheets: a summary per office, every office's indicators, sections, and SOP steps."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = L.SHEET_SUMMARY
-    ws.append([L.REKAP_XLSX_TITLE.format(period=period)])
-    _header(ws, 2, L.REKAP_XLSX_OFFICES)
+    wb = Workbook(write_only=True)
+    summary = _Sheet(wb, L.SHEET_SUMMARY)
+    summary.append([L.REKAP_XLSX_TITLE.format(period=period)])
+    summary.bold.add(0)
+    summary.header(L.REKAP_XLSX_OFFICES)
+    summary.formats = {2: PCT}
     for o in offices:
-        ws.append(
+        summary.append(
             [
                 o.name,
                 o.state_text,
@@ -86,14 +86,15 @@ def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
                 f"{len(o.steps) - len(o.steps_late)}/{len(o.steps)}",
             ]
         )
-        ws.cell(row=ws.max_row, column=3).number_format = PCT
-    _fit(ws)
-    ind = wb.create_sheet(L.REKAP_SHEET_INDICATORS)
-    _header(ind, 1, L.REKAP_XLSX_INDICATORS)
-    sec = wb.create_sheet(L.REKAP_SHEET_SECTIONS)
-    _header(sec, 1, L.REKAP_XLSX_SECTIONS)
-    steps = wb.create_sheet(L.SHEET_TIMELINE)
-    _header(steps, 1, ("Kantor", *L.TIMELINE_HEAD))
+    ind = _Sheet(wb, L.REKAP_SHEET_INDICATORS)
+    ind.header(L.REKAP_XLSX_INDICATORS)
+    ind.formats = {6: NUM, 7: PCT}
+    sec = _Sheet(wb, L.REKAP_SHEET_SECTIONS)
+    sec.header(L.REKAP_XLSX_SECTIONS)
+    sec.formats = {2: PCT}
+    steps = _Sheet(wb, L.SHEET_TIMELINE)
+    steps.header(("Kantor", *L.TIMELINE_HEAD))
+    steps.formats = {4: "dd/mm/yyyy hh:mm", 5: "dd/mm/yyyy hh:mm"}
     for o in offices:
         if o.data is None:
             continue
@@ -110,7 +111,6 @@ def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
                     s.status_text,
                 ]
             )
-            sec.cell(row=sec.max_row, column=3).number_format = PCT
             for row in s.indicators:
                 ind.append(
                     [
@@ -125,8 +125,6 @@ def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
                         row.category,
                     ]
                 )
-                ind.cell(row=ind.max_row, column=7).number_format = NUM
-                ind.cell(row=ind.max_row, column=8).number_format = PCT
         for st in o.data.steps:
             steps.append(
                 [
@@ -141,10 +139,8 @@ def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
                     else (L.ON_TIME if st.on_time else L.LATE_SHORT),
                 ]
             )
-            for col in (5, 6):
-                steps.cell(row=steps.max_row, column=col).number_format = "dd/mm/yyyy hh:mm"
-    for sheet in (ind, sec, steps):
-        _fit(sheet)
+    for sheet in (summary, ind, sec, steps):
+        sheet.write()
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
