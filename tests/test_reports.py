@@ -484,7 +484,7 @@ async def test_section_head_sees_target_status_beside_the_band(harness):
     head = o.heads["pem"]
     await h.say(head, "/isi")
     replies = await h.say(head, "85,5")  # target 90 → 95%
-    saved = next(r for r in replies if "Tersimpan" in r)
+    saved = next(r for r in replies if "PEM-1" in r and "capaian" in r)
     assert "capaian 95%: belum mencapai target, kategori capaian Sangat Tinggi (> 90%)" in saved
     assert "Sangat Tinggi)" not in saved
 
