@@ -110,7 +110,13 @@ def _stranger(ctx: Ctx) -> None:
             return
     if msg.is_group and msg.command is None:
         return
-    offices = list(ctx.s.scalars(select(Office).limit(2)))
+    # a kecamatan's name when the deployment serves one (a kabupaten's own office row, which
+    # holds its monitors, is not one the stranger could belong to)
+    offices = [
+        o
+        for o in ctx.s.scalars(select(Office).limit(3))
+        if (o.config or {}).get("kind") != "kabupaten"
+    ]
     text = t("stranger", office=offices[0].name) if len(offices) == 1 else t("stranger_generic")
     if msg.button is not None:
         ctx.notice(text, alert=True)
