@@ -54,6 +54,8 @@ def evidence_name(code: str, stored_name: str, local_day: date) -> str:
     if GENERIC_NAME.fullmatch(stored_name):
         ext = stored_name.rpartition(".")[2].lower()
         return f"{_safe(code)}_foto_{local_day.isoformat()}.{ext}"
+    if stored_name.startswith(f"{code}_"):  # named after its indicator when it arrived
+        return _safe(stored_name)
     return f"{_safe(code)}_{_safe(stored_name)}"
 
 

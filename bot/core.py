@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.calendar import WorkCalendar
 from bot.clock import Clock
@@ -28,7 +28,7 @@ from bot.router import dispatch
 from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database
-from db.models import ActionToken, AuditLog, Conversation, Office, Outbox, Person, Reminder
+from db.models import ActionToken, AuditLog, Conversation, Office, Person, Reminder
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ class Outcome:
     alert: bool = False
 
 
+_UNSET = object()
+
+
 class Ctx:
     """One unit of work: the session, who is acting, and helpers to reply and record."""
 
@@ -79,6 +82,7 @@ class Ctx:
         self.now: datetime = core.clock.now()
         self.outcome = Outcome()
         self._memo: dict[object, Any] = {}
+        self._conv: object = _UNSET
 
     def memo(self, key: object, compute: Callable[[], Any]) -> Any:
         """Compute once per unit of work (role and permission lookups repeat within one)."""
@@ -173,31 +177,25 @@ class Ctx:
         )
         return [label, token]
 
-    def edit_pressed(self, text: str | None = None, buttons: outbox.Buttons | None = None) -> None:
-        """Change the message whose button was pressed (drop or replace its buttons)."""
+    def edit_pressed(self, text: str | None = None, buttons: outbox.Buttons | None = None) -> bool:
+        """Change the message whose button was pressed (drop or replace its buttons). The
+        press names the message (its id in the chat), so nothing needs looking up. False
+        where the channel has no pressed message to edit (WhatsApp)."""
         if not self.msg.button_message_id:
-            return
-        original = self.s.scalar(
-            select(Outbox).where(
-                Outbox.channel == self.msg.channel,
-                Outbox.chat_id == self.msg.chat_id,
-                Outbox.remote_id == self.msg.button_message_id,
-            )
-        )
-        if original is None:
-            return
+            return False
         outbox.enqueue(
             self.s,
             now=self.now,
-            channel=original.channel,
-            chat_id=original.chat_id,
+            channel=self.msg.channel,
+            chat_id=self.msg.chat_id,
             kind="edit",
             text=text,
             buttons=buttons,
-            edit_of_id=original.id,
-            office_id=original.office_id,
-            person_id=original.person_id,
+            template={"edit_remote": self.msg.button_message_id},
+            office_id=self.person.office_id if self.person else None,
+            person_id=self.person.id if self.person and not self.msg.is_group else None,
         )
+        return True
 
     def notice(self, text: str, alert: bool = False) -> None:
         self.outcome = Outcome(text, alert)
@@ -216,14 +214,18 @@ class Ctx:
 
     # --- conversation (the persisted form state) ---------------------------------------
     def conversation(self) -> Conversation | None:
-        return self.s.get(Conversation, self.me.id)
+        """The person's open form (loaded with the person: no query of its own)."""
+        if self._conv is _UNSET:
+            self._conv = self.me.conversation
+        return self._conv  # type: ignore[return-value]
 
     def set_conversation(self, kind: str, **data: Any) -> Conversation:
-        conv = self.s.get(Conversation, self.me.id)
+        conv = self.conversation()
         if conv is None:
             conv = Conversation(person_id=self.me.id, kind=kind, data={}, updated_at=self.now)
             self.s.add(conv)
         conv.kind, conv.data, conv.updated_at = kind, _jsonable(data), self.now
+        self._conv = conv
         return conv
 
     def update_conversation(self, **data: Any) -> None:
@@ -233,9 +235,10 @@ class Ctx:
             conv.updated_at = self.now
 
     def end_conversation(self) -> None:
-        conv = self.s.get(Conversation, self.me.id)
+        conv = self.conversation()
         if conv is not None:
             self.s.delete(conv)
+        self._conv = None
 
 
 def _jsonable(data: Any) -> Any:
@@ -295,15 +298,17 @@ class Core:
         return cal
 
     def find_person(self, session: Session, channel: str, user_id: str) -> Person | None:
+        """The person behind an update, with their office, roles and open form, in one query."""
+        stmt = select(Person).options(joinedload(Person.roles), joinedload(Person.conversation))
         if channel == "telegram":
-            if not user_id.lstrip("-").isdigit():
+            if not user_id.lstrip("-").isdigit() or len(user_id) > 18:
                 return None
-            return session.scalar(select(Person).where(Person.telegram_user_id == int(user_id)))
-        return session.scalar(
-            select(Person).where(
+            stmt = stmt.where(Person.telegram_user_id == int(user_id))
+        else:
+            stmt = stmt.where(
                 (Person.whatsapp_user_id == user_id) | (Person.whatsapp_number == user_id)
             )
-        )
+        return session.scalars(stmt).unique().first()
 
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.

@@ -61,10 +61,26 @@ class Holder:
 
 
 def _active_acting(session: Session, office_id: int, today: date) -> list[Acting]:
-    stmt = select(Acting).where(
-        Acting.office_id == office_id, Acting.start_date <= today, Acting.end_date >= today
-    )
-    return list(session.scalars(stmt))
+    """Appointments running today; read once per unit of work (every role check asks)."""
+    key = ("acting", office_id, today)
+    cached = session.info.get(key)
+    if cached is None:
+        stmt = select(Acting).where(
+            Acting.office_id == office_id, Acting.start_date <= today, Acting.end_date >= today
+        )
+        cached = session.info[key] = list(session.scalars(stmt))
+    return cached  # type: ignore[no-any-return]
+
+
+def heads(session: Session, person: Person, section: Section, today: date) -> bool:
+    """Whether the person heads this (already loaded) section today: as its head while no one
+    acts in their place, or acting for it."""
+    acting = {
+        a.section_id: a.person_id
+        for a in _active_acting(session, person.office_id, today)
+        if a.role == Role.KEPALA_SEKSI
+    }
+    return section.active and acting.get(section.id, section.head_id) == person.id
 
 
 def acting_label(act: Acting, session: Session) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -110,7 +110,13 @@ def _stranger(ctx: Ctx) -> None:
             return
     if msg.is_group and msg.command is None:
         return
-    offices = list(ctx.s.scalars(select(Office).limit(2)))
+    # a kecamatan's name when the deployment serves one (a kabupaten's own office row, which
+    # holds its monitors, is not one the stranger could belong to)
+    offices = [
+        o
+        for o in ctx.s.scalars(select(Office).limit(3))
+        if (o.config or {}).get("kind") != "kabupaten"
+    ]
     text = t("stranger", office=offices[0].name) if len(offices) == 1 else t("stranger_generic")
     if msg.button is not None:
         ctx.notice(text, alert=True)
@@ -131,19 +137,61 @@ def run_command(ctx: Ctx, name: str) -> None:
     cmd.func(ctx)
 
 
-def press(ctx: Ctx, token: str) -> None:
+FAMILY = "*"  # an action token that stands for a family of actions (see `press`)
+
+
+@dataclass
+class Pressed:
+    """A press of a button of a token family: the family's record and what the button
+    named (`payload` = the record's payload + `seq` and `idx` from the button)."""
+
+    token: ActionToken
+    action: str
+    payload: dict[str, Any]
+
+
+def family_data(token: str, action: str, seq: int, idx: int | None = None) -> str:
+    """Callback data of a button in a token family: `TOKEN.action.seq[.idx]` (≤ 64 bytes)."""
+    parts = [token, action, str(seq)] + ([str(idx)] if idx is not None else [])
+    return ".".join(parts)
+
+
+def press(ctx: Ctx, data: str) -> None:
     """A button press: the token must exist, belong to this office and person, and be
-    unused; the action itself then checks role and state (buttons can be old or forged)."""
+    unused; the action itself then checks role and state (buttons can be old or forged).
+
+    Most buttons carry a token of their own. A form's buttons share one reusable token
+    (`FAMILY`): their data is `TOKEN.action.seq[.idx]`, the action must be one the family
+    allows, and the form refuses any `seq` but the current one — so the form's prompts
+    write no token rows at all."""
+    token, _, rest = data.partition(".")
     row = ctx.s.scalar(select(ActionToken).where(ActionToken.token == token).with_for_update())
-    if row is None or row.office_id != ctx.me.office_id or row.action not in router.actions:
+    if row is None or row.office_id != ctx.me.office_id:
         raise UserError(t("button_unknown"))
-    if row.used_at is not None and not row.reusable:
-        raise UserError(t("button_used"))
     if row.person_id is not None and row.person_id != ctx.me.id:
         from db.models import Person
 
         owner = ctx.s.get(Person, row.person_id)
         raise UserError(t("button_not_yours", name=owner.name if owner else "orang lain"))
+    if row.action == FAMILY:
+        action, *args = rest.split(".")
+        prefix = str(row.payload.get("prefix", "\0"))
+        if (
+            not action.startswith(prefix)
+            or action not in router.actions
+            or not 1 <= len(args) <= 2
+            or not all(a.isdigit() and len(a) < 9 for a in args)
+        ):
+            raise UserError(t("button_unknown"))
+        payload = {**row.payload, "seq": int(args[0])}
+        if len(args) == 2:
+            payload["idx"] = int(args[1])
+        router.actions[action](ctx, Pressed(row, action, payload))  # type: ignore[arg-type]
+        return
+    if rest or row.action not in router.actions:
+        raise UserError(t("button_unknown"))
+    if row.used_at is not None and not row.reusable:
+        raise UserError(t("button_used"))
     if not row.reusable:
         row.used_at = ctx.now
     router.actions[row.action](ctx, row)

@@ -244,10 +244,8 @@ class Simulation:
                 self.fake.unconfirmed_updates > 0
                 or rt.dispatcher.busy > 0
                 or rt.delivery.busy > 0
-                or rt.scheduler.due_or_running()
+                or bool(rt.scheduler.running)
             )
-            if rt.scheduler.due_or_running():
-                rt.scheduler.wakeup()  # a job fell due when the clock moved: run it now
             if not busy:
                 await rt.delivery.drain()
                 busy = self._pending() > 0
@@ -261,5 +259,10 @@ class Simulation:
 async def tick(h: Simulation) -> None:
     """After moving the clock: let APScheduler run what is now due, then settle."""
     assert h.rt is not None
-    h.rt.scheduler.wakeup()
+    sched = h.rt.scheduler
+    for _ in range(2000):
+        if not sched.due_or_running():
+            break
+        sched.wakeup()
+        await asyncio.sleep(0.005)
     await h.settle()

@@ -32,7 +32,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping (a round trip before every checkout): a connection lost to a restart fails
+    # its statement, the pool is invalidated, and the update is tried again from the inbox.
+    return create_engine(url, **kwargs)
 
 
 class Database:

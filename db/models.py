@@ -82,6 +82,8 @@ class Person(Base):
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
     office: Mapped[Office] = relationship(lazy="joined")
+    # the open form, if any; loaded with the person when an update arrives (Core.find_person)
+    conversation: Mapped[Conversation | None] = relationship(lazy="select", viewonly=True)
 
 
 class PersonRole(Base):

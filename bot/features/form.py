@@ -16,6 +16,7 @@ the named indicators open first, showing the saved value and explanation to keep
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,7 +34,7 @@ from bot.fmt import (
     format_percent_id,
     parse_number_id,
 )
-from bot.roles import Role, headed_sections
+from bot.roles import Role, headed_sections, heads
 from bot.rounds import (
     answers_by_indicator,
     get_round,
@@ -43,10 +44,11 @@ from bot.rounds import (
     target_display,
     target_text,
 )
-from bot.router import router
+from bot.router import FAMILY, family_data, router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import (
+    ActionToken,
     Answer,
     Attachment,
     CollectionRound,
@@ -122,7 +124,7 @@ def cmd_fill(ctx: Ctx) -> None:
 
 @router.action("form_open")
 def act_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
-    sub = ctx.s.get(Submission, tok.payload["submission"])
+    sub = ctx.s.get(Submission, tok.payload.get("submission", 0))
     if sub is None:
         raise Stale(t("button_unknown"))
     open_form(ctx, sub)
@@ -132,12 +134,15 @@ def _headed(ctx: Ctx) -> list:  # type: ignore[type-arg]
     return ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.me, ctx.today))  # type: ignore[no-any-return]
 
 
-def _check_open(ctx: Ctx, sub: Submission) -> CollectionRound:
+def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -> CollectionRound:
     """The person must head the section today, and the form must be open for answers."""
     ctx.require(Role.KEPALA_SEKSI)
-    if sub.section_id not in {s.id for s in _headed(ctx)}:
+    if not heads(ctx.s, ctx.me, sub.section, ctx.today):
         raise UserError(t("form_not_your_section", section=sub.section.name))
-    rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
+    if rnd is None:
+        rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
+    elif rnd.office_id != ctx.me.office_id:
+        raise Stale(t("button_unknown"))
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
         raise Stale(t("form_closed", section=sub.section.name, status=STATUS_TEXT[sub.status]))
     return rnd
@@ -175,42 +180,51 @@ class Form:
         )
 
 
-def _section_indicators(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> list[Indicator]:
-    """The round's indicators of the section, with their targets, without loading their
-    section and its head again (one statement plus the targets)."""
-    return list(
-        ctx.s.scalars(
-            select(Indicator)
-            .options(lazyload(Indicator.section))
-            .where(
-                Indicator.id.in_(rnd.indicator_ids or []), Indicator.section_id == sub.section_id
-            )
-            .order_by(Indicator.position, Indicator.id)
+def _answers_and_indicators(
+    ctx: Ctx, sub: Submission
+) -> tuple[dict[int, Answer], dict[int, Indicator]]:
+    """The section's answers with their indicators and targets, in one statement."""
+    rows = (
+        ctx.s.execute(
+            select(Answer, Indicator)
+            .join(Indicator, Indicator.id == Answer.indicator_id)
+            .options(joinedload(Indicator.targets), lazyload(Indicator.section))
+            .where(Answer.submission_id == sub.id)
         )
+        .unique()
+        .all()
     )
+    return {a.indicator_id: a for a, _ in rows}, {i.id: i for _, i in rows}
 
 
 def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -> Form:
-    inds = _section_indicators(ctx, rnd, sub)
-    form = Form(conv, sub, rnd, {i.id: i for i in inds}, answers_by_indicator(ctx.s, sub))
+    answers, inds = _answers_and_indicators(ctx, sub)
+    form = Form(conv, sub, rnd, inds, answers)
     ctx.memo("form", lambda: form)
     return form
 
 
 def _form(ctx: Ctx) -> Form:
-    """The open form: conversation, submission, round, indicators and answers (memoized)."""
+    """The open form: conversation, submission, round, indicators and answers (memoized;
+    three statements: the submission with its section and round, the answers with their
+    indicators — the conversation came with the person)."""
 
     def compute() -> Form:
-        conv = ctx.s.get(Conversation, ctx.me.id)
+        conv = ctx.conversation()
         if conv is None or conv.kind != "form":
             raise Stale(t("form_not_open"))
-        sub = ctx.s.get(
-            Submission,
-            conv.data["sub"],
-            options=[joinedload(Submission.section).lazyload(Section.head)],
+        stmt = (
+            select(Submission, CollectionRound)
+            .join(CollectionRound, CollectionRound.id == Submission.round_id)
+            .options(joinedload(Submission.section).lazyload(Section.head))
+            .where(Submission.id == conv.data["sub"])
+            .with_for_update(read=True, of=CollectionRound)  # answers never change the round
         )
-        assert sub is not None
-        return _load(ctx, sub, _check_open(ctx, sub), conv)
+        row = ctx.s.execute(stmt).first()
+        if row is None:
+            raise Stale(t("form_not_open"))
+        sub, rnd = row
+        return _load(ctx, sub, _check_open(ctx, sub, rnd), conv)
 
     return ctx.memo("form", compute)  # type: ignore[no-any-return]
 
@@ -221,8 +235,26 @@ def _bump(ctx: Ctx, form: Form, **changes: object) -> None:
     form.conv.updated_at = ctx.now
 
 
-def _button(ctx: Ctx, form: Form, label: str, action: str, **payload: object) -> list[str]:
-    return ctx.button(label, action, person=ctx.me, reusable=True, seq=form.data["seq"], **payload)
+def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = None) -> list[str]:
+    """A button of the form's token family: no token row per prompt (see router.press)."""
+    return [label, family_data(form.data["tok"], action, form.data["seq"], idx)]
+
+
+def _family_token(ctx: Ctx, sub: Submission) -> str:
+    """The one reusable token all buttons of this person's form share."""
+    token = secrets.token_urlsafe(9)
+    ctx.s.add(
+        ActionToken(
+            token=token,
+            office_id=ctx.me.office_id,
+            action=FAMILY,
+            payload={"prefix": "form_", "sub": sub.id},
+            person_id=ctx.me.id,
+            reusable=True,
+            created_at=ctx.now,
+        )
+    )
+    return token
 
 
 def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> None:
@@ -246,8 +278,10 @@ def open_form(ctx: Ctx, sub: Submission, edit: bool = False) -> None:
             ctx.s.add(answers[ind.id])
     ctx.s.flush()
     order = [i.id for i in inds]
-    conv = ctx.s.get(Conversation, ctx.me.id)
+    conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
+        if "tok" not in conv.data:
+            ctx.update_conversation(tok=_family_token(ctx, sub))
         form = _load(ctx, sub, rnd, conv)
         _ask(ctx, form, edit=edit)  # resume exactly where the person was
         return
@@ -263,6 +297,7 @@ def open_form(ctx: Ctx, sub: Submission, edit: bool = False) -> None:
         idx=first or 0,
         stage="value" if first is not None else "summary",
         seq=seq,
+        tok=_family_token(ctx, sub),
     )
     form = Form(conv, sub, rnd, {i.id: i for i in inds}, answers)
     ctx.memo("form", lambda: form)

@@ -306,36 +306,58 @@ class DeliveryWorker:
                 delay = min(delay * 2, 5.0)
 
     def _take(self, s: Session, row_id: int) -> Message | None | str:
-        """Mark a row `sending` just before its request; the message to send, None when it
-        is not pending any more, or "wait" for an edit whose original is not out yet."""
-        row = s.get(Outbox, row_id)
-        if row is None or row.status != "pending":
+        """Mark a row `sending` just before its request (one UPDATE … RETURNING); the message
+        to send, None when it is not pending any more, or "wait" for an edit whose original
+        is not out yet."""
+        row = s.execute(
+            update(Outbox)
+            .where(Outbox.id == row_id, Outbox.status == "pending")
+            .values(status="sending", attempts=Outbox.attempts + 1)
+            .returning(
+                Outbox.chat_id,
+                Outbox.kind,
+                Outbox.text,
+                Outbox.buttons,
+                Outbox.file_id,
+                Outbox.edit_of_id,
+                Outbox.template,
+                Outbox.attempts,
+            )
+        ).first()
+        if row is None:
             return None
+        template = dict(row.template or {})
         msg = Message(
-            row.id,
+            row_id,
             row.chat_id,
             row.kind,
             row.text,
-            row.buttons,
-            template=row.template or None,
+            row.buttons or [],
+            template=template or None,
             attempts=row.attempts,
+            edit_remote_id=template.get("edit_remote"),
         )
         if row.file_id is not None:
             f = s.get(StoredFile, row.file_id)
             assert f is not None
             msg.file_path = f"{self.file_root}/{f.path}"
             msg.file_name, msg.file_mime = f.name, f.mime
-        if row.edit_of_id is not None:
+        if row.edit_of_id is not None:  # an edit naming the original by its outbox row
             original = s.get(Outbox, row.edit_of_id)
             if original is None or original.remote_id is None:
-                if original is not None and original.status in ("pending", "sending"):
-                    return "wait"
-                row.status, row.error, row.reported = "failed", "pesan asli tidak terkirim", True
-                return None
+                waiting = original is not None and original.status in ("pending", "sending")
+                s.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row_id)
+                    .values(
+                        status="pending" if waiting else "failed",
+                        attempts=Outbox.attempts - 1,
+                        error=None if waiting else "pesan asli tidak terkirim",
+                        reported=not waiting,
+                    )
+                )
+                return "wait" if waiting else None
             msg.edit_remote_id = original.remote_id
-        row.status = "sending"
-        row.attempts += 1
-        msg.attempts = row.attempts
         return msg
 
     async def _deliver(self, sender: Sender, row_id: int) -> str:

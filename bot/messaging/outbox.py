@@ -71,8 +71,7 @@ def enqueue(
         created_at=now,
         error=error,
     )
-    session.add(row)
-    session.flush()
+    session.add(row)  # flushed with the rest of the unit of work (one INSERT for them all)
     return row
 
 
