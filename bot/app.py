@@ -54,7 +54,7 @@ class Runtime:
         self.role, self.shared = role, shared
         self.db = Database(settings.db_url)
         self.core = Core(self.db, settings, self.clock)
-        self.inbox = Inbox(self.db, self.clock)
+        self.inbox = Inbox(self.db, self.clock, lease_seconds=settings.inbox_lease_seconds)
         max_bytes = self.core.files.max_bytes
         self.telegram = TelegramChannel(settings, self.handle, self.intake, max_bytes)
         senders: dict[str, Sender] = {"telegram": self.telegram.sender}

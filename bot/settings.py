@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # The web dashboard (optional): its public address, where `/dasbor` links point.
     dashboard_url: str = ""
     dashboard_session_hours: int = 8
+    # Several processes on PostgreSQL: how long a claimed inbox update stays with the process
+    # that claimed it before another may take it over (that process died).
+    inbox_lease_seconds: float = 60.0
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
