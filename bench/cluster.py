@@ -210,7 +210,7 @@ class Cluster:
                 {"hi": LOCK_KEY >> 32, "lo": LOCK_KEY & 0xFFFFFFFF},
             ).scalar()
 
-    async def wait_leader(self, db: Database, timeout: float = 30.0) -> tuple[str, float]:
+    async def wait_leader(self, db: Database, timeout: float = 90.0) -> tuple[str, float]:
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             name = await asyncio.to_thread(self.leader, db)
