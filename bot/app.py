@@ -122,8 +122,16 @@ class Runtime:
                 await asyncio.sleep(1.0)
 
     async def handle(self, inbound: Inbound) -> Outcome:
-        """Run the core off the event loop (it does blocking database and file I/O)."""
-        return await asyncio.to_thread(self.core.handle, inbound, current_item.get())
+        """Run the core off the event loop (it does blocking database and file I/O). A
+        database outage is kept on the inbox item, so the channel adapter can raise it past
+        its library's own error handling and the update is tried again."""
+        item = current_item.get()
+        try:
+            return await asyncio.to_thread(self.core.handle, inbound, item)
+        except Exception as exc:
+            if item is not None and is_transient(exc):
+                item.meta["retry"] = exc
+            raise
 
     def _outbox_committed(self, rows: list[tuple[int, str, str]]) -> None:
         if self.leader.held:

@@ -37,7 +37,7 @@ from telegram.ext import (
 from bot.core import Inbound, InboundFile, Outcome
 from bot.messaging.delivery import Message as OutMessage
 from bot.messaging.delivery import Retry, Undeliverable
-from bot.messaging.inbox import Item
+from bot.messaging.inbox import Item, current_item
 from bot.settings import Settings
 from handlers.limits import ChatLimits
 
@@ -152,6 +152,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    item = current_item.get()
+    if item is not None and "retry" in item.meta:
+        return  # a database outage: the update is tried again (logged once by the dispatcher)
     log.error("telegram handler error", exc_info=context.error)
 
 
@@ -279,10 +282,21 @@ class TelegramChannel:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
+            except Exception:
+                log.exception("getUpdates failed unexpectedly; again in 5 s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5.0)
+                continue
             if not isinstance(raw, list) or not raw:
                 continue
             batch = entries(raw)
-            await self.record("telegram", batch)
+            try:
+                await self.record("telegram", batch)
+            except Exception:  # not confirmed: fetched again with the same offset
+                log.exception("updates could not be recorded; fetching them again in 5 s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5.0)
+                continue
             self.fetched += len(raw)
             ids = [
                 u["update_id"]
@@ -308,6 +322,9 @@ class TelegramChannel:
             item.meta["error"] = f"{exc.__class__.__name__}: {exc}"[:300]
             return
         await self.app.process_update(update)
+        retry = item.meta.pop("retry", None)
+        if retry is not None:  # python-telegram-bot swallowed it: the update stays pending
+            raise retry
 
 
 async def set_commands(bot: Bot, commands: dict[str, str]) -> None:

@@ -273,7 +273,16 @@ class DeliveryWorker:
         try:
             while queue:
                 row_id = queue[0]
-                outcome = await self._deliver(sender, row_id)
+                try:
+                    outcome = await self._deliver(sender, row_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a bug: leave the row to the next sweep, keep the worker
+                    log.exception("delivery of outbox %s failed; the sweep tries again", row_id)
+                    for rid in queue:
+                        self._known.discard(rid)
+                    queue.clear()
+                    break
                 if outcome == "defer":  # keep the chat's order: the rest waits too
                     for rid in queue:
                         self._known.discard(rid)
