@@ -89,6 +89,7 @@ async def test_run_polls_the_local_bot_api_and_answers_start(tmp_path):
         fake.send_text(4242, "/start")
         reply = await fake.wait_for(4242, timeout=60)
         assert "bot ini khusus untuk pegawai Kecamatan Astambul" in (reply[0].text or "")
+        assert reply[0].via == "to" and wa.stats["bsuid_in_to"] == 0
         assert {c["command"] for c in fake.commands} >= {"isi", "status", "bantuan"}
     finally:
         if proc is not None and proc.returncode is None:
@@ -119,6 +120,7 @@ async def test_run_with_whatsapp_serves_the_webhook(tmp_path):
     """With WhatsApp settings `sakip-bot run` serves the ASGI app: /healthz, Meta's webhook
     verification, signed messages answered through the outbox; no template: said at start."""
     tg, wa = FakeTelegram(token=TOKEN), FakeWhatsApp()
+    wa.bsuid_rules = True
     await tg.start()
     await wa.start()
     port = _free_port()
@@ -162,6 +164,7 @@ async def test_run_with_whatsapp_serves_the_webhook(tmp_path):
         await wa.send_text("6289999999999", "halo")
         reply = await wa.wait_for("6289999999999", timeout=60)
         assert "bot ini khusus untuk pegawai Kecamatan Astambul" in (reply[0].text or "")
+        assert reply[0].via == "to" and wa.stats["bsuid_in_to"] == 0
     finally:
         if proc is not None and proc.returncode is None:
             proc.terminate()
