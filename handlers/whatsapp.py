@@ -406,8 +406,26 @@ class WhatsAppChannel:
         """The person's client could not show the last choices: send them again as a
         numbered list (answered by typing the number)."""
         with self.db.transaction() as s:
-            last = self._last_sent(s, chat)
-            if last is None or not last.buttons:
+            since = self.clock.now() - WINDOW
+            last = next(
+                (
+                    r
+                    for r in s.scalars(
+                        select(Outbox)
+                        .where(
+                            Outbox.channel == "whatsapp",
+                            Outbox.chat_id == chat,
+                            Outbox.status == "sent",
+                            Outbox.sent_at >= since,
+                        )
+                        .order_by(Outbox.id.desc())
+                        .limit(5)
+                    )
+                    if r.buttons
+                ),
+                None,
+            )
+            if last is None:
                 return Note(t("wa_no_choices"))
             text = f"{t('wa_choices_again')}\n\n{last.text or ''}".strip()
             return Note(text, buttons=last.buttons, template={"wa_numbered": True})
