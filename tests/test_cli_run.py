@@ -17,7 +17,7 @@ import httpx
 from bot.localapi import FakeTelegram
 from bot.localapi.whatsapp import FakeWhatsApp
 from bot.settings import Settings
-from db.migrate import upgrade
+from db.migrate import head_revision, upgrade
 from tests.conftest import EXAMPLE, TOKEN
 
 
@@ -57,7 +57,7 @@ def test_run_refuses_an_out_of_date_database(tmp_path):
     res = _cli(tmp_path, "run", TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url)
     assert res.returncode == 2 and "sakip-bot db upgrade" in res.stderr
     assert _cli(tmp_path, "db", "upgrade", DATABASE_URL=url).returncode == 0
-    assert "0004" in _cli(tmp_path, "db", "current", DATABASE_URL=url).stdout
+    assert head_revision() in _cli(tmp_path, "db", "current", DATABASE_URL=url).stdout
 
 
 async def _start_run(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
