@@ -44,6 +44,8 @@ class Simulation:
     ) -> None:
         self.base_settings = settings
         self.wa: FakeWhatsApp | None = FakeWhatsApp(clock=clock.now) if whatsapp else None
+        if self.wa is not None:
+            self.wa.bsuid_rules = True  # Meta's 2026 rules: BSUIDs everywhere, numbers in `to`
         self._web: Any = None
         self.clock = clock
         self.db = db

@@ -604,6 +604,36 @@ TEXTS: dict[str, str] = {
         "📝 Laporan {period} versi {version} sudah disusun, tetapi notulen rapat intern belum "
         "dicatat. Catat dengan /notulen sebelum Anda memutuskan versi {version}."
     ),
+    # --- WhatsApp as Meta sends it in 2026: every message type, BSUIDs (issue 17) -----------
+    "wa_not_used": (
+        "{what} tidak digunakan di sini. Kirim jawaban sebagai teks, foto atau dokumen, "
+        "atau ketik /bantuan."
+    ),
+    "wa_kind_sticker": "Stiker",
+    "wa_kind_reaction": "Reaksi",
+    "wa_kind_audio": "Pesan suara dan audio",
+    "wa_kind_location": "Lokasi",
+    "wa_kind_contacts": "Kartu kontak",
+    "wa_kind_order": "Pesanan",
+    "wa_kind_flow": "Formulir WhatsApp (Flow)",
+    "wa_kind_other": "Jenis pesan ini",
+    "wa_edit_saved": (
+        "Pesan yang Anda ubah sudah diterima sebelumnya dan jawabannya sudah tersimpan; "
+        "perubahannya tidak dibaca bot. Kirim ulang jawabannya untuk mengubah."
+    ),
+    "wa_edit_unknown": ("Perubahan pesan tidak dibaca bot. Kirim jawabannya sebagai pesan baru."),
+    "wa_revoke_saved": (
+        "Pesan yang Anda hapus sudah diterima sebelumnya dan jawabannya tetap tersimpan. "
+        "Kirim ulang jawabannya untuk mengubah."
+    ),
+    "wa_choices_again": (
+        "Pesan pilihan tadi tidak dapat ditampilkan di WhatsApp Anda. Pilihannya:"
+    ),
+    "wa_no_choices": "Pesan tadi tidak dapat ditampilkan di WhatsApp Anda. Ketik /bantuan.",
+    "wa_bsuid_refused": (
+        "WhatsApp menolak pesan ini untuk akun tanpa nomor telepon (hanya nama pengguna), "
+        "dan nomor teleponnya tidak diketahui"
+    ),
 }
 
 HELP: dict[str, str] = {

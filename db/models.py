@@ -73,6 +73,10 @@ class Person(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     whatsapp_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     whatsapp_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # a parent business-scoped user id (one person across a business's portfolios), where
+    # Meta shares it; the WhatsApp username is for display only, never an address
+    whatsapp_parent_user_id: Mapped[str | None] = mapped_column(String(96), index=True)
+    whatsapp_username: Mapped[str | None] = mapped_column(String(64))
     preferred_channel: Mapped[str | None] = mapped_column(String(16))
     # last message received on WhatsApp: free-form replies are allowed for 24 h after it
     whatsapp_last_inbound: Mapped[datetime | None]

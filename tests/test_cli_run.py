@@ -17,7 +17,7 @@ import httpx
 from bot.localapi import FakeTelegram
 from bot.localapi.whatsapp import FakeWhatsApp
 from bot.settings import Settings
-from db.migrate import upgrade
+from db.migrate import head_revision, upgrade
 from tests.conftest import EXAMPLE, TOKEN
 
 
@@ -57,7 +57,7 @@ def test_run_refuses_an_out_of_date_database(tmp_path):
     res = _cli(tmp_path, "run", TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url)
     assert res.returncode == 2 and "sakip-bot db upgrade" in res.stderr
     assert _cli(tmp_path, "db", "upgrade", DATABASE_URL=url).returncode == 0
-    assert "0004" in _cli(tmp_path, "db", "current", DATABASE_URL=url).stdout
+    assert head_revision() in _cli(tmp_path, "db", "current", DATABASE_URL=url).stdout
 
 
 async def _start_run(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
@@ -119,6 +119,7 @@ async def test_run_with_whatsapp_serves_the_webhook(tmp_path):
     """With WhatsApp settings `sakip-bot run` serves the ASGI app: /healthz, Meta's webhook
     verification, signed messages answered through the outbox; no template: said at start."""
     tg, wa = FakeTelegram(token=TOKEN), FakeWhatsApp()
+    wa.bsuid_rules = True
     await tg.start()
     await wa.start()
     port = _free_port()
@@ -162,6 +163,7 @@ async def test_run_with_whatsapp_serves_the_webhook(tmp_path):
         await wa.send_text("6289999999999", "halo")
         reply = await wa.wait_for("6289999999999", timeout=60)
         assert "bot ini khusus untuk pegawai Kecamatan Astambul" in (reply[0].text or "")
+        assert reply[0].via == "to" and wa.stats["bsuid_in_to"] == 0
     finally:
         if proc is not None and proc.returncode is None:
             proc.terminate()

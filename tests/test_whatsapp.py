@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.features.people import create_invitation
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import Answer, Attachment, CollectionRound, Decision, Indicator, Outbox, Person
@@ -63,13 +65,43 @@ async def wa_answer(h: Harness, wa_id: str, value: str, doc: bytes | None = None
         await wa_say(h, wa_id, "Kendala cuaca pada triwulan ini.")
 
 
-async def test_round_with_sections_and_sekretaris_on_whatsapp(wa_harness: Harness):
-    h = wa_harness
+def username_head(h: Harness, key: str, username: str) -> tuple[str, str]:
+    """A person on WhatsApp with a username and no phone number (neither in the office file
+    nor in webhooks): their BSUID (their handle at the fake) and an invitation code."""
     assert h.wa is not None
+    with h.db.transaction() as s:
+        p = s.scalar(select(Person).where(Person.nip == flows.NIP[key]))
+        p.telegram_user_id, p.whatsapp_number = None, None
+        code = create_invitation(s, p, h.clock.now(), days=7).token
+        name = p.name
+    return h.wa.add_user(None, name, username=username), code
+
+
+def no_bsuid_in_to(h: Harness) -> None:
+    """Every message went to a phone number in `to`, or to a BSUID in `recipient`."""
+    assert h.wa is not None and h.wa.stats["bsuid_in_to"] == 0
+    assert all((m.via == "to") == m.address.isdigit() for m in h.wa.sent)
+
+
+async def test_round_with_sections_and_sekretaris_on_whatsapp(wa_harness: Harness):
+    """The whole round on WhatsApp as Meta sends it in 2026: a BSUID in every webhook, and
+    the Kasi Trantib with a username and no phone number, linked by their invitation code."""
+    h = wa_harness
+    assert h.wa is not None and h.wa.bsuid_rules
     o = await flows.setup_office(h)
-    sek, pem, trantib = (to_whatsapp(h, k) for k in ("sekretaris", "pem", "trantib"))
+    sek, pem = (to_whatsapp(h, k) for k in ("sekretaris", "pem"))
+    trantib, code = username_head(h, "trantib", "trantib.astambul")
+    assert trantib.startswith("ID.")  # known by their BSUID only
+    welcome = await wa_say(h, trantib, code)
+    assert welcome[0].startswith("Selamat datang, ") and "Kepala Seksi" in welcome[0], welcome
     for wa_id in (sek, pem, trantib):  # each has written to the office number (window open)
         assert "Tidak ada putaran" in (await wa_say(h, wa_id, "/status"))[0]
+    with h.db.transaction() as s:
+        p = s.scalar(select(Person).where(Person.nip == flows.NIP["trantib"]))
+        assert (p.whatsapp_user_id, p.whatsapp_number) == (trantib, None)
+        assert (p.whatsapp_username, p.preferred_channel) == ("trantib.astambul", "whatsapp")
+        p = s.scalar(select(Person).where(Person.nip == flows.NIP["pem"]))
+        assert (p.whatsapp_number, p.whatsapp_user_id) == (pem, h.wa.user(pem).user_id)
     await flows.request_round(h, o)
     # the team form has more than ten choices: numbered, answered by typing the number
     form = h.wa.last_to(sek)
@@ -125,6 +157,63 @@ async def test_round_with_sections_and_sekretaris_on_whatsapp(wa_harness: Harnes
         assert s.scalar(select(func.count()).select_from(Attachment)) == 1
     # group announcements reached the WhatsApp users one to one
     assert any("Putaran Triwulan III 2026 selesai" in m for m in h.wa.texts_to(pem))
+    assert any("Putaran Triwulan III 2026 selesai" in m for m in h.wa.texts_to(trantib))
+    # the username head at their BSUID in `recipient`, everyone else at their number in `to`
+    assert {m.via for m in h.wa.messages_to(trantib)} == {"recipient"}
+    assert {m.via for m in h.wa.messages_to(pem) + h.wa.messages_to(sek)} == {"to"}
+    assert h.wa.errors == []
+    no_bsuid_in_to(h)
+
+
+async def test_a_changed_number_or_bsuid_keeps_the_person(wa_harness: Harness):
+    h = wa_harness
+    assert h.wa is not None
+    await flows.setup_office(h)
+    pem = to_whatsapp(h, "pem")
+    await wa_say(h, pem, "/status")
+    sent = len(h.wa.sent)
+    assert await h.wa.change_user_id(pem) == 200
+    assert await h.wa.change_number(pem, "6281100000099") == 200
+    await h.settle()
+    assert len(h.wa.sent) == sent  # system changes are not answered
+    with h.db.transaction() as s:
+        p = s.scalar(select(Person).where(Person.nip == flows.NIP["pem"]))
+        assert p.whatsapp_number == "6281100000099"
+        assert p.whatsapp_user_id == h.wa.user("6281100000099").user_id
+    replies = await wa_say(h, "6281100000099", "/status")
+    assert "Tidak ada putaran" in replies[0]
+    assert h.wa.last_to("6281100000099").address == "6281100000099"  # type: ignore[union-attr]
+    with h.db.transaction() as s:  # still one person
+        assert (
+            s.scalar(select(func.count()).select_from(Person).where(Person.nip == flows.NIP["pem"]))
+            == 1
+        )
+    no_bsuid_in_to(h)
+
+
+async def test_a_message_refused_for_a_bsuid_is_recorded_and_reported(wa_harness: Harness):
+    """Meta refuses some messages (here an authentication template) for BSUID recipients
+    (131062): with no phone number known the row fails with the reason, and the Kasubag
+    Program is told who could not be reached."""
+    h = wa_harness
+    assert h.wa is not None
+    o = await flows.setup_office(h)
+    h.wa.add_template("sakip_pengingat", "id", params=1, category="AUTHENTICATION")
+    trantib, code = username_head(h, "trantib", "trantib.astambul")
+    await wa_say(h, trantib, code)
+    h.clock.advance(timedelta(days=2))  # their window closed: only a template may go
+    await flows.start_collection(h, o)
+    with h.db.transaction() as s:
+        p = s.scalar(select(Person).where(Person.nip == flows.NIP["trantib"]))
+        failed = s.scalars(
+            select(Outbox).where(Outbox.person_id == p.id, Outbox.status == "failed")
+        ).all()
+        name = p.name
+    assert failed and {r.error for r in failed} == {t("wa_bsuid_refused")}
+    assert h.wa.messages_to(trantib)[1:] == []  # only the welcome went out
+    assert t("delivery_failed", who=name, reason=t("wa_bsuid_refused")) in h.texts(o.kasubag)
+    assert [e["code"] for e in h.wa.errors] and {e["code"] for e in h.wa.errors} == {131062}
+    no_bsuid_in_to(h)
 
 
 async def test_bad_signature_is_refused_and_nothing_processed(wa_harness: Harness):

@@ -18,8 +18,10 @@ Buttons = list[list[list[str]]]  # rows of [label, token]
 
 def address_of(person: Person) -> tuple[str, str] | None:
     """(channel, chat id) where a person is reached: their preferred channel when linked,
-    otherwise Telegram, otherwise WhatsApp; None when not linked anywhere yet."""
-    wa = person.whatsapp_user_id or person.whatsapp_number
+    otherwise Telegram, otherwise WhatsApp; None when not linked anywhere yet. A WhatsApp
+    chat is keyed on the person's number when known, else their business-scoped user id
+    (a username person): what stays put whichever identifier their last message carried."""
+    wa = person.whatsapp_number or person.whatsapp_user_id
     tg = str(person.telegram_user_id) if person.telegram_user_id else None
     if person.preferred_channel == "whatsapp" and wa:
         return ("whatsapp", wa)
