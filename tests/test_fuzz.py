@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 from bot.clock import FakeClock
 from bot.settings import Settings
 from bot.simulation import GROUP_ID, User
-from tests.harness import Harness
 from bot.texts import t
 from db.engine import Database
 from tests import flows
 from tests.coresim import CoreSim, Saved, diff, snapshot
 from tests.flows import NIP
+from tests.harness import Harness
 
 INTERNAL = t("internal_error")
 
