@@ -25,6 +25,7 @@ from db.models import ActionToken, Office, Outbox, Person
 from tests import flows
 from tests.coresim import CoreSim, diff, snapshot
 from tests.flows import NIP
+from tests.harness import Harness
 
 MARTAPURA = Path(__file__).resolve().parents[1] / "examples" / "martapura.yaml"
 ADMIN_NIP = "199212122020121012"
@@ -219,3 +220,26 @@ def test_permission_matrix(
     )
     assert m.failures == [], "\n".join(m.failures)
     assert m.refused == m.n
+
+
+async def test_refusals_end_to_end(harness: Harness, db: Database, clock: FakeClock) -> None:
+    """A few of the matrix's cells through the real Telegram client: the alert on a button of
+    another office, another person's button, the wrong chat, and a role the person lacks."""
+    from bot.office_file import import_file
+
+    h = harness
+    with db.transaction() as s:
+        import_file(s, MARTAPURA, clock.now())
+    o = await flows.setup_office(h)
+    other_camat = h.user("197001011990011501")
+    await flows.request_round(h, o)
+    before = snapshot(db)
+    mid, data = h.find_button(o.sek.chat, "💾 Simpan tim")
+    assert await h.press_data(other_camat, o.sek.chat, mid, data) == t("button_unknown")
+    assert (await h.press_data(o.kasubag, o.sek.chat, mid, data) or "").startswith(
+        "Maaf, tombol ini ditujukan untuk"
+    )
+    assert await h.say(o.camat, "/minta", chat=GROUP_ID) == [t("private_only")]
+    replies = await h.say(o.heads["pem"], "/kompilasi")
+    assert replies and replies[0].startswith("Maaf, perintah atau tombol ini hanya untuk")
+    assert diff(before, snapshot(db)) == []
