@@ -317,6 +317,7 @@ class Core:
         so the update has effect exactly once. A database that cannot be reached raises (the
         update stays pending and is tried again); any other failure is answered.
         """
+        _strip_nul(msg)
         try:
             with self.db.transaction() as s:
                 ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
@@ -357,6 +358,24 @@ class Core:
         if item is not None:
             item.done = True
         return outcome
+
+
+def _strip_nul(msg: Inbound) -> None:
+    """NUL characters carry no meaning in anything a person types, and PostgreSQL refuses
+    them in text columns: drop them before anything is looked up or stored."""
+
+    def clean(v: str | None) -> str | None:
+        return v.replace("\x00", "") if v else v
+
+    msg.text, msg.command, msg.button = clean(msg.text), clean(msg.command), clean(msg.button)
+    msg.args = [a.replace("\x00", "") for a in msg.args]
+    msg.user_name, msg.chat_title = (
+        msg.user_name.replace("\x00", ""),
+        msg.chat_title.replace("\x00", ""),
+    )
+    if msg.file is not None:
+        msg.file.name = msg.file.name.replace("\x00", "")
+        msg.file.caption = clean(msg.file.caption)
 
 
 class _AlreadyHandled(Exception):

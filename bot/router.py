@@ -7,6 +7,7 @@ neither the core nor the features, so whoever wires the bot decides which featur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,8 @@ def _stranger(ctx: Ctx) -> None:
 
 
 def run_command(ctx: Ctx, name: str) -> None:
+    if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+        name = "bantuan"  # a bare `/`, `/ `, `//x`: not a command name, so the help answer
     cmd = router.commands.get(name)
     if cmd is None:
         raise UserError(t("unknown_command", command=name))

@@ -82,9 +82,10 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     text = msg.text or msg.caption
     if msg.text and msg.text.startswith("/"):
         parsed = parse_command(msg.text, context.bot.username)
-        if parsed is None:
-            return
-        inbound.command, inbound.args = parsed
+        if parsed is None and inbound.is_group:
+            return  # another bot's command, in a group where both bots listen
+        # in a private chat nobody else listens: another bot's command gets the help answer
+        inbound.command, inbound.args = parsed or ("", [])
     else:
         inbound.text = text
     inbound.file = await _incoming_file(msg, context.bot_data["max_file_bytes"])

@@ -205,6 +205,13 @@ class FakeTelegram(LocalServer):
         """Updates queued and not yet confirmed by the bot's next getUpdates offset."""
         return len(self._updates)
 
+    def send_update(self, update: dict[str, Any]) -> int:
+        """Deliver an update exactly as given (a kind the bot does not use, or a shape the
+        client library cannot parse); its `update_id` is assigned here and returned."""
+        raw = dict(update)
+        self._queue(raw)
+        return int(raw["update_id"])
+
     def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):

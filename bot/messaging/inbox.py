@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,21 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def _no_nul(value: Any) -> Any:
+    """NUL characters removed from every string, NaN and infinities as text (PostgreSQL's
+    JSON refuses both, though Python's JSON reads them: a body carrying one could never be
+    recorded, and the sender would retry it forever)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 class Inbox:
     """The `inbox` table: record, mark, load and claim updates."""
 
@@ -84,9 +100,9 @@ class Inbox:
         rows = [
             {
                 "channel": channel,
-                "external_id": ext[:128],
-                "actor": actor[:96],
-                "payload": payload,
+                "external_id": _no_nul(ext)[:128],
+                "actor": _no_nul(actor)[:96],
+                "payload": _no_nul(payload),
                 "status": "pending",
                 "attempts": 0,
                 "received_at": self.clock.now(),
