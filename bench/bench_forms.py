@@ -243,7 +243,17 @@ async def measured(
     spy = None
     if profile:
         spy = await asyncio.create_subprocess_exec(
-            "py-spy", "record", "--pid", str(p.pid), "--format", "raw", "-o", profile, "-r", "200"
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(p.pid),
+            "--format",
+            "raw",
+            "-o",
+            profile,
+            "-r",
+            "200",
+            "--nonblocking",
         )
     updates = await crowd(people, uids, one)
     await quiet(fake)
