@@ -212,7 +212,8 @@ async def crowd(people: int, uids: list[int], one: Callable[[int], Any]) -> int:
     async def worker() -> None:
         nonlocal total
         while queue:
-            total += await one(queue.pop())
+            n = await one(queue.pop())  # not `total += await …`: that reads total first
+            total += n
 
     await asyncio.gather(*(worker() for _ in range(people)))
     return total
