@@ -16,7 +16,6 @@ from db.migrate import upgrade
 
 TOKEN = "123456:BENCH"
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # Monday 08.00 WITA
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def nip(short: str) -> str:
@@ -71,16 +70,20 @@ def office_yaml(n_sections: int, indicators: int = 3) -> str:
     )
 
 
-def fresh_database(kind: str) -> str:
-    """A migrated, empty database: a temporary SQLite file, or the PostgreSQL test database."""
+def fresh_database(kind: str, pg_url: str | None = None) -> str:
+    """A migrated, empty database: a temporary SQLite file, or the PostgreSQL database given
+    explicitly (`pg_url`, else BENCH_PG_URL), which is emptied. Never a default database."""
     if kind == "postgresql":
-        db = Database(PG_URL)
+        url = pg_url or os.environ.get("BENCH_PG_URL")
+        if not url:
+            raise SystemExit("PostgreSQL needs a database given explicitly: --pg-url URL")
+        db = Database(url)
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         db.dispose()
-        upgrade(PG_URL)
-        return PG_URL
+        upgrade(url)
+        return url
     path = Path(tempfile.mkdtemp()) / "bench.db"
     url = f"sqlite:///{path}"
     upgrade(url)

@@ -116,6 +116,10 @@ class FakeTelegram(LocalServer):
         self.limits_enforced = False
         self._buckets: dict[object, tuple[float, float]] = {}
         self._faults: dict[str, Any] | None = None
+        # One event per chat with someone waiting in `wait_chat`: a message to chat X wakes
+        # only X's waiters (waking every waiting person on every send is O(people) per send).
+        self._chat_events: dict[int, asyncio.Event] = {}
+        self.first_get_updates: float | None = None  # wall-clock time of the first getUpdates
         self.stats: dict[str, Any] = {
             "calls": defaultdict(int),
             "ok": defaultdict(int),
@@ -194,6 +198,11 @@ class FakeTelegram(LocalServer):
 
         with contextlib.suppress(RuntimeError):
             asyncio.get_running_loop().create_task(_wake())
+
+    def _wake_chat(self, chat_id: int) -> None:
+        event = self._chat_events.pop(chat_id, None)
+        if event is not None:
+            event.set()
 
     def release_pollers(self) -> None:
         """Answer waiting long polls now (empty), so a bot can stop without waiting."""
@@ -337,12 +346,25 @@ class FakeTelegram(LocalServer):
         def matching() -> list[SentMessage]:
             return [m for m in self._sent.get(chat_id, []) if predicate is None or predicate(m)]
 
-        await self.wait_until(
-            lambda: len(matching()) >= count,
-            timeout,
-            lambda: f"chat {chat_id} received {[m.text for m in self._sent.get(chat_id, [])]}",
-        )
+        await self.wait_chat(chat_id, lambda _: len(matching()) >= count, timeout)
         return matching()
+
+    async def wait_chat(
+        self, chat_id: int, ready: Callable[[list[SentMessage]], bool], timeout: float = 10.0
+    ) -> list[SentMessage]:
+        """Until `ready(messages of the chat)` holds, checked whenever the bot sends to or edits
+        in this chat (only); TimeoutError naming what the chat received."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not ready(self._sent.get(chat_id, [])):
+                    event = self._chat_events.get(chat_id)
+                    if event is None:
+                        event = self._chat_events[chat_id] = asyncio.Event()
+                    await event.wait()
+        except TimeoutError:
+            texts = [m.text for m in self._sent.get(chat_id, [])]
+            raise TimeoutError(f"chat {chat_id} received {texts}") from None
+        return list(self._sent.get(chat_id, []))
 
     # --- faults -------------------------------------------------------------------------------
     def inject_faults(
@@ -410,6 +432,8 @@ class FakeTelegram(LocalServer):
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.stats["calls"][method] += 1
+        if method == "getUpdates" and self.first_get_updates is None:
+            self.first_get_updates = time.time()
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
@@ -512,6 +536,7 @@ class FakeTelegram(LocalServer):
         )
         self._sent[chat_id].append(msg)
         self._all.append(msg)
+        self._wake_chat(chat_id)
         self._notify()
         return msg
 
@@ -692,6 +717,7 @@ class FakeTelegram(LocalServer):
             )
         msg.edits.append({"text": msg.text, "reply_markup": msg.reply_markup})
         msg.text, msg.reply_markup = text, markup
+        self._wake_chat(msg.chat_id)
         self._notify()
         return self._as_message(msg)
 
@@ -707,6 +733,7 @@ class FakeTelegram(LocalServer):
             )
         msg.edits.append({"text": msg.text, "reply_markup": msg.reply_markup})
         msg.reply_markup = markup
+        self._wake_chat(msg.chat_id)
         self._notify()
         return self._as_message(msg)
 
