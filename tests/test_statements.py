@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from tests import flows
@@ -90,11 +89,6 @@ async def _at_the_form(h: Harness) -> Any:
     return head
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 target not reached yet: measured 16 statements (1 commit) in the handler "
-    "for a typed value; intake 1 statement, delivery 3 statements + the worker's polls",
-)
 async def test_a_typed_form_value_is_one_transaction_of_at_most_8_statements(harness: Harness):
     h = harness
     head = await _at_the_form(h)
@@ -106,11 +100,6 @@ async def test_a_typed_form_value_is_one_transaction_of_at_most_8_statements(har
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("typed value")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 target not reached yet: measured 19 statements (1 commit) in the handler "
-    "for a pressed form button (two action-token INSERTs among them)",
-)
 async def test_a_pressed_form_button_is_one_transaction_of_at_most_8_statements(
     harness: Harness,
 ):
