@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import bot.features  # noqa: F401  (registers every command, button and form on the router)
@@ -71,7 +72,9 @@ class Runtime:
         self.delivery = DeliveryWorker(
             self.db, self.clock, senders, file_root=str(settings.data_dir)
         )
-        self.dispatcher = Dispatcher(self.inbox, handlers)
+        self.dispatcher = Dispatcher(
+            self.inbox, {name: self._delivering(h) for name, h in handlers.items()}
+        )
         self.scheduler = ReminderScheduler(self.core)
         self.leader = Leader(self.db)
         self._stop = asyncio.Event()
@@ -133,8 +136,29 @@ class Runtime:
                 item.meta["retry"] = exc
             raise
 
+    def _delivering(
+        self, process: Callable[[Item], Awaitable[None]]
+    ) -> Callable[[Item], Awaitable[None]]:
+        """A channel's handler, then the replies it committed straight to delivery (on the
+        loop already: no cross-thread wake-up)."""
+
+        async def run(item: Item) -> None:
+            try:
+                await process(item)
+            finally:
+                rows = item.meta.pop("outbox", None)
+                if rows and self.leader.held:
+                    self.delivery.submit(rows)
+
+        return run
+
     def _outbox_committed(self, rows: list[tuple[int, str, str]]) -> None:
-        if self.leader.held:
+        """Rows just committed: a handler's go with its inbox item (submitted when the
+        handler returns to the loop); others (the scheduler's thread) cross over now."""
+        item = current_item.get()
+        if item is not None:
+            item.meta.setdefault("outbox", []).extend(rows)
+        elif self.leader.held:
             self.delivery.submit_threadsafe(rows)
 
     def _reminders_committed(self) -> None:
