@@ -82,6 +82,7 @@ class Runtime:
         self._leader_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sync_pending = False
+        self._sync_dirty = False
         self.started = asyncio.Event()
         outbox.watch(self.db, self._outbox_committed)
         self.core.watch_reminders(self._reminders_committed)
@@ -162,18 +163,32 @@ class Runtime:
             self.delivery.submit_threadsafe(rows)
 
     def _reminders_committed(self) -> None:
-        """Reminders changed: bring the scheduler's jobs in step, once, off the loop."""
+        """Reminders changed: bring the scheduler's jobs in step, off the loop. Bursts are
+        coalesced: one sync at a time, and one more if anything changed meanwhile."""
         loop = self._loop
-        if not self.leader.held or loop is None or self._sync_pending:
+        if not self.leader.held or loop is None:
+            return
+        self._sync_dirty = True
+        if self._sync_pending:
             return
         self._sync_pending = True
-
-        def run() -> None:
-            self._sync_pending = False
-            asyncio.ensure_future(asyncio.to_thread(self.scheduler.sync))
-
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(run)
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._sync_scheduler()))
+
+    @property
+    def scheduler_syncing(self) -> bool:
+        """A sync of the scheduler's jobs is due or running (tests wait for it)."""
+        return self._sync_pending
+
+    async def _sync_scheduler(self) -> None:
+        try:
+            while self._sync_dirty:
+                self._sync_dirty = False
+                await asyncio.sleep(0.05)  # let a burst of changes gather
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.scheduler.sync)
+        finally:
+            self._sync_pending = False
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:

@@ -247,6 +247,7 @@ class Simulation:
                 or rt.dispatcher.busy > 0
                 or rt.delivery.busy > 0
                 or bool(rt.scheduler.running)
+                or rt.scheduler_syncing
             )
             if not busy:
                 await rt.delivery.drain()

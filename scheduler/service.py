@@ -127,7 +127,8 @@ class ReminderScheduler:
             with self._lock:
                 self.running.discard(key)
                 self._known.pop(key, None)
-        self.sync()
+        # no full sync here: the transaction's commit asks for one (Runtime coalesces them,
+        # so a thousand reminders falling due together cause a few syncs, not a thousand)
 
     def sync(self) -> None:
         """Make the job store match the pending reminders: only what changed is touched."""
