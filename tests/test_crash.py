@@ -71,7 +71,7 @@ def _check_delivery(h: ProcessOffice, received: dict[int, list[dict]], kills: in
         for chat, chat_rows in per_chat.items():
             got = received.get(chat, [])
             new = [r for r in chat_rows if r.kind != "edit"]
-            texts = Counter(m["text"] for m in got)
+            texts = Counter(m["original"] or "" for m in got)
             for r in new:
                 assert texts[(r.text or "")[:4096]] >= 1, (chat, r.text)
             repeats = len(got) - len(new)

@@ -45,6 +45,8 @@ def message_view(m: SentMessage) -> dict[str, Any]:
         "message_id": m.message_id,
         "kind": m.kind,
         "text": m.text,
+        # as first sent, before any edit (what a delivery check compares with the outbox)
+        "original": m.edits[0]["text"] if m.edits else m.text,
         "buttons": m.buttons,
         "data": [b.get("callback_data") for row in rows for b in row],
         "edits": len(m.edits),
