@@ -4,7 +4,7 @@ second against the bot's own pacing (25/s: 5 per 0.2 s), the limit violations th
 counted, and the bot's event-loop stalls: a task samples the loop's lag every 10 ms during
 the fan-out (the largest lag, and how many samples lagged over 100 ms).
 
-The server runs in a process of its own (bench/fake_server.py), as Telegram does: it
+The server runs in a process of its own (`python -m bot.localapi.serve`), as Telegram does: it
 counts what arrives at it. (In the bot's own process it would share the event loop, and
 requests sent apart would reach it together while a thousand reminder jobs run.)
 
@@ -21,13 +21,15 @@ from asyncio.subprocess import PIPE
 from datetime import timedelta
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.bot_process import Counters  # noqa: E402
-from bench.common import START, fresh_database, nip, office_yaml, settings_for  # noqa: E402
+from bench.common import START, TOKEN, fresh_database, nip, office_yaml, settings_for  # noqa: E402
 from bot.app import Runtime  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.office_file import import_office, parse  # noqa: E402
@@ -81,7 +83,7 @@ async def main(n: int) -> dict[str, float]:
                 )
             )
     server = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).with_name("fake_server.py")), stdout=PIPE
+        sys.executable, "-m", "bot.localapi.serve", "--token", TOKEN, stdout=PIPE, cwd=ROOT
     )
     assert server.stdout is not None
     root = f"http://127.0.0.1:{int(await server.stdout.readline())}"

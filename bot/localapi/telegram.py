@@ -6,7 +6,10 @@ the benchmarks. The real python-telegram-bot talks to it over HTTP exactly as to
 It behaves like Telegram where the bot can notice: message ids per chat, file ids and file
 downloads, errors in Telegram's shape (400 with a description, 403 for a blocked user, 429
 with retry_after), long polling, rate limits (counted, and refused when `limits_enforced`),
-and injected faults (429, 500, timeouts) that never record a message.
+and injected faults (429 with retry_after, 500, 502, timeouts, connection resets) that never
+record a message. `redeliver` sends already confirmed updates again (as Telegram does when a
+bot restarts before its offset was confirmed); `on_send` lets a caller act at the moment a
+send arrives or was recorded (the crash tests kill the bot there).
 """
 
 from __future__ import annotations
@@ -120,6 +123,15 @@ class FakeTelegram(LocalServer):
         # only X's waiters (waking every waiting person on every send is O(people) per send).
         self._chat_events: dict[int, asyncio.Event] = {}
         self.first_get_updates: float | None = None  # wall-clock time of the first getUpdates
+        self._confirmed: deque[dict[str, Any]] = deque(maxlen=1000)
+        self._redeliver: list[dict[str, Any]] = []
+        self.last_update_id = 0
+        # after a 429 for a chat: (when, retry_after); the next send to it records the gap
+        self._retry_from: dict[int, tuple[float, int]] = {}
+        self.retry_gaps: list[dict[str, Any]] = []
+        # called with (method, params, phase): "before" nothing is recorded, "after" the
+        # message is recorded and the answer not yet written
+        self.on_send: Callable[[str, dict[str, Any], str], None] | None = None
         self.stats: dict[str, Any] = {
             "calls": defaultdict(int),
             "ok": defaultdict(int),
@@ -184,6 +196,7 @@ class FakeTelegram(LocalServer):
 
     def _queue(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_id)
+        self.last_update_id = update["update_id"]
         self._updates.append(update)
         self._notify()
 
@@ -220,6 +233,14 @@ class FakeTelegram(LocalServer):
         raw = dict(update)
         self._queue(raw)
         return int(raw["update_id"])
+
+    def redeliver(self, count: int = 1) -> list[int]:
+        """The last `count` confirmed updates are delivered again by the next getUpdates,
+        whatever its offset (as after a restart whose offset never reached Telegram)."""
+        again = list(self._confirmed)[-count:] if count > 0 else []
+        self._redeliver.extend(again)
+        self._notify()
+        return [u["update_id"] for u in again]
 
     def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
@@ -370,7 +391,7 @@ class FakeTelegram(LocalServer):
     def inject_faults(
         self,
         share: float,
-        kinds: Sequence[str] = ("429", "500", "timeout"),
+        kinds: Sequence[str] = ("429", "500", "502", "timeout", "reset"),
         seed: int = 0,
         methods: Sequence[str] = SEND_METHODS,
         retry_after: int = 1,
@@ -388,20 +409,37 @@ class FakeTelegram(LocalServer):
     def clear_faults(self) -> None:
         self._faults = None
 
-    async def _maybe_fault(self, method: str) -> None:
+    async def _maybe_fault(self, method: str, request: web.Request, chat: int | None) -> None:
         f = self._faults
         if f is None or method not in f["methods"] or f["rng"].random() >= f["share"]:
             return
         kind = f["rng"].choice(f["kinds"])
         self.stats["errors"][f"fault_{kind}"] += 1
         if kind == "429":
+            if chat is not None:
+                self._retry_from[chat] = (time.monotonic(), f["retry_after"])
             raise ApiError(
                 429, f"Too Many Requests: retry after {f['retry_after']}", f["retry_after"]
             )
         if kind == "500":
             raise ApiError(500, "Internal Server Error")
+        if kind == "502":
+            raise ApiError(502, "Bad Gateway")
+        if kind == "reset":  # the connection closes without an answer
+            if request.transport is not None:
+                request.transport.abort()
+            raise _Reset
         await asyncio.sleep(f["timeout"])  # hold the request; the client gives up first
         raise ApiError(500, "Internal Server Error")
+
+    def _note_retry_gap(self, chat: int | None) -> None:
+        """A send to a chat that had a 429: how long after it this request came."""
+        if chat is None or chat not in self._retry_from:
+            return
+        at, retry_after = self._retry_from.pop(chat)
+        self.retry_gaps.append(
+            {"chat_id": chat, "retry_after": retry_after, "gap": time.monotonic() - at}
+        )
 
     def _take(self, key: object, capacity: float, per_second: float, now: float) -> bool:
         """A token bucket like Telegram's flood control: bursts up to `capacity`, refilled at
@@ -442,8 +480,16 @@ class FakeTelegram(LocalServer):
             if handler is None:
                 raise ApiError(404, "Not Found")
             if method in SEND_METHODS:
-                await self._maybe_fault(method)
+                chat = _int_or_none(params.get("chat_id"))
+                self._note_retry_gap(chat)
+                await self._maybe_fault(method, request, chat)
+                if self.on_send is not None:
+                    self.on_send(method, params, "before")
             result = await handler(params)
+            if method in SEND_METHODS and self.on_send is not None:
+                self.on_send(method, params, "after")
+        except _Reset:
+            return web.Response(status=499)  # never written: the transport is gone
         except ApiError as exc:
             self.stats["errors"][str(exc.code)] += 1
             body: dict[str, Any] = {
@@ -590,8 +636,11 @@ class FakeTelegram(LocalServer):
             )
         offset = int(params.get("offset") or 0)
         while self._updates and self._updates[0]["update_id"] < offset:
-            self._updates.popleft()
+            self._confirmed.append(self._updates.popleft())
         limit = int(params.get("limit") or 100)
+        if self._redeliver:
+            again, self._redeliver = self._redeliver, []
+            return again + list(itertools.islice(self._updates, 0, limit))
         timeout = float(params.get("timeout") or 0)
         if not self._updates and timeout > 0:
             assert self._cond is not None
@@ -599,10 +648,13 @@ class FakeTelegram(LocalServer):
             try:
                 async with asyncio.timeout(timeout), self._cond:
                     await self._cond.wait_for(
-                        lambda: bool(self._updates) or self._release_gen != gen
+                        lambda: bool(self._updates or self._redeliver) or self._release_gen != gen
                     )
             except TimeoutError:
                 pass
+            if self._redeliver:
+                again, self._redeliver = self._redeliver, []
+                return again + list(itertools.islice(self._updates, 0, limit))
         return list(itertools.islice(self._updates, 0, limit))
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
@@ -767,6 +819,17 @@ class FakeTelegram(LocalServer):
             "file_size": len(f.content),
             "file_path": f.path,
         }
+
+
+class _Reset(Exception):
+    """An injected connection reset: no answer is written."""
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _guess_mime(name: str) -> str:
