@@ -217,6 +217,11 @@ class FakeTelegram(LocalServer):
         if event is not None:
             event.set()
 
+    async def stop(self) -> None:
+        """Answer the waiting long polls first, so the server stops at once."""
+        self.release_pollers()
+        await super().stop()
+
     def release_pollers(self) -> None:
         """Answer waiting long polls now (empty), so a bot can stop without waiting."""
         self._release_gen += 1

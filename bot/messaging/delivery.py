@@ -141,6 +141,7 @@ class DeliveryWorker:
         max_attempts: int = 12,
         backoff: float = 0.5,
         sweep_interval: float = 2.0,
+        max_inflight: int = 12,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -150,6 +151,7 @@ class DeliveryWorker:
         self.backoff = backoff
         self.sweep_interval = sweep_interval
         self.marks = Batcher(db)
+        self._inflight = asyncio.Semaphore(max_inflight)
         self._chats: dict[str, deque[int]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
@@ -274,7 +276,12 @@ class DeliveryWorker:
             while queue:
                 row_id = queue[0]
                 try:
-                    outcome = await self._deliver(sender, row_id)
+                    # few rows in flight at once, across chats: a row is marked `sending` only
+                    # when its request can leave soon (not while it queues behind the channel's
+                    # overall rate limit), so after a crash `resent` names the rows that
+                    # really were under way
+                    async with self._inflight:
+                        outcome = await self._deliver(sender, row_id)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # a bug: leave the row to the next sweep, keep the worker
