@@ -86,14 +86,18 @@ class Leader:
                 self.held = False
                 await deposed()
             return
+        said = False  # an outage is logged once, not at every try
         try:
             while not stop.is_set():
                 try:
                     got = await asyncio.to_thread(self._try_acquire)
                 except Exception as exc:
-                    log.warning("leader lock unavailable (%s)", exc.__class__.__name__)
+                    if not said:
+                        log.warning("leader lock unavailable (%s)", exc.__class__.__name__)
+                        said = True
                     got = False
                 if got:
+                    said = False
                     log.info("this process now runs the poller, delivery and scheduler")
                     self.held = True
                     await elected()
