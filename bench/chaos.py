@@ -27,31 +27,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from bench.common import TOKEN  # noqa: E402
+from bench.common import TOKEN, reset_database  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.localapi.processes import BotProcess, FakeServer, ProcessOffice, bot_env  # noqa: E402
 from bot.messaging import outbox  # noqa: E402
 from bot.office_file import import_file  # noqa: E402
 from db.engine import Database  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 from db.models import Answer, AuditLog, InboxUpdate, Indicator, Outbox, Person  # noqa: E402
 from tests import flows  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "astambul.yaml"
-
-
-def fresh(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    if url.startswith("postgresql"):
-        db = Database(url)
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        db.dispose()
-    upgrade(url)
 
 
 class Killer:
@@ -77,7 +64,7 @@ class Killer:
 async def play(
     url: str, tmp: Path, kills: int, seed: int, fanout: int, label: str
 ) -> dict[str, Any]:
-    fresh(url)
+    reset_database(url)
     db = Database(url)
     with db.transaction() as s:
         import_file(s, EXAMPLE, SystemClock().now())

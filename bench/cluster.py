@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from bench.common import TOKEN, nip, office_yaml
+from bot.localapi.processes import bot_env
 from bot.messaging.leader import LOCK_KEY
 from bot.office_file import import_office, parse
 from bot.sop import RoundState
@@ -159,17 +160,13 @@ class Cluster:
         self.control = httpx.AsyncClient(base_url=self.root, timeout=30)
 
     def env(self, name: str) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "DATABASE_", "WHATSAPP_", "WEBHOOK_", "DASHBOARD_"))
-        }
-        env.update(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_URL=self.root,
-            DATABASE_URL=self.db_url,
-            DATA_DIR=str(self.workdir / "data"),
+        env = bot_env(
+            self.root,
+            TOKEN,
+            self.db_url,
+            self.workdir / "data",
             TELEGRAM_CHAT_RATE="0",
+            TELEGRAM_TIMEOUT="10",
             PGAPPNAME=name,
             PYTHONPATH=str(ROOT),
         )

@@ -70,6 +70,20 @@ def office_yaml(n_sections: int, indicators: int = 3) -> str:
     )
 
 
+def reset_database(url: str) -> None:
+    """Empty the database a benchmark was given explicitly and migrate it again (a SQLite
+    file is removed first)."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    if url.startswith("postgresql"):
+        db = Database(url)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.dispose()
+    upgrade(url)
+
+
 def fresh_database(kind: str, pg_url: str | None = None) -> str:
     """A migrated, empty database: a temporary SQLite file, or the PostgreSQL database given
     explicitly (`pg_url`, else BENCH_PG_URL), which is emptied. Never a default database."""
@@ -77,12 +91,7 @@ def fresh_database(kind: str, pg_url: str | None = None) -> str:
         url = pg_url or os.environ.get("BENCH_PG_URL")
         if not url:
             raise SystemExit("PostgreSQL needs a database given explicitly: --pg-url URL")
-        db = Database(url)
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        db.dispose()
-        upgrade(url)
+        reset_database(url)
         return url
     path = Path(tempfile.mkdtemp()) / "bench.db"
     url = f"sqlite:///{path}"

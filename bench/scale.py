@@ -23,20 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 
 from bench.cluster import Cluster, answers_for, head_user_ids, inbox_counts, open_round  # noqa: E402
+from bench.common import reset_database  # noqa: E402
 from db.engine import Database  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-
-
-def reset(url: str) -> None:
-    db = Database(url)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    db.dispose()
-    upgrade(url)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -69,7 +59,7 @@ def machine_busy() -> tuple[float, float]:
 
 
 async def throughput(url: str, n: int, workers: int, limits: bool) -> dict[str, float]:
-    reset(url)
+    reset_database(url)
     heads = open_round(url, n)
     cluster = Cluster(url, Path(tempfile.mkdtemp()))
     cluster.env_extra["TELEGRAM_RATE_LIMITS"] = "true" if limits else "false"
@@ -115,7 +105,7 @@ async def throughput(url: str, n: int, workers: int, limits: bool) -> dict[str, 
 async def takeover(url: str) -> tuple[float, float]:
     """Seconds from `kill -9` of the leader until another holds the lock, and until a
     person's message sent at the kill is answered (the poller and delivery moved)."""
-    reset(url)
+    reset_database(url)
     heads = open_round(url, 1)
     cluster = Cluster(url, Path(tempfile.mkdtemp()))
     db = Database(url)

@@ -24,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.office_file import ImportResult
+from bot.office_file import ImportResult, upsert_person
 from bot.office_schema import OfficeFileError, OfficeIn, PersonIn
 from bot.roles import Role
-from db.models import MonitorScope, Office, Person, PersonRole
+from db.models import MonitorScope, Office
 
 KIND_KABUPATEN = "kabupaten"
 ALL_OFFICES = "semua"
@@ -139,31 +139,7 @@ def import_kabupaten(session: Session, data: KabupatenFile, now: datetime) -> Im
     res.office_id = office.id
 
     for p, scope in zip(data.people, scopes, strict=True):
-        person = session.scalar(
-            select(Person).where(Person.office_id == office.id, Person.nip == p.nip)
-        )
-        pv: dict[str, object] = dict(name=p.name, position=p.position, active=p.active)
-        if p.telegram_id is not None:
-            pv["telegram_user_id"] = p.telegram_id
-        if p.whatsapp is not None:
-            pv["whatsapp_number"] = p.whatsapp
-        if p.channel is not None:
-            pv["preferred_channel"] = p.channel
-        created = person is None
-        if person is None:
-            person = Person(office_id=office.id, nip=p.nip, created_at=now, **pv)
-            session.add(person)
-            session.flush()
-            changed = True
-        else:
-            changed = _apply(person, pv)
-        have = {r.role for r in person.roles}
-        if have != set(p.roles):
-            person.roles[:] = [r for r in person.roles if r.role in p.roles]
-            for role in p.roles:
-                if role not in have:
-                    person.roles.append(PersonRole(role=role))
-            changed = True
+        person, created, changed = upsert_person(session, office.id, p, now)
         want = {o.id for o in scope}
         rows = {
             r.office_id: r

@@ -44,6 +44,39 @@ def _apply(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+def upsert_person(
+    session: Session, office_id: int, p: Any, now: datetime
+) -> tuple[Person, bool, bool]:
+    """A person of the file (office or kabupaten) created or brought up to date, with their
+    roles: (the person, created, changed)."""
+    person = session.scalar(
+        select(Person).where(Person.office_id == office_id, Person.nip == p.nip)
+    )
+    pv: dict[str, Any] = dict(name=p.name, position=p.position, active=p.active)
+    if p.telegram_id is not None:
+        pv["telegram_user_id"] = p.telegram_id
+    if p.whatsapp is not None:
+        pv["whatsapp_number"] = p.whatsapp
+    if p.channel is not None:
+        pv["preferred_channel"] = p.channel
+    created = person is None
+    if person is None:
+        person = Person(office_id=office_id, nip=p.nip, created_at=now, **pv)
+        session.add(person)
+        session.flush()
+        changed = True
+    else:
+        changed = _apply(person, pv)
+    have = {r.role for r in person.roles}
+    if have != set(p.roles):
+        person.roles[:] = [r for r in person.roles if r.role in p.roles]
+        for role in p.roles:
+            if role not in have:
+                person.roles.append(PersonRole(role=role))
+        changed = True
+    return person, created, changed
+
+
 def import_office(session: Session, data: OfficeFile, now: datetime) -> ImportResult:
     """Create or update the office and everything in it; only real differences are written."""
     res = ImportResult()
@@ -68,31 +101,7 @@ def import_office(session: Session, data: OfficeFile, now: datetime) -> ImportRe
 
     people: dict[str, Person] = {}
     for p in data.people:
-        person = session.scalar(
-            select(Person).where(Person.office_id == office.id, Person.nip == p.nip)
-        )
-        pv: dict[str, Any] = dict(name=p.name, position=p.position, active=p.active)
-        if p.telegram_id is not None:
-            pv["telegram_user_id"] = p.telegram_id
-        if p.whatsapp is not None:
-            pv["whatsapp_number"] = p.whatsapp
-        if p.channel is not None:
-            pv["preferred_channel"] = p.channel
-        created = person is None
-        if person is None:
-            person = Person(office_id=office.id, nip=p.nip, created_at=now, **pv)
-            session.add(person)
-            session.flush()
-            changed = True
-        else:
-            changed = _apply(person, pv)
-        have = {r.role for r in person.roles}
-        if have != set(p.roles):
-            person.roles[:] = [r for r in person.roles if r.role in p.roles]
-            for role in p.roles:
-                if role not in have:
-                    person.roles.append(PersonRole(role=role))
-            changed = True
+        person, created, changed = upsert_person(session, office.id, p, now)
         if changed:
             res.count("people", created)
         people[p.nip] = person
