@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.roles import Role, roles_of
-from bot.router import router
+from bot.router import FAMILY, family_data, router
 from bot.settings import Settings
 from bot.simulation import GROUP_ID, User
 from bot.texts import t
 from db.engine import Database
-from db.models import ActionToken, Office, Outbox, Person
+from db.models import ActionToken, CollectionRound, Office, Outbox, Person
 from tests import flows
 from tests.coresim import CoreSim, diff, snapshot
 from tests.flows import NIP
@@ -157,6 +157,34 @@ def test_permission_matrix(
             p.id: User(p.telegram_user_id, p.name)
             for p in s.scalars(select(Person).where(Person.telegram_user_id.is_not(None)))
         }
+    # the form's buttons share one token family (TOKEN.action.seq[.idx]): each of its
+    # actions, and the step reminders' buttons (made only when a step runs late), get a
+    # button of their own to press
+    with db.transaction() as s:
+        family = s.scalars(select(ActionToken).where(ActionToken.action == FAMILY)).first()
+        assert family is not None
+        fam_owner = family.person_id
+        for name in router.actions:
+            if name.startswith("form_") and name != "form_open":
+                tokens[name] = (family_data(family.token, name, 1, 0), fam_owner, True, False)
+        rnd = s.scalars(select(CollectionRound)).first()
+        assert rnd is not None
+        for name, role in (("team_open", Role.SEKRETARIS), ("plan_open", Role.KASUBAG_PROGRAM)):
+            owner = next(p for p in s.scalars(select(Person)) if role in {r.role for r in p.roles})
+            tok = secrets.token_urlsafe(9)
+            s.add(
+                ActionToken(
+                    token=tok,
+                    office_id=rnd.office_id,
+                    action=name,
+                    payload={"round": rnd.id},
+                    person_id=owner.id,
+                    reusable=True,
+                    created_at=sim.clock.now(),
+                )
+            )
+            tokens[name] = (tok, owner.id, True, False)
+    tokens.pop(FAMILY, None)
     kinds = sorted(set(router.actions))
     missing = [k for k in kinds if k not in tokens]
     for kind, (token, owner_id, _reusable, _) in sorted(tokens.items()):
