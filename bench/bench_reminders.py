@@ -98,6 +98,7 @@ async def main(n: int) -> dict[str, float]:
         rt = Runtime(settings.model_copy(update={"telegram_api_url": root}), clock)
         rt.telegram.poll_timeout = 1
         await rt.start()
+        rt.freeze_startup_objects()  # as `sakip-bot run` does
         lag = Counters()
         sampler = asyncio.create_task(lag.sample_lag())
         try:

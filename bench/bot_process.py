@@ -87,6 +87,7 @@ async def main() -> None:
         loop.add_signal_handler(signal.SIGUSR1, counters.snapshot, stats_file)
     lag = asyncio.create_task(counters.sample_lag())
     await rt.start()
+    rt.freeze_startup_objects()  # as `sakip-bot run` does
     await stop.wait()
     lag.cancel()
     await rt.stop()

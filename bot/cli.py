@@ -286,6 +286,7 @@ async def _run_until_signal(rt) -> None:  # type: ignore[no-untyped-def]
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await rt.start()
+    rt.freeze_startup_objects()
     await stop.wait()
     await rt.stop()
 
@@ -301,6 +302,7 @@ def serve(rt) -> None:  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(_app):  # type: ignore[no-untyped-def]
         await rt.start()
+        rt.freeze_startup_objects()
         try:
             yield
         finally:

@@ -19,11 +19,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import apscheduler.schedulers.base as aps_base
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -91,6 +99,10 @@ class ReminderScheduler:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.running: set[str] = set()  # keys whose job is executing right now
+        # executions handed to the executor and not finished (a count per job: its end may
+        # be reported before its submission when the job is quick)
+        self._submitted: Counter[str] = Counter()
+        self._listening = False
         self._known: dict[str, datetime] = {}  # what the job store holds, mirrored
         self._lock = threading.RLock()
         self.aps = ClockedScheduler(
@@ -101,8 +113,28 @@ class ReminderScheduler:
             timezone=UTC,
         )
 
+    def _on_event(self, event: Any) -> None:
+        """APScheduler's own account of executions (its thread): a job is busy from its
+        submission to its end, also before `fire` has started in the executor."""
+        if event.code not in (EVENT_JOB_SUBMITTED, EVENT_JOB_EXECUTED, EVENT_JOB_ERROR):
+            return  # missed or refused: never submitted, so nothing to count
+        with self._lock:
+            self._submitted[event.job_id] += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+            if self._submitted[event.job_id] == 0:
+                del self._submitted[event.job_id]
+
     def start(self) -> None:
         _current["scheduler"] = self
+        if not self._listening:
+            self.aps.add_listener(
+                self._on_event,
+                EVENT_JOB_SUBMITTED
+                | EVENT_JOB_EXECUTED
+                | EVENT_JOB_ERROR
+                | EVENT_JOB_MISSED
+                | EVENT_JOB_MAX_INSTANCES,
+            )
+            self._listening = True
         self.aps.start()
         with self._lock:
             self._known = {job.id: job.next_run_time for job in self.aps.get_jobs()}
@@ -164,8 +196,8 @@ class ReminderScheduler:
 
     def due_or_running(self) -> bool:
         """A job is due by the clock or executing (tests wait until neither)."""
-        if self.running:
-            return True
         now = self.core.clock.now()
         with self._lock:
+            if self.running or any(n > 0 for n in self._submitted.values()):
+                return True
             return any(due <= now for due in self._known.values())
