@@ -172,13 +172,20 @@ class Simulation:
         return [m.text or "" for m in self.fake.messages(chat_id)[before:]]
 
     async def send_file(
-        self, user: User, content: bytes, name: str, mime: str, photo: bool = False
+        self,
+        user: User,
+        content: bytes,
+        name: str,
+        mime: str,
+        photo: bool = False,
+        caption: str | None = None,
     ) -> list[str]:
+        """Send a document (or a photo) as `user`, with what they write beside it."""
         before = len(self.fake.messages(user.chat))
         if photo:
-            self.fake.send_photo(user.id, content)
+            self.fake.send_photo(user.id, content, caption=caption)
         else:
-            self.fake.send_document(user.id, content, name, mime)
+            self.fake.send_document(user.id, content, name, mime, caption=caption)
         await self.settle()
         return [m.text or "" for m in self.fake.messages(user.chat)[before:]]
 
