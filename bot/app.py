@@ -71,7 +71,11 @@ class Runtime:
             senders["whatsapp"] = self.whatsapp
             handlers["whatsapp"] = self.whatsapp.process
         self.delivery = DeliveryWorker(
-            self.db, self.clock, senders, file_root=str(settings.data_dir)
+            self.db,
+            self.clock,
+            senders,
+            file_root=str(settings.data_dir),
+            sweep_interval=0.25 if shared else 2.0,  # shared: other processes' replies
         )
         self.dispatcher = Dispatcher(
             self.inbox, {name: self._delivering(h) for name, h in handlers.items()}
@@ -149,7 +153,10 @@ class Runtime:
                 await process(item)
             finally:
                 rows = item.meta.pop("outbox", None)
-                if rows and self.leader.held:
+                # with several processes, every reply is found by the leader's sweep, in the
+                # order of the rows: a reply of this process must not overtake an earlier
+                # reply to the same person written by another
+                if rows and self.leader.held and not self.shared:
                     self.delivery.submit(rows)
 
         return run
