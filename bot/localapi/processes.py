@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.clock import SystemClock
+from bot.simulation import GROUP_ID, User
 from db.engine import Database
 from db.models import InboxUpdate, Outbox, Person
 
-GROUP_ID = -100500
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -191,17 +190,6 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    name: str
-    nip: str = ""
-
-    @property
-    def chat(self) -> int:
-        return self.id
 
 
 class ProcessOffice:
