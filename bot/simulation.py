@@ -77,6 +77,11 @@ class Simulation:
         self.rt = Runtime(settings, self.clock)
         self.rt.telegram.poll_timeout = 1
         await self.rt.start()
+        # on PostgreSQL the leader lock is taken in the background: wait until this process
+        # leads (polls, delivers, schedules), as a one-process deployment soon does
+        async with asyncio.timeout(60):
+            while not (self.rt.leader.held and self.rt.scheduler.started):
+                await asyncio.sleep(0.01)
         if self.wa is not None:
             await self._start_webhook_server()
         return self.rt
