@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -233,20 +234,7 @@ class Simulation:
 
     # --- waiting for the bot ---------------------------------------------------------------
     def _pending(self) -> int:
-        """Inbox updates not handled yet, and outbox rows due and not sent yet."""
-        with self.db.transaction() as s:
-            inbox = s.scalar(
-                select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "pending")
-            )
-            out = s.scalar(
-                select(func.count())
-                .select_from(Outbox)
-                .where(
-                    Outbox.status.in_(["pending", "sending"]),
-                    Outbox.next_attempt_at <= self.clock.now(),  # not the deferred
-                )
-            )
-            return (inbox or 0) + (out or 0)
+        return unfinished_work(self.db, self.clock.now())
 
     async def settle(self, rounds: int = 4000) -> None:
         """Wait until every update is handled and every queued message delivered."""
@@ -269,6 +257,25 @@ class Simulation:
                 return
             await asyncio.sleep(0.005)
         raise TimeoutError("the bot did not settle")
+
+
+def unfinished_work(db: Database, now: datetime, channel: str | None = None) -> int:
+    """Inbox updates not handled yet, and outbox rows due and not sent yet (on `channel`)."""
+    with db.transaction() as s:
+        inbox = s.scalar(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "pending")
+        )
+        due = (
+            select(func.count())
+            .select_from(Outbox)
+            .where(
+                Outbox.status.in_(["pending", "sending"]),
+                Outbox.next_attempt_at <= now,  # not the deferred
+            )
+        )
+        if channel is not None:
+            due = due.where(Outbox.channel == channel)
+        return (inbox or 0) + (s.scalar(due) or 0)
 
 
 async def tick(h: Simulation) -> None:

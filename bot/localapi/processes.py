@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import SystemClock
-from bot.simulation import GROUP_ID, User
+from bot.simulation import GROUP_ID, User, unfinished_work
 from db.engine import Database
-from db.models import InboxUpdate, Outbox, Person
+from db.models import Person
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -304,20 +304,7 @@ class ProcessOffice:
 
     # --- waiting ----------------------------------------------------------------------------
     def pending(self) -> int:
-        with self.db.transaction() as s:
-            inbox = s.scalar(
-                select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "pending")
-            )
-            out = s.scalar(
-                select(func.count())
-                .select_from(Outbox)
-                .where(
-                    Outbox.status.in_(["pending", "sending"]),
-                    Outbox.channel == "telegram",
-                    Outbox.next_attempt_at <= SystemClock().now(),
-                )
-            )
-            return (inbox or 0) + (out or 0)
+        return unfinished_work(self.db, SystemClock().now(), channel="telegram")
 
     async def settle(self, timeout: float = 120.0) -> None:
         """Until every update is confirmed and handled and every message delivered; a bot
