@@ -77,7 +77,14 @@ class ClockedScheduler(BackgroundScheduler):
 
     def _process_jobs(self) -> float | None:
         with _clock_time(self._clock):
-            return super()._process_jobs()  # type: ignore[no-any-return]
+            try:
+                return super()._process_jobs()  # type: ignore[no-any-return]
+            except JobLookupError as exc:
+                # A finished job was removed first by a sync (here or in a process that
+                # shares the job store): what APScheduler wanted is done. Raised out of
+                # here it would end the scheduler's thread, and every later reminder.
+                log.info("job already removed: %s", exc)
+                return 0.0
 
     def _real_add_job(self, *args: Any, **kwargs: Any) -> None:
         with _clock_time(self._clock):
