@@ -200,7 +200,13 @@ def cancel_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
     """A section sent its reply: its reminders and escalations go."""
     keys = [f"remind:{rnd.id}:{sub.section_id}:%", f"escalate:{rnd.id}:{sub.section_id}:%"]
     for pattern in keys:
-        _cancel(ctx.s, ctx.s.scalars(select(Reminder).where(Reminder.key.like(pattern))), ctx.now)
+        mine = select(Reminder).where(
+            Reminder.round_id == rnd.id,
+            Reminder.sent_at.is_(None),
+            Reminder.cancelled_at.is_(None),
+            Reminder.key.like(pattern),
+        )
+        _cancel(ctx.s, ctx.s.scalars(mine), ctx.now)
 
 
 def cancel_round(ctx: Ctx, rnd: CollectionRound) -> None:

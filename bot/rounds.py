@@ -127,10 +127,17 @@ def open_step(s: Session, rnd: CollectionRound, number: int) -> RoundStep | None
 def round_indicators(
     s: Session, rnd: CollectionRound, section_id: int | None = None
 ) -> list[Indicator]:
-    stmt = select(Indicator).where(Indicator.id.in_(rnd.indicator_ids or []))
-    if section_id is not None:
-        stmt = stmt.where(Indicator.section_id == section_id)
-    return list(s.scalars(stmt.order_by(Indicator.section_id, Indicator.position, Indicator.id)))
+    """The round's indicators, or one section's. For one section the section is selected
+    (a short, indexed read) and the round's choice applied here: a round names hundreds of
+    indicators in a kabupaten, and an IN list of them on every form answer costs as much as
+    the rest of the answer."""
+    order = (Indicator.section_id, Indicator.position, Indicator.id)
+    if section_id is None:
+        stmt = select(Indicator).where(Indicator.id.in_(rnd.indicator_ids or []))
+        return list(s.scalars(stmt.order_by(*order)))
+    chosen = set(rnd.indicator_ids or ())
+    stmt = select(Indicator).where(Indicator.section_id == section_id).order_by(*order)
+    return [i for i in s.scalars(stmt) if i.id in chosen]
 
 
 def target_text(ind: Indicator, period: str) -> str | None:
@@ -155,6 +162,14 @@ def round_sections(s: Session, rnd: CollectionRound) -> list[Section]:
     return list(
         s.scalars(select(Section).where(Section.id.in_(ids)).order_by(Section.position, Section.id))
     )
+
+
+def all_replied(s: Session, rnd: CollectionRound) -> bool:
+    """Every section of the round has sent its first reply (one indexed EXISTS)."""
+    waiting = select(Submission.id).where(
+        Submission.round_id == rnd.id, Submission.first_submitted_at.is_(None)
+    )
+    return not s.scalar(select(waiting.exists()))
 
 
 def submissions(s: Session, rnd: CollectionRound) -> list[Submission]:

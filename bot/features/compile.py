@@ -7,7 +7,7 @@ from bot.core import Ctx
 from bot.fmt import format_percent_id
 from bot.report_builder import build_version
 from bot.roles import Role
-from bot.rounds import end_step, move, open_step, role_holders, start_step, submissions
+from bot.rounds import all_replied, end_step, move, open_step, role_holders, start_step
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, ReportVersion, StoredFile
@@ -25,7 +25,7 @@ def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
 
 def every_reply_in(ctx: Ctx, rnd: CollectionRound) -> None:
     """Called on each section's [Kirim]: the last first reply ends step 3."""
-    if all(sub.first_submitted_at is not None for sub in submissions(ctx.s, rnd)):
+    if all_replied(ctx.s, rnd):
         end_collection(ctx, rnd)
 
 
