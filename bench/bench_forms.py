@@ -255,6 +255,7 @@ async def measured(
             "-r",
             "200",
             "--nonblocking",
+            "--gil",  # only the thread holding the GIL: where the process's Python CPU goes
         )
     updates = await crowd(people, uids, one)
     await quiet(fake)

@@ -25,12 +25,13 @@ from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
 from bot.logsafe import install_log_redaction
 from bot.messaging import outbox
-from bot.messaging.delivery import DeliveryWorker, Sender
+from bot.messaging.delivery import DeliveryWorker, Message, Sender, takes_at_once
 from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
 from bot.messaging.leader import Leader
 from bot.router import router
 from bot.settings import Settings
 from db.engine import Database
+from db.models import Outbox
 from handlers.telegram import TelegramChannel, set_commands
 from scheduler.service import ReminderScheduler
 
@@ -89,7 +90,7 @@ class Runtime:
         self._sync_pending = False
         self._sync_dirty = False
         self.started = asyncio.Event()
-        outbox.watch(self.db, self._outbox_committed)
+        outbox.watch(self.db, self._outbox_committed, take_now=self._sends_now)
         self.core.watch_reminders(self._reminders_committed)
 
     @property
@@ -153,22 +154,41 @@ class Runtime:
                 await process(item)
             finally:
                 rows = item.meta.pop("outbox", None)
+                taken = item.meta.pop("taken", ())
                 # with several processes, every reply is found by the leader's sweep, in the
                 # order of the rows: a reply of this process must not overtake an earlier
                 # reply to the same person written by another
                 if rows and self.leader.held and not self.shared:
-                    self.delivery.submit(rows)
+                    self.delivery.submit(rows, taken)
+                # leadership lost meanwhile: the next leader's start puts rows written
+                # `sending` back (`recover`), so nothing taken is left behind
 
         return run
 
-    def _outbox_committed(self, rows: list[tuple[int, str, str]]) -> None:
+    def _sends_now(self, row: Outbox) -> bool:
+        """A handler's reply that this process sends as soon as the handler returns (the one
+        process, holding delivery): written `sending` in the handler's transaction."""
+        return (
+            current_item.get() is not None
+            and not self.shared
+            and self.leader.held
+            and self.delivery.running
+            and row.channel in self.delivery.senders
+            and takes_at_once(row)
+        )
+
+    def _outbox_committed(self, rows: list[Outbox]) -> None:
         """Rows just committed: a handler's go with its inbox item (submitted when the
         handler returns to the loop); others (the scheduler's thread) cross over now."""
+        ids = [(r.id, r.channel, r.chat_id) for r in rows]
         item = current_item.get()
         if item is not None:
-            item.meta.setdefault("outbox", []).extend(rows)
+            item.meta.setdefault("outbox", []).extend(ids)
+            taken = [Message.of(r) for r in rows if r.status == "sending"]
+            if taken:
+                item.meta.setdefault("taken", []).extend(taken)
         elif self.leader.held:
-            self.delivery.submit_threadsafe(rows)
+            self.delivery.submit_threadsafe(ids)
 
     def _reminders_committed(self) -> None:
         """Reminders changed: bring the scheduler's jobs in step, off the loop. Bursts are

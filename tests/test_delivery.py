@@ -62,6 +62,24 @@ async def test_blocked_user_is_reported_not_retried_forever(harness: Harness):
     assert "1 pesan tidak terkirim" in status and "Norhasanah" in status
 
 
+async def test_a_reply_that_cannot_be_delivered_is_reported_like_any_other(harness: Harness):
+    """A handler's reply is written `sending` in the handler's transaction and goes straight
+    to the sender; when Telegram refuses it, the failure notice delivery writes is a message
+    of its own (not a late reply to that update) and reaches the admin and the Kasubag."""
+    h = harness
+    o = await flows.setup_office(h, group=False)
+    admin = h.user("199212122020121012")
+    pu = o.heads["pu"]
+    h.fake.block_bot(pu.id)
+    await h.say(pu, "/isi")
+    with h.db.transaction() as s:
+        rows = s.scalars(select(Outbox).where(Outbox.person_id == h.person(pu.nip).id)).all()
+        assert rows and {r.status for r in rows} == {"failed"}, [(r.status, r.text) for r in rows]
+        assert s.scalar(select(func.count()).where(Outbox.status.in_(["pending", "sending"]))) == 0
+    for who in (admin, o.kasubag):
+        assert any("Norhasanah" in m and "tidak dapat dikirim" in m for m in h.texts(who))
+
+
 async def test_message_in_doubt_after_a_crash_is_sent_again_once_and_recorded(harness: Harness):
     """A row left `sending` by a crash may or may not have arrived: it is sent again once
     (a repeat is harmless, a lost approval request stops the SOP) and the repeat is recorded;

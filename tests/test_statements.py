@@ -1,7 +1,7 @@
 """What one update costs the database: SQL statements and commits, counted by SQLAlchemy event
 listeners on the bot's engine and split by phase — intake (the inbox row), the handler's
 transaction (`Core.handle`, the inbox mark included) and the rest (delivery: the outbox row
-marked sent). Issue 13's target: a form answer in one transaction and at most 8 statements in
+marked sent; the handler wrote it `sending` already). Issue 13's target: a form answer in one transaction and at most 8 statements in
 the handler, so that the cost cannot creep back."""
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from tests import flows
 from tests.harness import Harness
 
 MAX_HANDLER_STATEMENTS = 8
+
+
+def delivery_writes(c: Counts) -> list[str]:
+    """Delivery's writes for the reply: the handler wrote it `sending` already, so only the
+    `sent` mark is left (no `UPDATE … RETURNING` to take it first)."""
+    return [s for s in c.statements["delivery"] if s.lstrip().upper().startswith("UPDATE")]
 
 
 class Counts:
@@ -98,6 +104,7 @@ async def test_a_typed_form_value_is_one_transaction_of_at_most_8_statements(har
     print(c.show("typed value"))
     assert c.commits["handler"] == 1, c.show("typed value")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("typed value")
+    assert len(delivery_writes(c)) == 1 and "sent_at" in delivery_writes(c)[0], c.show("typed")
 
 
 async def test_a_pressed_form_button_is_one_transaction_of_at_most_8_statements(
@@ -111,3 +118,4 @@ async def test_a_pressed_form_button_is_one_transaction_of_at_most_8_statements(
     print(c.show("button press"))
     assert c.commits["handler"] == 1, c.show("button press")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("button press")
+    assert len(delivery_writes(c)) == 1 and "sent_at" in delivery_writes(c)[0], c.show("press")

@@ -20,3 +20,17 @@ channel senders (handlers/telegram.py, handlers/whatsapp.py)
 leader.py     which process runs what must run once (the poller, delivery, the
               scheduler): always this one on SQLite; a PostgreSQL advisory lock otherwise
 """
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Coroutine
+from typing import Any
+
+
+def detached(coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
+    """A task that belongs to no update: it starts from an empty context, so the update
+    being handled when it was created (`inbox.current_item`) does not follow it into what
+    it writes later (a failure notice written by delivery is not that update's reply)."""
+    return asyncio.create_task(coro, name=name, context=contextvars.Context())

@@ -7,6 +7,11 @@ immediately before its request, and `sent` with the remote message id after it. 
 between the two leaves that one row `sending`: on start-up it is put back in the queue and
 sent again once (`resent` counts it) — it may show twice, since Telegram has no idempotency
 key; a message never attempted is simply sent. Edits are idempotent and simply retried.
+A reply to the update being handled is written `sending` by the handler's own transaction
+(`outbox.watch(take_now=…)`) and handed over in memory: its request leaves as soon as the
+handler returns, so the window is the same, and a statement, a commit and a thread hop per
+message are saved. After a crash such a row counts as `resent` even when its request had
+not left yet (it then arrives once).
 
 Marks are batched: the rows of many chats become `sending` (or `sent`) in one transaction,
 run off the event loop, so a fan-out costs a few commits per batch, not two per message.
@@ -19,7 +24,7 @@ import contextlib
 import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.messaging import outbox
+from bot.messaging import detached, outbox
 from bot.roles import Role, holders
 from bot.texts import t
 from db.engine import Database
@@ -52,6 +57,27 @@ class Message:
     edit_remote_id: str | None = None
     template: dict | None = None
     attempts: int = 0
+
+    @classmethod
+    def of(cls, row: Any) -> Message:
+        """From an outbox row (or the row `_take` returned) without its file or original."""
+        template = dict(row.template or {})
+        return cls(
+            row.id,
+            row.chat_id,
+            row.kind,
+            row.text,
+            row.buttons or [],
+            template=template or None,
+            attempts=row.attempts,
+            edit_remote_id=template.get("edit_remote"),
+        )
+
+
+def takes_at_once(row: Outbox) -> bool:
+    """A row a sender can start on straight from the handler's transaction: nothing to look
+    up first (no stored file, no original whose remote id may not be known yet)."""
+    return row.file_id is None and row.edit_of_id is None
 
 
 class Retry(Exception):
@@ -103,7 +129,7 @@ class Batcher:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._ops.append((op, fut))
         if self._running is None:
-            self._running = asyncio.create_task(self._flush())
+            self._running = detached(self._flush())
         return await fut
 
     async def _flush(self) -> None:
@@ -155,6 +181,8 @@ class DeliveryWorker:
         self._chats: dict[str, deque[int]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
+        self._taken: dict[int, Message] = {}  # written `sending` by the handler: no _take
+        self.running = False  # started (what a crash left `sending` is recovered) and not stopped
         self._wake = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -164,8 +192,11 @@ class DeliveryWorker:
         self.on_failed: list[Callable[[int], Awaitable[None] | None]] = []
 
     # --- feeding ------------------------------------------------------------------------
-    def submit(self, rows: list[tuple[int, str, str]]) -> None:
-        """New rows (id, channel, chat id), e.g. just committed by a handler."""
+    def submit(self, rows: list[tuple[int, str, str]], taken: Iterable[Message] = ()) -> None:
+        """New rows (id, channel, chat id), e.g. just committed by a handler; `taken`: those
+        of them the handler already wrote `sending`, ready to go."""
+        for msg in taken:
+            self._taken[msg.id] = msg
         for row_id, channel, chat_id in rows:
             if row_id in self._known or channel not in self.senders:
                 continue
@@ -173,7 +204,7 @@ class DeliveryWorker:
             key = f"{channel}:{chat_id}"
             self._chats.setdefault(key, deque()).append(row_id)
             if key not in self._tasks:
-                self._tasks[key] = asyncio.create_task(self._run_chat(key), name=f"send:{key}")
+                self._tasks[key] = detached(self._run_chat(key), name=f"send:{key}")
         if self._chats:
             self.idle.clear()
 
@@ -213,9 +244,11 @@ class DeliveryWorker:
         n = await asyncio.to_thread(self.recover)
         if n:
             log.warning("%d message(s) in doubt after a stop; sending them again once", n)
-        self._sweeper = asyncio.create_task(self._sweep_loop(), name="outbox-sweep")
+        self.running = True
+        self._sweeper = detached(self._sweep_loop(), name="outbox-sweep")
 
     async def stop(self) -> None:
+        self.running = False
         tasks = list(self._tasks.values()) + ([self._sweeper] if self._sweeper else [])
         for task in tasks:
             task.cancel()
@@ -223,6 +256,8 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._sweeper = None
+        with contextlib.suppress(Exception):  # not started: pending again, not in doubt
+            await self.release(list(self._taken))
         self._tasks.clear()
         self._chats.clear()
         self._known.clear()
@@ -286,14 +321,10 @@ class DeliveryWorker:
                     raise
                 except Exception:  # a bug: leave the row to the next sweep, keep the worker
                     log.exception("delivery of outbox %s failed; the sweep tries again", row_id)
-                    for rid in queue:
-                        self._known.discard(rid)
-                    queue.clear()
+                    await self._let_go(queue)
                     break
                 if outcome == "defer":  # keep the chat's order: the rest waits too
-                    for rid in queue:
-                        self._known.discard(rid)
-                    queue.clear()
+                    await self._let_go(queue)
                     break
                 queue.popleft()
                 self._known.discard(row_id)
@@ -303,6 +334,29 @@ class DeliveryWorker:
                 self._chats.pop(key, None)
             if not self._chats:
                 self.idle.set()
+
+    async def _let_go(self, queue: deque[int]) -> None:
+        """Give a chat's queued rows back to the sweep (in order, later)."""
+        rids = list(queue)
+        queue.clear()
+        for rid in rids:
+            self._known.discard(rid)
+        await self.release([rid for rid in rids if rid in self._taken])
+
+    async def release(self, rids: list[int]) -> None:
+        """Rows the handler wrote `sending` that will not be sent now: pending again, so the
+        sweep finds them (and a restart does not count them as in doubt)."""
+        for rid in rids:
+            self._taken.pop(rid, None)
+        if not rids:
+            return
+        await self._db(
+            lambda s: s.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(rids), Outbox.status == "sending")
+                .values(status="pending", attempts=Outbox.attempts - 1)
+            )
+        )
 
     async def _db(self, op: Op) -> Any:
         """A mark, retried until the database takes it (an outage pauses, never loses)."""
@@ -330,6 +384,7 @@ class DeliveryWorker:
             .where(Outbox.id == row_id, Outbox.status == "pending")
             .values(status="sending", attempts=Outbox.attempts + 1)
             .returning(
+                Outbox.id,
                 Outbox.chat_id,
                 Outbox.kind,
                 Outbox.text,
@@ -342,17 +397,7 @@ class DeliveryWorker:
         ).first()
         if row is None:
             return None
-        template = dict(row.template or {})
-        msg = Message(
-            row_id,
-            row.chat_id,
-            row.kind,
-            row.text,
-            row.buttons or [],
-            template=template or None,
-            attempts=row.attempts,
-            edit_remote_id=template.get("edit_remote"),
-        )
+        msg = Message.of(row)
         if row.file_id is not None:
             f = s.get(StoredFile, row.file_id)
             assert f is not None
@@ -377,14 +422,14 @@ class DeliveryWorker:
         return msg
 
     async def _deliver(self, sender: Sender, row_id: int) -> str:
-        while True:
+        taken: Message | None | str = self._taken.pop(row_id, None)
+        while taken is None:
             taken = await self._db(lambda s: self._take(s, row_id))
             if taken is None:
                 return "skip"
             if taken == "wait":
                 await asyncio.sleep(0.05)
-                continue
-            break
+                taken = None
         msg: Message = taken  # type: ignore[assignment]
         attempt = 0
         while True:

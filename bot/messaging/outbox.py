@@ -149,9 +149,24 @@ def to_group(session: Session, office: Office, text: str, now: datetime, **kwarg
     return True
 
 
-def watch(db: Database, on_commit: Callable[[list[tuple[int, str, str]]], None]) -> None:
-    """Call `on_commit(rows)` with (id, channel, chat id) of the outbox rows each transaction
-    of `db` added, right after it commits: delivery starts without looking for them."""
+def watch(
+    db: Database,
+    on_commit: Callable[[list[Outbox]], None],
+    take_now: Callable[[Outbox], bool] | None = None,
+) -> None:
+    """Call `on_commit(rows)` with the outbox rows each transaction of `db` added (pending, or
+    taken), right after it commits: delivery starts without looking for them.
+
+    `take_now(row)` true: the row is written `sending` (attempt 1) in the same INSERT, for a
+    sender that starts on it at once (a reply to the update being handled) — delivery's own
+    `UPDATE … RETURNING`, its commit and its thread hop are saved."""
+
+    def before_flush(session: Session, _ctx: object, _instances: object) -> None:
+        if take_now is None:
+            return
+        for o in session.new:
+            if isinstance(o, Outbox) and o.status == "pending" and take_now(o):
+                o.status, o.attempts = "sending", 1
 
     def after_flush(session: Session, _ctx: object) -> None:
         new = [o for o in session.new if isinstance(o, Outbox)]
@@ -161,11 +176,12 @@ def watch(db: Database, on_commit: Callable[[list[tuple[int, str, str]]], None])
     def after_commit(session: Session) -> None:
         rows = session.info.pop("new_outbox", None)
         if rows:
-            on_commit([(r.id, r.channel, r.chat_id) for r in rows if r.status == "pending"])
+            on_commit([r for r in rows if r.status in ("pending", "sending")])
 
     def after_rollback(session: Session) -> None:
         session.info.pop("new_outbox", None)
 
+    event.listen(db.sessions, "before_flush", before_flush)
     event.listen(db.sessions, "after_flush", after_flush)
     event.listen(db.sessions, "after_commit", after_commit)
     event.listen(db.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
