@@ -40,7 +40,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import START, TOKEN, fresh_database, nip, office_yaml, settings_for  # noqa: E402
+from bench.common import (  # noqa: E402
+    START,
+    TOKEN,
+    compile_project,
+    fresh_database,
+    nip,
+    office_yaml,
+    settings_for,
+)
 from bot.localapi import FakeTelegram  # noqa: E402
 from bot.localapi.telegram import SentMessage  # noqa: E402
 from bot.texts import t  # noqa: E402
@@ -368,6 +376,7 @@ def spread(values: list[float], fmt: str = "{:.1f}") -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
+    compile_project()
     kinds = ["sqlite"] + (["postgresql"] if args.pg_url else [])
     workdir = Path(tempfile.mkdtemp(prefix="bench-forms-"))
     print(f"bot-process CPU per update (ms), min/median/max over {args.reps} repetitions")

@@ -29,7 +29,15 @@ import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.bot_process import Counters  # noqa: E402
-from bench.common import START, TOKEN, fresh_database, nip, office_yaml, settings_for  # noqa: E402
+from bench.common import (  # noqa: E402
+    START,
+    TOKEN,
+    compile_project,
+    fresh_database,
+    nip,
+    office_yaml,
+    settings_for,
+)
 from bot.app import Runtime  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.office_file import import_office, parse  # noqa: E402
@@ -41,6 +49,7 @@ PACE = 25.0  # the bot's own overall pace (handlers/telegram.py: 5 per 0.2 s)
 
 
 async def main(n: int) -> dict[str, float]:
+    compile_project()
     url = fresh_database("sqlite")
     settings = settings_for(url, chat_rate=1.0, limits=True)
     db = Database(url)

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_forms import HERE, spawn, stop, until_polling  # noqa: E402
-from bench.common import TOKEN, fresh_database  # noqa: E402
+from bench.common import TOKEN, compile_project, fresh_database  # noqa: E402
 from bot.localapi import FakeTelegram  # noqa: E402
 
 RUN_IMPORTS = "import bot.cli, db.migrate, bot.app"  # what `sakip-bot run` imports
@@ -59,6 +59,7 @@ def imports(code: str) -> list[tuple[int, int, str]]:
 
 
 async def main(reps: int) -> None:
+    compile_project()
     workdir = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     url = fresh_database("sqlite")
     env = {

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.common import TOKEN, reset_database  # noqa: E402
+from bench.common import TOKEN, compile_project, reset_database  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.localapi.processes import BotProcess, FakeServer, ProcessOffice, bot_env  # noqa: E402
 from bot.messaging import outbox  # noqa: E402
@@ -205,6 +205,7 @@ async def measure(h: ProcessOffice, kills: int, elapsed: float) -> dict[str, Any
 
 
 async def main() -> None:
+    compile_project()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from bench.cluster import Cluster, answers_for, head_user_ids, inbox_counts, open_round  # noqa: E402
-from bench.common import reset_database  # noqa: E402
+from bench.common import compile_project, reset_database  # noqa: E402
 from db.engine import Database  # noqa: E402
 
 
@@ -131,6 +131,7 @@ async def takeover(url: str) -> tuple[float, float]:
 
 
 async def main(url: str, n: int) -> None:
+    compile_project()
     print(f"{n} section heads, {4 * n} updates at once; PostgreSQL {url.split('@')[-1]}")
     base: float | None = None
     for limits in (False, True):

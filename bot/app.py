@@ -25,7 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
 from bot.logsafe import install_log_redaction
 from bot.messaging import outbox
-from bot.messaging.delivery import DeliveryWorker, Message, Sender, takes_at_once
+from bot.messaging.delivery import DeliveryWorker, Message, Sender
 from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
 from bot.messaging.leader import Leader
 from bot.router import router
@@ -167,14 +167,15 @@ class Runtime:
 
     def _sends_now(self, row: Outbox) -> bool:
         """A handler's reply that this process sends as soon as the handler returns (the one
-        process, holding delivery): written `sending` in the handler's transaction."""
+        process, holding delivery): written `sending` in the handler's transaction. All of
+        a transaction's rows are, so the sweep cannot queue some of them (those still
+        `pending`) before the handler hands over the rest: a chat's order is the rows'."""
         return (
             current_item.get() is not None
             and not self.shared
             and self.leader.held
             and self.delivery.running
             and row.channel in self.delivery.senders
-            and takes_at_once(row)
         )
 
     def _outbox_committed(self, rows: list[Outbox]) -> None:

@@ -658,9 +658,16 @@ def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 # --- summary and sending ---------------------------------------------------------------------
 
 
-def summary_lines(ctx: Ctx, sub: Submission, rnd: CollectionRound) -> list[str]:
-    """Each indicator's answer, capaian, explanation and evidence (with its description)."""
-    answers = answers_by_indicator(ctx.s, sub)
+def summary_lines(
+    ctx: Ctx, sub: Submission, rnd: CollectionRound, form: Form | None = None
+) -> list[str]:
+    """Each indicator's answer, capaian, explanation and evidence (with its description).
+    With the open `form`, its indicators and answers (already loaded) are used."""
+    if form is not None:
+        answers, indicators = form.answers, [form.indicators[i] for i in form.order]
+    else:
+        answers = answers_by_indicator(ctx.s, sub)
+        indicators = round_indicators(ctx.s, rnd, sub.section_id)
     files: dict[int, list[Attachment]] = {}
     ids = [a.id for a in answers.values()]
     for att in ctx.s.scalars(
@@ -668,7 +675,7 @@ def summary_lines(ctx: Ctx, sub: Submission, rnd: CollectionRound) -> list[str]:
     ):
         files.setdefault(att.answer_id, []).append(att)
     lines = []
-    for n, ind in enumerate(round_indicators(ctx.s, rnd, sub.section_id), start=1):
+    for n, ind in enumerate(indicators, start=1):
         ans = answers.get(ind.id)
         if ans is None or ans.realisation is None:
             lines.append(t("sum_line_empty", n=n, code=ind.code, name=ind.name))
@@ -709,7 +716,7 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
         period=rnd.period_label,
         deadline=format_datetime_id(sub.deadline, ctx.office.timezone),
     )
-    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd))
+    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
     edit = [
         _button(ctx, form, t("btn_edit_n", n=n), "form_edit", idx=n - 1)
         for n in range(1, len(form.order) + 1)
@@ -751,4 +758,4 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     if rnd.state == RoundState.COLLECTING:
         every_reply_in(ctx, rnd)
     for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
-        send_for_review(ctx, rnd, sub, h.person, late)
+        send_for_review(ctx, rnd, sub, h.person, late, form)

@@ -7,7 +7,7 @@ import re
 
 from bot.core import Ctx
 from bot.errors import Stale, UserError
-from bot.features.form import summary_lines
+from bot.features.form import Form, summary_lines
 from bot.fmt import format_datetime_id
 from bot.roles import ROLE_LABELS, Role
 from bot.rounds import (
@@ -26,7 +26,12 @@ from db.models import CollectionRound, Person, Submission
 
 
 def send_for_review(
-    ctx: Ctx, rnd: CollectionRound, sub: Submission, kasubag: Person, late: int
+    ctx: Ctx,
+    rnd: CollectionRound,
+    sub: Submission,
+    kasubag: Person,
+    late: int,
+    form: Form | None = None,
 ) -> None:
     text = t(
         "review_ask",
@@ -36,7 +41,7 @@ def send_for_review(
         when=format_datetime_id(ctx.now, ctx.office.timezone),
         late=t("late_note", days=late) if late else t("on_time_note"),
     )
-    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd))
+    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
     ctx.send(
         kasubag,
         text,

@@ -57,10 +57,13 @@ class Message:
     edit_remote_id: str | None = None
     template: dict | None = None
     attempts: int = 0
+    file_id: int | None = None  # still to look up: the stored file's path, name and type
+    edit_of_id: int | None = None  # still to look up: the original's remote message id
 
     @classmethod
     def of(cls, row: Any) -> Message:
-        """From an outbox row (or the row `_take` returned) without its file or original."""
+        """From an outbox row (or the row `_take` returned); its file and original are
+        looked up by `DeliveryWorker._complete`."""
         template = dict(row.template or {})
         return cls(
             row.id,
@@ -71,13 +74,9 @@ class Message:
             template=template or None,
             attempts=row.attempts,
             edit_remote_id=template.get("edit_remote"),
+            file_id=row.file_id,
+            edit_of_id=row.edit_of_id,
         )
-
-
-def takes_at_once(row: Outbox) -> bool:
-    """A row a sender can start on straight from the handler's transaction: nothing to look
-    up first (no stored file, no original whose remote id may not be known yet)."""
-    return row.file_id is None and row.edit_of_id is None
 
 
 class Retry(Exception):
@@ -397,19 +396,25 @@ class DeliveryWorker:
         ).first()
         if row is None:
             return None
-        msg = Message.of(row)
-        if row.file_id is not None:
-            f = s.get(StoredFile, row.file_id)
+        return self._complete(s, Message.of(row))
+
+    def _complete(self, s: Session, msg: Message) -> Message | None | str:
+        """Look up what a `sending` row's request needs besides the row: its stored file,
+        the original an edit names. None when the original failed (the edit fails too), or
+        "wait" (the row is pending again) while the original is not out yet."""
+        if msg.file_id is not None:
+            f = s.get(StoredFile, msg.file_id)
             assert f is not None
             msg.file_path = f"{self.file_root}/{f.path}"
             msg.file_name, msg.file_mime = f.name, f.mime
-        if row.edit_of_id is not None:  # an edit naming the original by its outbox row
-            original = s.get(Outbox, row.edit_of_id)
+            msg.file_id = None
+        if msg.edit_of_id is not None:  # an edit naming the original by its outbox row
+            original = s.get(Outbox, msg.edit_of_id)
             if original is None or original.remote_id is None:
                 waiting = original is not None and original.status in ("pending", "sending")
                 s.execute(
                     update(Outbox)
-                    .where(Outbox.id == row_id)
+                    .where(Outbox.id == msg.id)
                     .values(
                         status="pending" if waiting else "failed",
                         attempts=Outbox.attempts - 1,
@@ -418,11 +423,19 @@ class DeliveryWorker:
                     )
                 )
                 return "wait" if waiting else None
-            msg.edit_remote_id = original.remote_id
+            msg.edit_remote_id, msg.edit_of_id = original.remote_id, None
         return msg
 
     async def _deliver(self, sender: Sender, row_id: int) -> str:
         taken: Message | None | str = self._taken.pop(row_id, None)
+        if isinstance(taken, Message) and (taken.file_id or taken.edit_of_id):
+            ready = taken
+            taken = await self._db(lambda s: self._complete(s, ready))
+            if taken is None:
+                return "skip"
+            if taken == "wait":
+                await asyncio.sleep(0.05)
+                taken = None
         while taken is None:
             taken = await self._db(lambda s: self._take(s, row_id))
             if taken is None:
