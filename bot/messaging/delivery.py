@@ -427,23 +427,22 @@ class DeliveryWorker:
         return msg
 
     async def _deliver(self, sender: Sender, row_id: int) -> str:
-        taken: Message | None | str = self._taken.pop(row_id, None)
-        if isinstance(taken, Message) and (taken.file_id or taken.edit_of_id):
-            ready = taken
-            taken = await self._db(lambda s: self._complete(s, ready))
+        taken = self._taken.pop(row_id, None)  # written `sending` by the handler: no take
+        while True:
             if taken is None:
+                got = await self._db(lambda s: self._take(s, row_id))
+            elif taken.file_id is not None or taken.edit_of_id is not None:
+                got = await self._db(functools.partial(self._complete, msg=taken))
+            else:
+                got = taken
+            if got is None:
                 return "skip"
-            if taken == "wait":
+            if got == "wait":  # an edit whose original is not out yet (pending again)
                 await asyncio.sleep(0.05)
                 taken = None
-        while taken is None:
-            taken = await self._db(lambda s: self._take(s, row_id))
-            if taken is None:
-                return "skip"
-            if taken == "wait":
-                await asyncio.sleep(0.05)
-                taken = None
-        msg: Message = taken  # type: ignore[assignment]
+                continue
+            break
+        msg: Message = got
         attempt = 0
         while True:
             try:
