@@ -256,7 +256,7 @@ class DeliveryWorker:
                 await task
         self._sweeper = None
         with contextlib.suppress(Exception):  # not started: pending again, not in doubt
-            await self.release(list(self._taken))
+            await self._release(list(self._taken))
         self._tasks.clear()
         self._chats.clear()
         self._known.clear()
@@ -340,9 +340,9 @@ class DeliveryWorker:
         queue.clear()
         for rid in rids:
             self._known.discard(rid)
-        await self.release([rid for rid in rids if rid in self._taken])
+        await self._release([rid for rid in rids if rid in self._taken])
 
-    async def release(self, rids: list[int]) -> None:
+    async def _release(self, rids: list[int]) -> None:
         """Rows the handler wrote `sending` that will not be sent now: pending again, so the
         sweep finds them (and a restart does not count them as in doubt)."""
         for rid in rids:
