@@ -1,8 +1,8 @@
 """What one update costs the database: SQL statements and commits, counted by SQLAlchemy event
 listeners on the bot's engine and split by phase — intake (the inbox row), the handler's
 transaction (`Core.handle`, the inbox mark included) and the rest (delivery: the outbox row
-marked sent; the handler wrote it `sending` already). Issue 13's target: a form answer in one transaction and at most 8 statements in
-the handler, so that the cost cannot creep back."""
+marked sent; the handler wrote it `sending` already). Issue 13's target: a form answer in one
+transaction and at most 8 statements in the handler, so that the cost cannot creep back."""
 
 from __future__ import annotations
 
