@@ -207,11 +207,15 @@ class Cluster:
                 {"hi": LOCK_KEY >> 32, "lo": LOCK_KEY & 0xFFFFFFFF},
             ).scalar()
 
-    async def wait_leader(self, db: Database, timeout: float = 90.0) -> tuple[str, float]:
+    async def wait_leader(
+        self, db: Database, timeout: float = 90.0, besides: str | None = None
+    ) -> tuple[str, float]:
+        """The process holding the leader lock; with `besides`, one other than that (a process
+        just killed: PostgreSQL may not have noticed its connection is gone yet)."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             name = await asyncio.to_thread(self.leader, db)
-            if name:
+            if name and name != besides:
                 return name, time.monotonic() - t0
             await asyncio.sleep(0.05)
         raise TimeoutError(f"no process took the leader lock in {timeout} s")
