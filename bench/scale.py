@@ -120,7 +120,7 @@ async def takeover(url: str) -> tuple[float, float]:
         t0 = time.perf_counter()
         cluster.kill9(first)
         await cluster.send([(uid, "/isi")])
-        _, lock = await cluster.wait_leader(db)
+        _, lock = await cluster.wait_leader(db, besides=first)
         while not await cluster.messages(uid):
             await asyncio.sleep(0.05)
         reply = time.perf_counter() - t0
