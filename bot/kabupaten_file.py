@@ -24,12 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.monitoring import KIND_KABUPATEN, is_kabupaten
 from bot.office_file import ImportResult, upsert_person
 from bot.office_schema import OfficeFileError, OfficeIn, PersonIn
 from bot.roles import Role
 from db.models import MonitorScope, Office
 
-KIND_KABUPATEN = "kabupaten"
 ALL_OFFICES = "semua"
 
 
@@ -71,10 +71,6 @@ def _apply(obj: Any, values: dict[str, Any]) -> bool:
             setattr(obj, key, value)
             changed = True
     return changed
-
-
-def is_kabupaten(office: Office) -> bool:
-    return (office.config or {}).get("kind") == KIND_KABUPATEN
 
 
 def parse(text: str) -> KabupatenFile:

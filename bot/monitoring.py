@@ -16,9 +16,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.kabupaten_file import is_kabupaten
 from bot.roles import Role, roles_of
 from db.models import MonitorScope, Office, Person
+
+KIND_KABUPATEN = "kabupaten"  # Office.config["kind"] of the kabupaten's own office row
+
+
+def is_kabupaten(office: Office) -> bool:
+    return (office.config or {}).get("kind") == KIND_KABUPATEN
+
 
 REPORT_ROLES = frozenset(
     {Role.CAMAT, Role.SEKRETARIS, Role.KASUBAG_PROGRAM, Role.TIM_SAKIP, Role.ADMIN}

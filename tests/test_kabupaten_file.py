@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.kabupaten_file import import_file, is_kabupaten
-from bot.monitoring import visible_offices
+from bot.kabupaten_file import import_file
+from bot.monitoring import is_kabupaten, visible_offices
 from bot.office_file import OfficeFileError
 from bot.office_file import import_file as import_office
 from db.models import MonitorScope, Office, Person
