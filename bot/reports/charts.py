@@ -63,7 +63,7 @@ class Charts:
 
 def _save(fig: Figure, path: Path, dpi: int = DOC_DPI) -> Path:
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=dpi, metadata=META, pil_kwargs={"compress_level": 3})
+    fig.savefig(path, dpi=dpi, metadata=META, pil_kwargs={"compress_level": 1})
     return path
 
 
