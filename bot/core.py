@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.calendar import WorkCalendar
@@ -253,6 +253,15 @@ def _jsonable(data: Any) -> Any:
     return str(data)
 
 
+# Statements run on every update are built once: SQLAlchemy then reuses their cache key and
+# compiled form instead of rebuilding both per execution (bindparam carries the values).
+_PERSON = select(Person).options(joinedload(Person.roles), joinedload(Person.conversation))
+_PERSON_BY_TELEGRAM = _PERSON.where(Person.telegram_user_id == bindparam("uid"))
+_PERSON_BY_WHATSAPP = _PERSON.where(
+    (Person.whatsapp_user_id == bindparam("uid")) | (Person.whatsapp_number == bindparam("uid"))
+)
+
+
 class Core:
     """The bot's brain, free of any channel library."""
 
@@ -299,16 +308,11 @@ class Core:
 
     def find_person(self, session: Session, channel: str, user_id: str) -> Person | None:
         """The person behind an update, with their office, roles and open form, in one query."""
-        stmt = select(Person).options(joinedload(Person.roles), joinedload(Person.conversation))
         if channel == "telegram":
             if not user_id.lstrip("-").isdigit() or len(user_id) > 18:
                 return None
-            stmt = stmt.where(Person.telegram_user_id == int(user_id))
-        else:
-            stmt = stmt.where(
-                (Person.whatsapp_user_id == user_id) | (Person.whatsapp_number == user_id)
-            )
-        return session.scalars(stmt).unique().first()
+            return session.scalars(_PERSON_BY_TELEGRAM, {"uid": int(user_id)}).unique().first()
+        return session.scalars(_PERSON_BY_WHATSAPP, {"uid": user_id}).unique().first()
 
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Acting, Person, PersonRole, Section
@@ -60,15 +60,21 @@ class Holder:
         return self.acting_label or self.person.position
 
 
+_ACTING_TODAY = select(Acting).where(  # built once: run on nearly every update
+    Acting.office_id == bindparam("office"),
+    Acting.start_date <= bindparam("today"),
+    Acting.end_date >= bindparam("today"),
+)
+
+
 def _active_acting(session: Session, office_id: int, today: date) -> list[Acting]:
     """Appointments running today; read once per unit of work (every role check asks)."""
     key = ("acting", office_id, today)
     cached = session.info.get(key)
     if cached is None:
-        stmt = select(Acting).where(
-            Acting.office_id == office_id, Acting.start_date <= today, Acting.end_date >= today
+        cached = session.info[key] = list(
+            session.scalars(_ACTING_TODAY, {"office": office_id, "today": today})
         )
-        cached = session.info[key] = list(session.scalars(stmt))
     return cached  # type: ignore[no-any-return]
 
 

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
@@ -185,17 +185,26 @@ def _answers_and_indicators(
     ctx: Ctx, sub: Submission
 ) -> tuple[dict[int, Answer], dict[int, Indicator]]:
     """The section's answers with their indicators and targets, in one statement."""
-    rows = (
-        ctx.s.execute(
-            select(Answer, Indicator)
-            .join(Indicator, Indicator.id == Answer.indicator_id)
-            .options(joinedload(Indicator.targets), lazyload(Indicator.section))
-            .where(Answer.submission_id == sub.id)
-        )
-        .unique()
-        .all()
-    )
+    rows = ctx.s.execute(_ANSWERS_WITH_INDICATORS, {"sub": sub.id}).unique().all()
     return {a.indicator_id: a for a, _ in rows}, {i.id: i for _, i in rows}
+
+
+# The form's two statements, run on every answer, are built once (SQLAlchemy reuses their
+# cache key and compiled SQL): the submission with its round and section, locking the round
+# against changes while the answer is written; the answers with indicators and targets.
+_SUBMISSION_AND_ROUND = (
+    select(Submission, CollectionRound)
+    .join(CollectionRound, CollectionRound.id == Submission.round_id)
+    .options(joinedload(Submission.section).lazyload(Section.head))
+    .where(Submission.id == bindparam("sub"))
+    .with_for_update(read=True, of=CollectionRound)  # answers never change the round
+)
+_ANSWERS_WITH_INDICATORS = (
+    select(Answer, Indicator)
+    .join(Indicator, Indicator.id == Answer.indicator_id)
+    .options(joinedload(Indicator.targets), lazyload(Indicator.section))
+    .where(Answer.submission_id == bindparam("sub"))
+)
 
 
 def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -> Form:
@@ -214,14 +223,7 @@ def _form(ctx: Ctx) -> Form:
         conv = ctx.conversation()
         if conv is None or conv.kind != "form":
             raise Stale(t("form_not_open"))
-        stmt = (
-            select(Submission, CollectionRound)
-            .join(CollectionRound, CollectionRound.id == Submission.round_id)
-            .options(joinedload(Submission.section).lazyload(Section.head))
-            .where(Submission.id == conv.data["sub"])
-            .with_for_update(read=True, of=CollectionRound)  # answers never change the round
-        )
-        row = ctx.s.execute(stmt).first()
+        row = ctx.s.execute(_SUBMISSION_AND_ROUND, {"sub": conv.data["sub"]}).first()
         if row is None:
             raise Stale(t("form_not_open"))
         sub, rnd = row

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased
@@ -83,6 +83,14 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
+# Run once per update: built once, and run as a plain statement (no ORM bookkeeping).
+_MARK = (
+    update(InboxUpdate)
+    .where(InboxUpdate.id == bindparam("item"), InboxUpdate.status == "pending")
+    .values(status=bindparam("status"), handled_at=bindparam("at"), error=bindparam("error"))
+)
+
+
 class Inbox:
     """The `inbox` table: record, mark, load and claim updates."""
 
@@ -132,12 +140,10 @@ class Inbox:
     ) -> bool:
         """Inside the handler's transaction: the item leaves `pending`. False when it already
         had (another worker got there first): the caller must roll back."""
-        res = s.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.id == item.id, InboxUpdate.status == "pending")
-            .values(status=status, handled_at=now, error=error)
+        res = s.connection().execute(
+            _MARK, {"item": item.id, "status": status, "at": now, "error": error}
         )
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        return bool(res.rowcount)
 
     def settle(self, item: Item, status: str, error: str | None = None) -> None:
         """Mark an item outside any handler (ignored or unreadable updates)."""
