@@ -480,7 +480,10 @@ class FakeTelegram(LocalServer):
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
-            params = await self._params(request)
+            try:
+                params = await self._params(request)
+            except ConnectionResetError:  # the client went away mid-request (it was stopped)
+                raise _Reset from None
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
