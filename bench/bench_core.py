@@ -33,7 +33,7 @@ KINDS = ("/isi", "value", "explanation", "[Kirim]")
 
 def run(heads: int) -> dict[str, list[float]]:
     url = fresh_database("sqlite")
-    uids = setup_round(url, heads + 1)
+    uids, _ = setup_round(url, heads + 1)
     db = Database(url)
     sim = CoreSim(settings_for(url, limits=False), FakeClock(START), db)
     cpu: dict[str, list[float]] = defaultdict(list)

@@ -300,15 +300,16 @@ async def run_echo(people: int, workdir: Path) -> Result:
         await fake.stop()
 
 
-def setup_round(url: str, heads: int) -> list[int]:
+def setup_round(url: str, heads: int) -> tuple[list[int], list[int]]:
     """Office, round up to step 4 (in this process, through the in-process Simulation); the
-    heads' Telegram user ids."""
+    heads' Telegram user ids, and the Camat's, Sekretaris's and Kasubag's (who receive the
+    notices a form sends: their chats must exist, as in a real office)."""
     from bot.clock import FakeClock
     from bot.office_file import import_office, parse
     from bot.simulation import Simulation
     from db.engine import Database
 
-    async def go() -> list[int]:
+    async def go() -> tuple[list[int], list[int]]:
         db = Database(url)
         clock = FakeClock(START)
         with db.transaction() as s:
@@ -328,7 +329,7 @@ def setup_round(url: str, heads: int) -> list[int]:
         finally:
             await sim.stop()
             db.dispose()
-        return uids
+        return uids, [camat.id, sek.id, kasubag.id]
 
     return asyncio.run(go())
 
@@ -338,13 +339,15 @@ async def run_bot(
 ) -> Result:
     heads = max(people, MIN_HEADS)
     url = fresh_database(kind, pg_url)
-    uids = await asyncio.to_thread(setup_round, url, heads + 1)
+    uids, others = await asyncio.to_thread(setup_round, url, heads + 1)
     fake = FakeTelegram(token=TOKEN)
     # Telegram's update ids keep growing; the inbox drops ids it has seen (the setup's)
     fake._update_id = itertools.count(1_000_000)
     await fake.start()
     for uid in uids:
         fake.add_user(uid, f"Kasi {uid}")
+    for uid in others:
+        fake.add_user(uid, f"Pejabat {uid}")
     data_dir = Path(tempfile.mkdtemp(dir=workdir))
     env = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
