@@ -267,6 +267,10 @@ def test_pdf_has_letterhead_sections_hashes_pages_and_draft_mark(tmp_path):
         "102,78%",
     ):
         assert needle in text, needle
+    # the evidence is listed per section: the section's name, then each file by indicator
+    evidence = text[text.index("Daftar Bukti Dukung") :]
+    assert evidence.index("Seksi Pemerintahan") < evidence.index("PEM-1\ndaftar_hadir.pdf")
+    assert "Seksi Pelayanan Umum" not in evidence  # a section without files is not listed
 
 
 def test_approved_pdf_carries_the_approval_record_and_no_draft_mark(tmp_path):

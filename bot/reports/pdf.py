@@ -78,6 +78,16 @@ def _styles() -> dict[str, ParagraphStyle]:
             "h2", base, fontName=FONT_BOLD, fontSize=10.5, leading=14, spaceBefore=10, spaceAfter=4
         ),
         "th": ParagraphStyle("th", base, fontName=FONT_BOLD, fontSize=7.5, leading=9.5),
+        "h3": ParagraphStyle(
+            "h3",
+            base,
+            fontName=FONT_BOLD,
+            fontSize=9,
+            leading=12,
+            spaceBefore=6,
+            spaceAfter=2,
+            keepWithNext=1,
+        ),
     }
 
 
@@ -140,6 +150,7 @@ def _style(header_rows: int) -> TableStyle:
 
 
 TABLE_STYLE = _style(1)  # built once: every table of the report shares it
+EVIDENCE_HASH_STYLE = TableStyle([("FONT", (2, 1), (2, -1), MONO, 6.5, 8)])
 
 
 def _wrap(text: object, width: float, font: str = FONT, size: float = CELL_SIZE) -> str:
@@ -272,17 +283,21 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
     story.append(_table(trows, [4.6 * cm, 3.6 * cm, 1.9 * cm, 2.9 * cm, 2.9 * cm, 1.7 * cm]))
 
     story.append(P(L.EVIDENCE, "h2"))
-    erows: list[list[Any]] = [list(L.EVIDENCE_HEAD)]
+    # one table per section: reportlab re-measures the rest of a table at each page break,
+    # so one table of every file would cost time growing with the square of the sections
+    listed = False
     for sec in data.sections:
+        erows: list[list[Any]] = [list(L.EVIDENCE_HEAD)]
         for r in sec.indicators:
             for e in r.evidence:
                 name = f"{e.file_name}\n{e.description}" if e.description else e.file_name
-                erows.append([f"{sec.name} / {r.code}", name, e.sha256])
-    if len(erows) > 1:
-        etable = _table(erows, [3.4 * cm, 4.6 * cm, 9.0 * cm])
-        etable.setStyle(TableStyle([("FONT", (2, 1), (2, -1), MONO, 6.5, 8)]))
-        story.append(etable)
-    else:
+                erows.append([r.code, name, e.sha256])
+        if len(erows) > 1:
+            etable = _table(erows, [2.4 * cm, 5.6 * cm, 9.0 * cm])
+            etable.setStyle(EVIDENCE_HASH_STYLE)
+            story += [P(sec.name, "h3"), etable]  # the heading keeps with its table
+            listed = True
+    if not listed:
         story.append(P(L.NO_EVIDENCE))
 
     if data.revision_notes:
