@@ -22,6 +22,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator, MultipleLocator  # noqa: E402
 
 from bot.capaian import meets_target  # noqa: E402
 from bot.fmt import format_number_id  # noqa: E402
@@ -62,8 +63,16 @@ class Charts:
 
 
 def _save(fig: Figure, path: Path, dpi: int = DOC_DPI) -> Path:
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=dpi, metadata=META, pil_kwargs={"compress_level": 1})
+    """PNG without an alpha channel (the charts are opaque): a quarter less to compress here,
+    and to decode and compress again when the PDF embeds it."""
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB").save(
+        path, format="png", compress_level=1
+    )
     return path
 
 
@@ -149,6 +158,7 @@ def sections_chart(
         ax.text(values[i] + 1.5, i, text, va="center", fontsize=8)
     _row_labels(ax, [_short(s.name) for s in rows])
     ax.set_xlim(0, max([125.0, *[v * 1.12 + 14 for v in values]]))
+    ax.xaxis.set_major_locator(MultipleLocator(50))  # few ticks: each is costly to draw
     ax.set_title(L.CHART_CAPAIAN_PANEL, fontsize=9)
     late = [s.late_working_days for s in rows]
     late_ax.barh(
@@ -172,6 +182,7 @@ def sections_chart(
         )
         late_ax.text(max(late[i], 0.08) + 0.1, i, label, va="center", fontsize=8)
     late_ax.set_xlim(0, max([2, *late]) * 1.2 + 2.6)
+    late_ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     late_ax.set_title(L.CHART_TIMELINESS_AXIS, fontsize=9)
     late_ax.tick_params(axis="y", left=False, labelleft=False)
     for axis in (ax, late_ax):
@@ -229,6 +240,7 @@ def timeline_chart(data: ReportData, path: Path) -> Path:
     ax.set_xlim(0, max(125.0, min(longest, SHARE_CAP) * 100 + 8))
     ax.set_xlabel(L.CHART_TIMELINE_AXIS, fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
+    ax.xaxis.set_major_locator(MultipleLocator(50))
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
     for i in range(1, len(steps)):
         if steps[i - 1].iteration != steps[i].iteration and steps[i].number >= 5:
@@ -310,6 +322,7 @@ def summary_chart(data: ReportData, path: Path) -> Path:
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
         )
     ax.set_xlim(0, max([130.0, *[v + 30 for v in values]]))
+    ax.xaxis.set_major_locator(MultipleLocator(50))
     ax.tick_params(axis="y", labelsize=14 if len(secs) <= 8 else 11)
     ax.tick_params(axis="x", labelsize=12)
     for side in ("top", "right"):

@@ -280,7 +280,7 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
                 state,
             ]
         )
-    story.append(_table(trows, [4.6 * cm, 3.6 * cm, 1.9 * cm, 2.9 * cm, 2.9 * cm, 1.7 * cm]))
+    story.append(_table(trows, [4.4 * cm, 3.4 * cm, 1.9 * cm, 2.8 * cm, 2.8 * cm, 1.7 * cm]))
 
     story.append(P(L.EVIDENCE, "h2"))
     # one table per section: reportlab re-measures the rest of a table at each page break,
