@@ -15,6 +15,11 @@ answers a form (the echo bot: six messages) so that imports and caches are warm.
     python bench/bench_forms.py                           # 1, 50, 200 people on SQLite
     python bench/bench_forms.py 1 50 --pg-url postgresql+psycopg://postgres@127.0.0.1/bench
     python bench/bench_forms.py 50 --reps 1 --profile /tmp/prof   # py-spy on the bot process
+    python bench/bench_forms.py 50 --path   # also the message path alone (a core that echoes)
+
+With --path, the same runtime runs once more with a core that only says back what it got
+(`BENCH_ECHO_CORE`), under the echo bot's load: what the inbox, the outbox, delivery and
+the thread hand-offs cost around the handler, against the echo bot's own figure.
 
 PostgreSQL runs only with --pg-url, and that database is emptied. SQLite uses a temp file.
 Also printed: Bot API calls per update (the fake's counters) and SQL statements and commits
@@ -335,11 +340,21 @@ def setup_round(url: str, heads: int) -> tuple[list[int], list[int]]:
 
 
 async def run_bot(
-    kind: str, people: int, workdir: Path, pg_url: str | None, profile: str | None
+    kind: str,
+    people: int,
+    workdir: Path,
+    pg_url: str | None,
+    profile: str | None,
+    path_only: bool = False,
 ) -> Result:
+    """The bot answering forms; with `path_only`, the same runtime whose core only says back
+    what it got (the echo bot's work), through the inbox, the outbox and delivery."""
     heads = max(people, MIN_HEADS)
     url = fresh_database(kind, pg_url)
-    uids, others = await asyncio.to_thread(setup_round, url, heads + 1)
+    if path_only:
+        uids, others = [300_000 + i for i in range(heads + 1)], []
+    else:
+        uids, others = await asyncio.to_thread(setup_round, url, heads + 1)
     fake = FakeTelegram(token=TOKEN)
     # Telegram's update ids keep growing; the inbox drops ids it has seen (the setup's)
     fake._update_id = itertools.count(1_000_000)
@@ -358,14 +373,16 @@ async def run_bot(
         "TELEGRAM_RATE_LIMITS": "false",
         "BENCH_CLOCK": START.isoformat(),
         "BENCH_STATS_FILE": str(data_dir / "counters.json"),
+        **({"BENCH_ECHO_CORE": "1"} if path_only else {}),
     }
     p = await spawn([sys.executable, str(HERE / "bot_process.py")], env, workdir, f"bot-{kind}")
     p.stats_file = data_dir / "counters.json"
+    one = echo_person if path_only else head_answers
     try:
         startup = await until_polling(fake, p)
-        await head_answers(fake, uids[-1])  # warm-up
+        await one(fake, uids[-1])  # warm-up
         await quiet(fake)
-        r = await measured(fake, p, people, uids[:-1], lambda u: head_answers(fake, u), profile)
+        r = await measured(fake, p, people, uids[:-1], lambda u: one(fake, u), profile)
         r.startup_s = startup
         return r
     finally:
@@ -385,12 +402,17 @@ async def main(args: argparse.Namespace) -> None:
     print(f"bot-process CPU per update (ms), min/median/max over {args.reps} repetitions")
     print(f"(logs in {workdir})")
     for people in args.people:
-        runs: dict[str, list[Result]] = {k: [] for k in ["echo", *kinds]}
+        paths = [f"{k} path" for k in kinds] if args.path else []
+        runs: dict[str, list[Result]] = {k: [] for k in ["echo", *kinds, *paths]}
         for rep in range(args.reps):
             runs["echo"].append(await run_echo(people, workdir))
             for kind in kinds:
                 prof = f"{args.profile}-{kind}-{people}.txt" if args.profile and rep == 0 else None
                 runs[kind].append(await run_bot(kind, people, workdir, args.pg_url, prof))
+                if args.path:
+                    pprof = prof and f"{args.profile}-{kind}-path-{people}.txt"
+                    path = await run_bot(kind, people, workdir, args.pg_url, pprof, path_only=True)
+                    runs[f"{kind} path"].append(path)
         echo_med = statistics.median(r.cpu_ms for r in runs["echo"])
         print(
             f"\n{people} people at once ({runs['echo'][0].updates} echo updates, "
@@ -406,7 +428,7 @@ async def main(args: argparse.Namespace) -> None:
                     f"  commits/update {statistics.median(r.commits_per_update or 0 for r in rs):.2f}"
                 )
             print(
-                f"  {name:<11} CPU/update {spread(cpu):>17} ms{ratio}"
+                f"  {name:<16} CPU/update {spread(cpu):>17} ms{ratio}"
                 f"  API calls/update {statistics.median(r.api_per_update for r in rs):.2f}{sql}"
                 f"  start→getUpdates {spread([r.startup_s or 0 for r in rs], '{:.2f}')} s"
             )
@@ -418,6 +440,11 @@ if __name__ == "__main__":
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--pg-url", help="a PostgreSQL database this benchmark may empty")
     ap.add_argument("--profile", help="py-spy raw profile of the first repetition to PREFIX-…")
+    ap.add_argument(
+        "--path",
+        action="store_true",
+        help="also the message path alone: the bot whose core only echoes (the echo load)",
+    )
     ns = ap.parse_args()
     ns.people = ns.people or [1, 50, 200]
     asyncio.run(main(ns))

@@ -2,6 +2,8 @@
 benchmarks; settings from the environment as in `sakip-bot run`.
 
     BENCH_CLOCK=2026-11-23T00:00:00+00:00   a FakeClock at that instant (else the system clock)
+    BENCH_ECHO_CORE=1                       the core only says back what it got (in its one
+        transaction, through the outbox): the message path alone, for `bench_forms.py --path`
     BENCH_STATS_FILE=/tmp/x.json            on SIGUSR1 write counters there (JSON):
         statements, commits (a SQLAlchemy listener on the bot's engine), and the event loop's
         lag sampled every 10 ms since the previous SIGUSR1 (max, count over 100 ms)
@@ -69,7 +71,20 @@ class Counters:
         self.lag_max, self.lag_over_100ms, self.lag_samples = 0.0, 0, 0
 
 
+def echo_core() -> None:
+    """Replace the features with a reply of what came in: the core still runs its one
+    transaction (the person looked up, the inbox mark, the reply written to the outbox)."""
+    import bot.core
+
+    def say_back(ctx: Any) -> None:
+        ctx.reply(ctx.msg.text or "-")
+
+    bot.core.dispatch = say_back  # type: ignore[assignment]
+
+
 async def main() -> None:
+    if os.environ.get("BENCH_ECHO_CORE"):
+        echo_core()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     at = os.environ.get("BENCH_CLOCK")
