@@ -351,8 +351,9 @@ async def run_bot(
     what it got (the echo bot's work), through the inbox, the outbox and delivery."""
     heads = max(people, MIN_HEADS)
     url = fresh_database(kind, pg_url)
+    others: list[int] = []
     if path_only:
-        uids, others = [300_000 + i for i in range(heads + 1)], []
+        uids = [300_000 + i for i in range(heads + 1)]
     else:
         uids, others = await asyncio.to_thread(setup_round, url, heads + 1)
     fake = FakeTelegram(token=TOKEN)
