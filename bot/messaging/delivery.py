@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -114,6 +114,14 @@ class Sender(Protocol):
 
 
 Op = Callable[[Session], Any]
+
+
+# The `sent` mark, once per message: built once, run as a plain statement.
+_SENT = (
+    update(Outbox)
+    .where(Outbox.id == bindparam("row"))
+    .values(status="sent", remote_id=bindparam("remote"), sent_at=bindparam("at"), error=None)
+)
 
 
 class Batcher:
@@ -477,10 +485,8 @@ class DeliveryWorker:
 
     @staticmethod
     def _sent_op(row_id: int, remote_id: str, now: datetime) -> Op:
-        return lambda s: s.execute(
-            update(Outbox)
-            .where(Outbox.id == row_id)
-            .values(status="sent", remote_id=remote_id, sent_at=now, error=None)
+        return lambda s: s.connection().execute(
+            _SENT, {"row": row_id, "remote": remote_id, "at": now}
         )
 
     def _defer(self, s: Session, row_id: int, exc: Defer) -> None:

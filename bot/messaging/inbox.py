@@ -99,6 +99,13 @@ class Inbox:
         self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
         self._dialect = db.engine.dialect.name
+        # built once, run as a plain statement: one row per update, those seen before skipped
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        self._insert = (
+            insert(InboxUpdate)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(InboxUpdate.id, InboxUpdate.external_id)
+        )
 
     def record(
         self, channel: str, entries: Iterable[tuple[str, str, dict[str, Any]]]
@@ -119,15 +126,8 @@ class Inbox:
         ]
         if not rows:
             return []
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(InboxUpdate)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(InboxUpdate.id, InboxUpdate.external_id)
-        )
         with self.db.transaction() as s:
-            got = {ext: i for i, ext in s.execute(stmt).all()}
+            got = {ext: i for i, ext in s.connection().execute(self._insert, rows).all()}
         return [
             Item(got[str(r["external_id"])], channel, str(r["actor"]), dict(r["payload"]))  # type: ignore[call-overload]
             for r in rows
