@@ -116,7 +116,24 @@ class Sender(Protocol):
 Op = Callable[[Session], Any]
 
 
-# The `sent` mark, once per message: built once, run as a plain statement.
+# Once per message, built once and run as plain statements: a row taken (`sending`, just
+# before its request, returning what the request needs) and marked `sent`.
+_TAKE = (
+    update(Outbox)
+    .where(Outbox.id == bindparam("row"), Outbox.status == "pending")
+    .values(status="sending", attempts=Outbox.attempts + 1)
+    .returning(
+        Outbox.id,
+        Outbox.chat_id,
+        Outbox.kind,
+        Outbox.text,
+        Outbox.buttons,
+        Outbox.file_id,
+        Outbox.edit_of_id,
+        Outbox.template,
+        Outbox.attempts,
+    )
+)
 _SENT = (
     update(Outbox)
     .where(Outbox.id == bindparam("row"))
@@ -386,22 +403,7 @@ class DeliveryWorker:
         """Mark a row `sending` just before its request (one UPDATE … RETURNING); the message
         to send, None when it is not pending any more, or "wait" for an edit whose original
         is not out yet."""
-        row = s.execute(
-            update(Outbox)
-            .where(Outbox.id == row_id, Outbox.status == "pending")
-            .values(status="sending", attempts=Outbox.attempts + 1)
-            .returning(
-                Outbox.id,
-                Outbox.chat_id,
-                Outbox.kind,
-                Outbox.text,
-                Outbox.buttons,
-                Outbox.file_id,
-                Outbox.edit_of_id,
-                Outbox.template,
-                Outbox.attempts,
-            )
-        ).first()
+        row = s.connection().execute(_TAKE, {"row": row_id}).first()
         if row is None:
             return None
         return self._complete(s, Message.of(row))
