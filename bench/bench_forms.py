@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,6 @@ class Result:
     sql_per_update: float | None = None
     commits_per_update: float | None = None
     startup_s: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def measured(
@@ -281,7 +280,6 @@ async def measured(
         c1 = await p.snapshot()
         r.sql_per_update = (c1["statements"] - counters0["statements"]) / updates
         r.commits_per_update = (c1["commits"] - counters0["commits"]) / updates
-        r.extra = {"lag_max": c1["lag_max"], "lag_over_100ms": c1["lag_over_100ms"]}
     return r
 
 
