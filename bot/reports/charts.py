@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator, MultipleLocator  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from bot.capaian import meets_target  # noqa: E402
 from bot.fmt import format_number_id  # noqa: E402
@@ -30,7 +31,6 @@ from bot.reports import labels as L  # noqa: E402
 from bot.reports.model import ReportData, SectionReport, StepTiming, timeline_order  # noqa: E402
 
 GREEN, RED, GREY, INK = "#1a9850", "#d73027", "#bdbdbd", "#333333"
-META = {"Software": None}
 PAGE_SECTIONS = 25  # sections per chart image: a bounded, readable height
 SUMMARY_SECTIONS = 12  # bars on the Camat's phone chart (the lowest first when more)
 DOC_DPI = 100  # charts placed in the PDF (16.5 cm wide: ~125 dpi on paper)
@@ -65,8 +65,6 @@ class Charts:
 def _save(fig: Figure, path: Path, dpi: int = DOC_DPI) -> Path:
     """PNG without an alpha channel (the charts are opaque): a quarter less to compress here,
     and to decode and compress again when the PDF embeds it."""
-    from PIL import Image
-
     fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
