@@ -18,6 +18,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import bot.features  # noqa: F401  (registers every command, button and form on the router)
@@ -88,7 +89,7 @@ class Runtime:
         self._leader_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sync_pending = False
-        self._sync_dirty = False
+        self._sync_changes: dict[str, datetime | None] = {}
         self.started = asyncio.Event()
         outbox.watch(self.db, self._outbox_committed, take_now=self._sends_now)
         self.core.watch_reminders(self._reminders_committed)
@@ -191,31 +192,33 @@ class Runtime:
         elif self.leader.held:
             self.delivery.submit_threadsafe(ids)
 
-    def _reminders_committed(self) -> None:
-        """Reminders changed: bring the scheduler's jobs in step, off the loop. Bursts are
-        coalesced: one sync at a time, and one more if anything changed meanwhile."""
+    def _reminders_committed(self, changes: dict[str, datetime | None]) -> None:
+        """Reminders changed (any thread): bring their jobs in step, off the loop. Bursts
+        are gathered: one update of the jobs at a time, with what changed meanwhile."""
         loop = self._loop
         if not self.leader.held or loop is None:
             return
-        self._sync_dirty = True
-        if self._sync_pending:
-            return
-        self._sync_pending = True
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._sync_scheduler()))
+            loop.call_soon_threadsafe(self._gather_reminder_changes, changes)
+
+    def _gather_reminder_changes(self, changes: dict[str, datetime | None]) -> None:
+        self._sync_changes.update(changes)
+        if not self._sync_pending:
+            self._sync_pending = True
+            asyncio.ensure_future(self._sync_scheduler())
 
     @property
     def scheduler_syncing(self) -> bool:
-        """A sync of the scheduler's jobs is due or running (tests wait for it)."""
+        """An update of the scheduler's jobs is due or running (tests wait for it)."""
         return self._sync_pending
 
     async def _sync_scheduler(self) -> None:
         try:
-            while self._sync_dirty:
-                self._sync_dirty = False
+            while self._sync_changes:
                 await asyncio.sleep(0.05)  # let a burst of changes gather
+                changes, self._sync_changes = self._sync_changes, {}
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self.scheduler.sync)
+                    await asyncio.to_thread(self.scheduler.apply, changes)
         finally:
             self._sync_pending = False
 

@@ -275,13 +275,15 @@ class Core:
         self.files = FileStore(settings.data_dir, settings.max_file_mb * 1_048_576)
         self._calendars: dict[tuple[str, tuple[str, ...]], WorkCalendar] = {}
 
-    def watch_reminders(self, on_commit: Callable[[], None]) -> None:
-        """Call `on_commit()` after each transaction of this core's database that changed
-        reminders (the scheduler brings its jobs in step)."""
+    def watch_reminders(self, on_commit: Callable[[dict[str, datetime | None]], None]) -> None:
+        """Call `on_commit(changes)` after each transaction of this core's database that
+        changed reminders: key → due time, or None once sent or cancelled (the scheduler
+        brings those jobs in step)."""
 
         def after_commit(session: Session) -> None:
-            if session.info.pop("reminders_changed", False):
-                on_commit()
+            changes = session.info.pop("reminders_changed", None)
+            if changes:
+                on_commit(changes)
 
         event.listen(self.db.sessions, "after_commit", after_commit)
         event.listen(
@@ -388,9 +390,12 @@ class _AlreadyHandled(Exception):
 
 @event.listens_for(Session, "after_flush")
 def _note_reminder_changes(session: Session, _ctx: Any) -> None:
-    """Mark the unit of work when reminders changed, so the scheduler re-syncs its jobs."""
-    if any(isinstance(o, Reminder) for o in (*session.new, *session.dirty)):
-        session.info["reminders_changed"] = True
+    """Note the reminders this unit of work changed, for the scheduler's jobs after commit:
+    key → due time, or None when it no longer waits (sent or cancelled)."""
+    for o in (*session.new, *session.dirty):
+        if isinstance(o, Reminder):
+            waiting = o.sent_at is None and o.cancelled_at is None
+            session.info.setdefault("reminders_changed", {})[o.key] = o.due_at if waiting else None
 
 
 def _hhmm(text: str) -> Any:

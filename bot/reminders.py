@@ -14,8 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.calendar import WorkCalendar
 from bot.fmt import format_datetime_id
@@ -179,38 +180,49 @@ def plan_step(
         )
 
 
+# Run on every [Kirim]: built once, run as a plain statement (no ORM objects loaded).
+_CANCEL = (
+    update(Reminder)
+    .where(
+        Reminder.round_id == bindparam("round"),
+        Reminder.sent_at.is_(None),
+        Reminder.cancelled_at.is_(None),
+        Reminder.key.like(bindparam("a")) | Reminder.key.like(bindparam("b")),
+    )
+    .values(cancelled_at=bindparam("now"))
+    .returning(Reminder.key)
+)
+
+
+def _cancel(s: Session, round_id: int, now: datetime, a: str, b: str | None = None) -> None:
+    """Cancel the round's waiting reminders whose key matches pattern `a` or `b`; the
+    scheduler hears of them after the commit, and rows this session already holds agree."""
+    keys = set(
+        s.connection()
+        .execute(_CANCEL, {"round": round_id, "now": now, "a": a, "b": b or a})
+        .scalars()
+    )
+    if not keys:
+        return
+    s.info.setdefault("reminders_changed", {}).update(dict.fromkeys(keys))
+    for obj in list(s.identity_map.values()):
+        if isinstance(obj, Reminder) and obj.key in keys:
+            set_committed_value(obj, "cancelled_at", now)
+
+
 def cancel_step(s: Session, rnd: CollectionRound, step: RoundStep, now: datetime) -> None:
     """A step ended: its overrun reminder goes."""
-    _cancel(
-        s,
-        s.scalars(
-            select(Reminder).where(Reminder.key == f"step:{rnd.id}:{step.step}:{step.iteration}")
-        ),
-        now,
-    )
-
-
-def _cancel(s: Session, rows: Any, now: datetime) -> None:
-    for row in rows:
-        if row.sent_at is None and row.cancelled_at is None:
-            row.cancelled_at = now
+    _cancel(s, rnd.id, now, f"step:{rnd.id}:{step.step}:{step.iteration}")
 
 
 def cancel_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
     """A section sent its reply: its reminders and escalations go."""
-    keys = [f"remind:{rnd.id}:{sub.section_id}:%", f"escalate:{rnd.id}:{sub.section_id}:%"]
-    for pattern in keys:
-        mine = select(Reminder).where(
-            Reminder.round_id == rnd.id,
-            Reminder.sent_at.is_(None),
-            Reminder.cancelled_at.is_(None),
-            Reminder.key.like(pattern),
-        )
-        _cancel(ctx.s, ctx.s.scalars(mine), ctx.now)
+    section = f"{rnd.id}:{sub.section_id}:%"
+    _cancel(ctx.s, rnd.id, ctx.now, f"remind:{section}", f"escalate:{section}")
 
 
 def cancel_round(ctx: Ctx, rnd: CollectionRound) -> None:
-    _cancel(ctx.s, ctx.s.scalars(select(Reminder).where(Reminder.round_id == rnd.id)), ctx.now)
+    _cancel(ctx.s, rnd.id, ctx.now, "%")
 
 
 def pending(s: Session) -> list[Reminder]:
@@ -239,7 +251,6 @@ def fire(core: Core, key: str) -> bool:
             row.sent_at = now
         else:
             row.cancelled_at = now
-        s.info["reminders_changed"] = True
         return sent
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from db.models import Acting, Person, PersonRole, Section
 
@@ -96,6 +96,21 @@ def acting_label(act: Acting, session: Session) -> str:
     return f"{act.kind}. {ROLE_LABELS[Role(act.role)]}"
 
 
+# A position's holders (every [Kirim] asks for the Kasubag's), built once. Their office is the
+# asker's, already in the session, and their roles are not what is asked: neither is joined.
+_HOLDERS = (
+    select(Person)
+    .join(PersonRole)
+    .options(lazyload(Person.office), lazyload(Person.roles))
+    .where(
+        Person.office_id == bindparam("office"),
+        Person.active.is_(True),
+        PersonRole.role == bindparam("role"),
+    )
+    .order_by(Person.id)
+)
+
+
 def holders(
     session: Session, office_id: int, role: Role, today: date, section_id: int | None = None
 ) -> list[Holder]:
@@ -109,13 +124,7 @@ def holders(
         if section and section.head and section.head.active:
             return [Holder(section.head)]
         return []
-    stmt = (
-        select(Person)
-        .join(PersonRole)
-        .where(Person.office_id == office_id, Person.active.is_(True), PersonRole.role == role)
-        .order_by(Person.id)
-    )
-    return [Holder(p) for p in session.scalars(stmt)]
+    return [Holder(p) for p in session.scalars(_HOLDERS, {"office": office_id, "role": role})]
 
 
 def roles_of(session: Session, person: Person, today: date) -> set[Role]:
@@ -137,10 +146,14 @@ def headed_sections(session: Session, person: Person, today: date) -> list[Secti
         if a.role == Role.KEPALA_SEKSI
     }
     acting_for = [sid for sid, who in acting.items() if who == person.id]
-    stmt = select(Section).where(
-        Section.office_id == person.office_id,
-        Section.active.is_(True),
-        or_(Section.head_id == person.id, Section.id.in_(acting_for)),
+    stmt = (
+        select(Section)
+        .options(lazyload(Section.head))  # the head is the person asking, or found when asked
+        .where(
+            Section.office_id == person.office_id,
+            Section.active.is_(True),
+            or_(Section.head_id == person.id, Section.id.in_(acting_for)),
+        )
     )
     return [
         s

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 
 from bot.calendar import WorkCalendar
 from bot.core import Ctx
@@ -124,6 +124,17 @@ def open_step(s: Session, rnd: CollectionRound, number: int) -> RoundStep | None
     )
 
 
+# One section's indicators with their targets, built once (/isi runs it). The section is not
+# joined in again: whoever asks has it loaded already (a lazy load finds it in the session),
+# and the join would bring its head, the head's office and roles along.
+_SECTION_INDICATORS = (
+    select(Indicator)
+    .options(lazyload(Indicator.section))
+    .where(Indicator.section_id == bindparam("section"))
+    .order_by(Indicator.section_id, Indicator.position, Indicator.id)
+)
+
+
 def round_indicators(
     s: Session, rnd: CollectionRound, section_id: int | None = None
 ) -> list[Indicator]:
@@ -136,8 +147,7 @@ def round_indicators(
         stmt = select(Indicator).where(Indicator.id.in_(rnd.indicator_ids or []))
         return list(s.scalars(stmt.order_by(*order)))
     chosen = set(rnd.indicator_ids or ())
-    stmt = select(Indicator).where(Indicator.section_id == section_id).order_by(*order)
-    return [i for i in s.scalars(stmt) if i.id in chosen]
+    return [i for i in s.scalars(_SECTION_INDICATORS, {"section": section_id}) if i.id in chosen]
 
 
 def target_text(ind: Indicator, period: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+?)\s*$", re.M)
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """Autogenerate and the schema test leave APScheduler's own job table (and its index)
-    alone: APScheduler creates and owns it."""
-    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return table != "apscheduler_jobs"
 
 
 def alembic_config(url: str) -> Config:

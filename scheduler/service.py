@@ -1,14 +1,18 @@
-"""APScheduler side of reminders: one job per pending reminder row, in a persistent
-SQLAlchemy job store on the bot's database (DESIGN.md decision 4).
+"""APScheduler side of reminders: one job per pending reminder row (DESIGN.md decision 4).
 
-Job ids are the reminder keys (`remind:{round}:{section}:before` …). `sync()` makes the job
-store match the `reminder` table (one query; only the jobs that changed are touched):
-missing jobs are created, moved deadlines replace their job, finished ones are removed. It
-runs after a transaction changed reminders, after each reminder fired, and periodically in
-the process that holds the singletons (other worker processes change reminders too).
-The scheduler runs in a thread of its own: its job store's database work never blocks the
-event loop. On start-up, a reminder that fell due while the bot was down
-runs once (coalesced, no misfire limit); the row's `sent_at` makes a second run a no-op.
+The `reminder` table is the persistent store; APScheduler's jobs are its mirror in memory
+(a `MemoryJobStore`), rebuilt from the table whenever this process takes the lead
+(`start` → `sync`). So a reminder that fell due while the bot was down is found in the
+table on start-up and runs once (no misfire limit); the row's `sent_at`, written under a row
+lock in `reminders.fire`, makes a second run a no-op. Until 2026-11-26 the mirror was
+APScheduler's SQLAlchemy job store on the bot's database: every [Kirim] then deleted about
+five jobs, each in a transaction of its own, to keep a second copy of what the table holds.
+
+Job ids are the reminder keys (`remind:{round}:{section}:before` …). `apply(changes)` brings
+the jobs of the reminders a transaction changed in step (the core collects them at flush:
+key → due time, or None once sent or cancelled); `sync()` compares every pending row with
+the jobs (one query) and runs on taking the lead and, with several processes, every few
+seconds (other processes change reminders too).
 
 Time: the scheduler asks the bot's clock, so tests and the demo drive it with a controllable
 clock (`wakeup()` after moving the clock) instead of waiting.
@@ -34,7 +38,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
@@ -92,8 +96,7 @@ class ClockedScheduler(BackgroundScheduler):
 
 
 def run_reminder(key: str) -> None:
-    """The job function (referenced by name in the persistent store); runs in APScheduler's
-    worker thread, never on the event loop."""
+    """The job function; runs in APScheduler's worker thread, never on the event loop."""
     sched = _current.get("scheduler")
     if sched is not None:
         sched.fire(key)
@@ -114,7 +117,7 @@ class ReminderScheduler:
         self._lock = threading.RLock()
         self.aps = ClockedScheduler(
             core.clock,
-            jobstores={"default": SQLAlchemyJobStore(engine=core.db.engine)},
+            jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
@@ -142,9 +145,10 @@ class ReminderScheduler:
                 | EVENT_JOB_MAX_INSTANCES,
             )
             self._listening = True
-        self.aps.start()
         with self._lock:
-            self._known = {job.id: job.next_run_time for job in self.aps.get_jobs()}
+            self.aps.remove_all_jobs()  # a lead held before: the table may have moved on
+            self._known.clear()
+        self.aps.start()
         self.sync()
 
     def shutdown(self) -> None:
@@ -170,7 +174,7 @@ class ReminderScheduler:
         # so a thousand reminders falling due together cause a few syncs, not a thousand)
 
     def sync(self) -> None:
-        """Make the job store match the pending reminders: only what changed is touched."""
+        """Make the jobs match every pending reminder row: only what differs is touched."""
         if not self.aps.running:
             return
         with self.core.db.transaction() as s:
@@ -179,14 +183,24 @@ class ReminderScheduler:
                     Reminder.sent_at.is_(None), Reminder.cancelled_at.is_(None)
                 )
             ).all()
-            wanted: dict[str, datetime] = {key: due for key, due in rows}
+        wanted: dict[str, datetime | None] = {key: due for key, due in rows}
         with self._lock:
-            for key in [k for k in self._known if k not in wanted and k not in self.running]:
-                with contextlib.suppress(JobLookupError):
-                    self.aps.remove_job(key)
-                self._known.pop(key, None)
-            for key, due in wanted.items():
+            wanted.update({k: None for k in self._known if k not in wanted})
+        self.apply(wanted)
+
+    def apply(self, changes: dict[str, datetime | None]) -> None:
+        """Bring the jobs of these reminders in step: a due time makes or moves the job,
+        None (sent or cancelled) removes it."""
+        if not self.aps.running or not changes:
+            return
+        with self._lock:
+            for key, due in changes.items():
                 if key in self.running or self._known.get(key) == due:
+                    continue
+                if due is None:
+                    with contextlib.suppress(JobLookupError):
+                        self.aps.remove_job(key)
+                    self._known.pop(key, None)
                     continue
                 self.aps.add_job(
                     run_reminder, "date", run_date=due, args=[key], id=key, replace_existing=True

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from db.migrate import head_revision, include_object
+from db.migrate import head_revision
 from db.models import Base
 
 
@@ -15,7 +15,7 @@ def test_migrations_match_the_models(db_url: str):
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"include_object": include_object})
+            ctx = MigrationContext.configure(conn)
             assert ctx.get_current_revision() == head_revision()
             diff = compare_metadata(ctx, Base.metadata)
     finally:

@@ -7,7 +7,6 @@ from typing import Any
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from db.migrate import include_object
 from db.models import Base
 
 config = context.config
@@ -32,7 +31,6 @@ def _run(connection: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=include_object,
         render_as_batch=True,
         compare_type=True,
     )
