@@ -265,7 +265,7 @@ async def measured(
             "-o",
             profile,
             "-r",
-            "200",
+            os.environ.get("BENCH_SPY_RATE", "200"),
             "--nonblocking",
             "--gil",  # only the thread holding the GIL: where the process's Python CPU goes
         )

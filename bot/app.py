@@ -17,11 +17,13 @@ import asyncio
 import contextlib
 import gc
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import bot.features  # noqa: F401  (registers every command, button and form on the router)
+from bot.calendar import warm_holidays
 from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
 from bot.logsafe import install_log_redaction
@@ -308,9 +310,15 @@ class Runtime:
         Application) lives as long as the process, so keep it out of the garbage collector's
         full passes, which otherwise walk it all and stall the event loop for a few hundred
         milliseconds (seen in the 1,000-reminder fan-out). Not for tests, which build many
-        runtimes in one process."""
+        runtimes in one process.
+
+        Also loads this year's and next year's public holidays, in a thread: the `holidays`
+        package takes about 90 ms the first time (its Indonesian calendar and the lunar
+        ones it needs), which the first deadline computed after a start would otherwise
+        pay in the middle of someone's [Kirim]."""
         gc.collect()
         gc.freeze()
+        threading.Thread(target=warm_holidays, name="holidays", daemon=True).start()
 
     async def stop(self) -> None:
         self._stop.set()

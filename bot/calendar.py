@@ -18,6 +18,13 @@ def _holidays(year: int) -> dict[date, str]:
     return dict(holidays.Indonesia(years=year, categories=("public", "government")))
 
 
+def warm_holidays(today: date | None = None) -> None:
+    """Load this year's and next year's holidays now (the first load costs about 90 ms)."""
+    year = (today or date.today()).year
+    _holidays(year)
+    _holidays(year + 1)
+
+
 class WorkCalendar:
     def __init__(
         self,

@@ -60,10 +60,16 @@ class Holder:
         return self.acting_label or self.person.position
 
 
-_ACTING_TODAY = select(Acting).where(  # built once: run on nearly every update
-    Acting.office_id == bindparam("office"),
-    Acting.start_date <= bindparam("today"),
-    Acting.end_date >= bindparam("today"),
+# Built once: run on nearly every update. The acting person is not joined in (with their
+# office and roles): appointments are few, and `holders` finds the person when it needs them.
+_ACTING_TODAY = (
+    select(Acting)
+    .options(lazyload(Acting.person))
+    .where(
+        Acting.office_id == bindparam("office"),
+        Acting.start_date <= bindparam("today"),
+        Acting.end_date >= bindparam("today"),
+    )
 )
 
 
