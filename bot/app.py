@@ -34,7 +34,6 @@ from bot.messaging.leader import Leader
 from bot.router import router
 from bot.settings import Settings
 from db.engine import Database
-from db.models import Outbox
 from handlers.telegram import TelegramChannel, set_commands
 from scheduler.service import ReminderScheduler
 
@@ -168,7 +167,7 @@ class Runtime:
 
         return run
 
-    def _sends_now(self, row: Outbox) -> bool:
+    def _sends_now(self, row: outbox.NewMessage) -> bool:
         """A handler's reply that this process sends as soon as the handler returns (the one
         process, holding delivery): written `sending` in the handler's transaction. All of
         a transaction's rows are, so the sweep cannot queue some of them (those still
@@ -181,10 +180,10 @@ class Runtime:
             and row.channel in self.delivery.senders
         )
 
-    def _outbox_committed(self, rows: list[Outbox]) -> None:
+    def _outbox_committed(self, rows: list[outbox.NewMessage]) -> None:
         """Rows just committed: a handler's go with its inbox item (submitted when the
         handler returns to the loop); others (the scheduler's thread) cross over now."""
-        ids = [(r.id, r.channel, r.chat_id) for r in rows]
+        ids = [(r.id, r.channel, r.chat_id) for r in rows if r.id is not None]
         item = current_item.get()
         if item is not None:
             item.meta.setdefault("outbox", []).extend(ids)

@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database
 from db.models import ActionToken, AuditLog, Conversation, Office, Person, Reminder
+from db.plain import stage_update
 
 log = logging.getLogger(__name__)
 
@@ -224,15 +225,14 @@ class Ctx:
         if conv is None:
             conv = Conversation(person_id=self.me.id, kind=kind, data={}, updated_at=self.now)
             self.s.add(conv)
-        conv.kind, conv.data, conv.updated_at = kind, _jsonable(data), self.now
+        stage_update(self.s, conv, kind=kind, data=_jsonable(data), updated_at=self.now)
         self._conv = conv
         return conv
 
     def update_conversation(self, **data: Any) -> None:
         conv = self.conversation()
         if conv is not None:
-            conv.data = {**conv.data, **_jsonable(data)}
-            conv.updated_at = self.now
+            stage_update(self.s, conv, data={**conv.data, **_jsonable(data)}, updated_at=self.now)
 
     def end_conversation(self) -> None:
         conv = self.conversation()

@@ -58,6 +58,7 @@ from db.models import (
     StoredFile,
     Submission,
 )
+from db.plain import stage_update
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -234,8 +235,8 @@ def _form(ctx: Ctx) -> Form:
 
 def _bump(ctx: Ctx, form: Form, **changes: object) -> None:
     """Move the form on; the prompt's sequence number changes so older buttons go stale."""
-    form.conv.data = {**form.conv.data, "seq": form.data["seq"] + 1, **changes}
-    form.conv.updated_at = ctx.now
+    data = {**form.conv.data, "seq": form.data["seq"] + 1, **changes}
+    stage_update(ctx.s, form.conv, data=data, updated_at=ctx.now)
 
 
 def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = None) -> list[str]:
@@ -457,7 +458,7 @@ def on_input(ctx: Ctx) -> None:
             return
         if len(text) < 3:
             raise UserError(t("form_explain_short"))
-        ans.explanation, ans.updated_at = text[:2000], ctx.now
+        stage_update(ctx.s, ans, explanation=text[:2000], updated_at=ctx.now)
         _finish(ctx, form, t("form_explain_saved", code=form.ind().code))
     elif stage == "confirm":
         raise UserError(t("form_use_confirm_buttons"))
@@ -469,9 +470,8 @@ def _save_value(
     ctx: Ctx, form: Form, value: Decimal, explanation: str | None, edit: bool = False
 ) -> None:
     ans = form.ans()
-    ans.realisation, ans.updated_at = value, ctx.now
-    if explanation:
-        ans.explanation = explanation
+    extra = {"explanation": explanation} if explanation else {}
+    stage_update(ctx.s, ans, realisation=value, updated_at=ctx.now, **extra)
     _after_value(ctx, form, "form_saved_value", edit, explained=bool(explanation))
 
 
@@ -501,7 +501,7 @@ def _finish(
 ) -> None:
     """Mark the open indicator done and ask the next unfinished one (or show the summary)."""
     ans = form.ans()
-    ans.done, ans.reopen_note = True, None
+    stage_update(ctx.s, ans, done=True, reopen_note=None)
     idx, order = form.data["idx"], form.order
     later = [j for j in range(idx + 1, len(order)) if not form.answers[order[j]].done]
     earlier = [j for j in range(0, idx) if not form.answers[order[j]].done]

@@ -4,10 +4,11 @@ the same transaction as the change that causes it. Delivery lives in `bot/messag
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -32,6 +33,40 @@ def address_of(person: Person) -> tuple[str, str] | None:
     return None
 
 
+@dataclass(eq=False)
+class NewMessage:
+    """An outbox row this transaction writes. Its INSERT runs just before the commit, all of
+    the transaction's new rows in one statement, as a plain statement: the ORM's unit of
+    work cost more than the INSERT itself (see `_insert_new`). Until then it can be changed
+    like a row; after the commit `id` is the row's."""
+
+    office_id: int | None
+    channel: str
+    chat_id: str
+    person_id: int | None
+    kind: str
+    text: str | None
+    buttons: Buttons
+    file_id: int | None
+    edit_of_id: int | None
+    dedupe_key: str | None
+    template: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    error: str | None
+    id: int | None = None
+
+
+_PENDING = "outbox_pending"  # session.info: NewMessages not written yet
+_WRITTEN = "new_outbox"  # session.info: written by this transaction, for `watch`'s on_commit
+_TAKE_NOW = "outbox_take_now"  # session.info (set by `watch` for its database's sessions)
+_COLUMNS = [f.name for f in fields(NewMessage) if f.name != "id"]
+# built once; `sort_by_parameter_order`: one statement for many rows, the ids in their order
+_INSERT = insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True)
+
+
 def enqueue(
     session: Session,
     *,
@@ -49,13 +84,15 @@ def enqueue(
     template: dict[str, Any] | None = None,
     status: str = "pending",
     error: str | None = None,
-) -> Outbox | None:
+) -> NewMessage | None:
     """Add a message to the outbox. With `dedupe_key`, a second identical request is a no-op."""
+    pending: list[NewMessage] = session.info.setdefault(_PENDING, [])
     if dedupe_key is not None:
-        existing = session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
-        if existing is not None:
+        if any(m.dedupe_key == dedupe_key for m in pending):
             return None
-    row = Outbox(
+        if session.scalar(select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)) is not None:
+            return None
+    msg = NewMessage(
         office_id=office_id,
         channel=channel,
         chat_id=chat_id,
@@ -73,8 +110,38 @@ def enqueue(
         created_at=now,
         error=error,
     )
-    session.add(row)  # flushed with the rest of the unit of work (one INSERT for them all)
-    return row
+    pending.append(msg)
+    return msg
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_new(session: Session) -> None:
+    """Write the transaction's new messages, in one INSERT, just before it commits. A message
+    only names rows that exist already (a stored file, an original by their ids), so it can
+    go before the unit of work's last flush. With `watch(take_now=…)`, a message its process
+    will send at once is written `sending` (attempt 1) in the same INSERT."""
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the outer commit writes them
+    new: list[NewMessage] | None = session.info.pop(_PENDING, None)
+    if not new:
+        return
+    take_now = session.info.get(_TAKE_NOW)
+    if take_now is not None:
+        for m in new:
+            if m.status == "pending" and take_now(m):
+                m.status, m.attempts = "sending", 1
+    params = [{c: getattr(m, c) for c in _COLUMNS} for m in new]
+    ids = session.connection().execute(_INSERT, params if len(params) > 1 else params[0])
+    for m, row_id in zip(new, ids.scalars(), strict=True):
+        m.id = row_id
+    session.info.setdefault(_WRITTEN, []).extend(new)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_new(session: Session, _previous: object) -> None:
+    if not session.in_transaction():  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING, None)
+        session.info.pop(_WRITTEN, None)
 
 
 def copy(session: Session, row: Outbox, *, now: datetime, channel: str, chat_id: str) -> None:
@@ -95,7 +162,7 @@ def copy(session: Session, row: Outbox, *, now: datetime, channel: str, chat_id:
 
 def to_person(
     session: Session, person: Person, text: str | None, now: datetime, **kwargs: Any
-) -> Outbox | None:
+) -> NewMessage | None:
     """Queue a message for a person on their channel; an unlinked person's message is kept
     as failed with the reason, so it shows up in /status instead of vanishing."""
     addr = address_of(person)
@@ -151,37 +218,21 @@ def to_group(session: Session, office: Office, text: str, now: datetime, **kwarg
 
 def watch(
     db: Database,
-    on_commit: Callable[[list[Outbox]], None],
-    take_now: Callable[[Outbox], bool] | None = None,
+    on_commit: Callable[[list[NewMessage]], None],
+    take_now: Callable[[NewMessage], bool] | None = None,
 ) -> None:
-    """Call `on_commit(rows)` with the outbox rows each transaction of `db` added (pending, or
-    taken), right after it commits: delivery starts without looking for them.
+    """Call `on_commit(messages)` with the outbox rows each transaction of `db` wrote (pending,
+    or taken), right after it commits: delivery starts without looking for them.
 
-    `take_now(row)` true: the row is written `sending` (attempt 1) in the same INSERT, for a
-    sender that starts on it at once (a reply to the update being handled) — delivery's own
-    `UPDATE … RETURNING`, its commit and its thread hop are saved."""
-
-    def before_flush(session: Session, _ctx: object, _instances: object) -> None:
-        if take_now is None:
-            return
-        for o in session.new:
-            if isinstance(o, Outbox) and o.status == "pending" and take_now(o):
-                o.status, o.attempts = "sending", 1
-
-    def after_flush(session: Session, _ctx: object) -> None:
-        new = [o for o in session.new if isinstance(o, Outbox)]
-        if new:
-            session.info.setdefault("new_outbox", []).extend(new)
+    `take_now(message)` true: the row is written `sending` (attempt 1) in the same INSERT,
+    for a sender that starts on it at once (a reply to the update being handled) —
+    delivery's own `UPDATE … RETURNING`, its commit and its thread hop are saved."""
+    if take_now is not None:
+        db.sessions.configure(info={_TAKE_NOW: take_now})
 
     def after_commit(session: Session) -> None:
-        rows = session.info.pop("new_outbox", None)
+        rows = session.info.pop(_WRITTEN, None)
         if rows:
             on_commit([r for r in rows if r.status in ("pending", "sending")])
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop("new_outbox", None)
-
-    event.listen(db.sessions, "before_flush", before_flush)
-    event.listen(db.sessions, "after_flush", after_flush)
     event.listen(db.sessions, "after_commit", after_commit)
-    event.listen(db.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
