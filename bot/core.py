@@ -29,7 +29,7 @@ from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database
 from db.models import ActionToken, AuditLog, Conversation, Office, Person, Reminder
-from db.plain import stage_update
+from db.plain import stage_insert, stage_update
 
 log = logging.getLogger(__name__)
 
@@ -165,16 +165,16 @@ class Ctx:
     ) -> list[str]:
         """A button: the label and a short opaque token naming a server-side action record."""
         token = secrets.token_urlsafe(9)
-        self.s.add(
-            ActionToken(
-                token=token,
-                office_id=self.office.id,
-                action=action,
-                payload=payload,
-                person_id=person.id if person else None,
-                reusable=reusable,
-                created_at=self.now,
-            )
+        stage_insert(
+            self.s,
+            ActionToken,
+            token=token,
+            office_id=self.office.id,
+            action=action,
+            payload=payload,
+            person_id=person.id if person else None,
+            reusable=reusable,
+            created_at=self.now,
         )
         return [label, token]
 
@@ -202,15 +202,15 @@ class Ctx:
         self.outcome = Outcome(text, alert)
 
     def audit(self, action: str, round_id: int | None = None, **detail: Any) -> None:
-        self.s.add(
-            AuditLog(
-                office_id=self.office.id,
-                round_id=round_id,
-                person_id=self.person.id if self.person else None,
-                action=action,
-                detail=_jsonable(detail),
-                at=self.now,
-            )
+        stage_insert(
+            self.s,
+            AuditLog,
+            office_id=self.office.id,
+            round_id=round_id,
+            person_id=self.person.id if self.person else None,
+            action=action,
+            detail=_jsonable(detail),
+            at=self.now,
         )
 
     # --- conversation (the persisted form state) ---------------------------------------

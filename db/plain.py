@@ -1,6 +1,7 @@
-"""Plain writes for the rows every update changes (a form's answer and its conversation):
-one `UPDATE … WHERE pk = …` per row, built once per table and set of columns and run on the
-session's connection just before the commit, instead of through the ORM's unit of work.
+"""Plain writes for the rows every update changes (a form's answer and its conversation;
+audit entries and button tokens): one `UPDATE … WHERE pk = …` per row, one `INSERT` per
+table for new rows, built once per table and set of columns and run on the session's
+connection just before the commit, instead of through the ORM's unit of work.
 
 Why: for a typed form value the unit of work's flush (the dirty answer, the conversation,
 their attribute history, the dependency sort) cost about a quarter of the handler, more than
@@ -8,21 +9,27 @@ the statements it runs. `stage_update` sets the new values on the loaded object 
 committed state (the unit of work sees nothing to do) and remembers them; `_write_staged`
 writes each staged row once, with every value staged for it, when the session commits.
 
+`stage_insert` does the same for rows nobody reads back in the transaction that writes them
+(the audit log, a button's token): written in one INSERT per table before the commit.
+
 The rule that keeps this safe: SQL run later in the same transaction sees the row as it was
 until the commit, so stage only rows the transaction reads from memory from then on. A row
 the session is about to insert (pending) is simply changed; the insert carries the values.
+Staged rows only name rows that exist already (ids are known only once a row is written), so
+they go before the unit of work's last flush.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, event, inspect, update
+from sqlalchemy import bindparam, event, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Update
 
 _STAGED = "plain_staged"  # session.info: {id(obj): (obj, {attribute: value})}
+_NEW = "plain_new"  # session.info: {model: [row values]}
 _BUILT: dict[tuple[type, tuple[str, ...]], tuple[Update, tuple[str, ...]]] = {}
 
 
@@ -37,6 +44,12 @@ def stage_update(session: Session, obj: Any, **values: Any) -> None:
         set_committed_value(obj, key, value)
     staged = session.info.setdefault(_STAGED, {})
     staged.setdefault(id(obj), (obj, {}))[1].update(values)
+
+
+def stage_insert(session: Session, model: type, **values: Any) -> None:
+    """A new row, written with the transaction's other new rows of its table just before the
+    commit. Every row of a table must name the same columns."""
+    session.info.setdefault(_NEW, {}).setdefault(model, []).append(values)
 
 
 def _statement(cls: type, keys: tuple[str, ...]) -> tuple[Update, tuple[str, ...]]:
@@ -57,6 +70,9 @@ def _statement(cls: type, keys: tuple[str, ...]) -> tuple[Update, tuple[str, ...
 def _write_staged(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint's release: the outer commit writes them
+    new = session.info.pop(_NEW, None)
+    for model, rows in (new or {}).items():
+        session.connection().execute(insert(model), rows)
     staged = session.info.pop(_STAGED, None)
     if not staged:
         return
@@ -75,3 +91,4 @@ def _write_staged(session: Session) -> None:
 def _forget_staged(session: Session, _previous: object) -> None:
     if not session.in_transaction():
         session.info.pop(_STAGED, None)
+        session.info.pop(_NEW, None)

@@ -58,7 +58,7 @@ from db.models import (
     StoredFile,
     Submission,
 )
-from db.plain import stage_update
+from db.plain import stage_insert, stage_update
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -247,16 +247,16 @@ def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = Non
 def _family_token(ctx: Ctx, sub: Submission) -> str:
     """The one reusable token all buttons of this person's form share."""
     token = secrets.token_urlsafe(9)
-    ctx.s.add(
-        ActionToken(
-            token=token,
-            office_id=ctx.me.office_id,
-            action=FAMILY,
-            payload={"prefix": "form_", "sub": sub.id},
-            person_id=ctx.me.id,
-            reusable=True,
-            created_at=ctx.now,
-        )
+    stage_insert(
+        ctx.s,
+        ActionToken,
+        token=token,
+        office_id=ctx.me.office_id,
+        action=FAMILY,
+        payload={"prefix": "form_", "sub": sub.id},
+        person_id=ctx.me.id,
+        reusable=True,
+        created_at=ctx.now,
     )
     return token
 
@@ -271,16 +271,17 @@ def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> No
 
 def open_form(ctx: Ctx, sub: Submission, edit: bool = False) -> None:
     rnd = _check_open(ctx, sub)
-    if sub.status == "not_started":
-        sub.status, sub.started_at = "in_progress", ctx.now
-        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
     inds = round_indicators(ctx.s, rnd, sub.section_id)
     answers = answers_by_indicator(ctx.s, sub)
-    for ind in inds:
-        if ind.id not in answers:
-            answers[ind.id] = Answer(submission_id=sub.id, indicator_id=ind.id, done=False)
-            ctx.s.add(answers[ind.id])
-    ctx.s.flush()
+    if sub.status == "not_started":
+        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
+        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
+    missing = [ind for ind in inds if ind.id not in answers]
+    for ind in missing:
+        answers[ind.id] = Answer(submission_id=sub.id, indicator_id=ind.id, done=False)
+        ctx.s.add(answers[ind.id])
+    if missing:
+        ctx.s.flush()  # their ids are in the form's state
     order = [i.id for i in inds]
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
