@@ -16,7 +16,6 @@ the named indicators open first, showing the saved value and explanation to keep
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -48,7 +47,6 @@ from bot.router import FAMILY, family_data, router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import (
-    ActionToken,
     Answer,
     Attachment,
     CollectionRound,
@@ -58,7 +56,7 @@ from db.models import (
     StoredFile,
     Submission,
 )
-from db.plain import stage_insert, stage_update
+from db.plain import stage_update
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -246,19 +244,7 @@ def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = Non
 
 def _family_token(ctx: Ctx, sub: Submission) -> str:
     """The one reusable token all buttons of this person's form share."""
-    token = secrets.token_urlsafe(9)
-    stage_insert(
-        ctx.s,
-        ActionToken,
-        token=token,
-        office_id=ctx.me.office_id,
-        action=FAMILY,
-        payload={"prefix": "form_", "sub": sub.id},
-        person_id=ctx.me.id,
-        reusable=True,
-        created_at=ctx.now,
-    )
-    return token
+    return ctx.button("", FAMILY, person=ctx.me, reusable=True, prefix="form_", sub=sub.id)[1]
 
 
 def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> None:
