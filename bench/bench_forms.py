@@ -23,7 +23,8 @@ the thread hand-offs cost around the handler, against the echo bot's own figure.
 
 PostgreSQL runs only with --pg-url, and that database is emptied. SQLite uses a temp file.
 Also printed: Bot API calls per update (the fake's counters) and SQL statements and commits
-per update (a listener in the bot process), median over the repetitions.
+per update (a listener in the bot process), median over the repetitions, and the most
+database connections opened in a measured phase (the pool should hold them all).
 """
 
 from __future__ import annotations
@@ -240,6 +241,7 @@ class Result:
     api_per_update: float
     sql_per_update: float | None = None
     commits_per_update: float | None = None
+    connects: int | None = None  # database connections opened during the measured phase
     startup_s: float | None = None
 
 
@@ -280,6 +282,7 @@ async def measured(
         c1 = await p.snapshot()
         r.sql_per_update = (c1["statements"] - counters0["statements"]) / updates
         r.commits_per_update = (c1["commits"] - counters0["commits"]) / updates
+        r.connects = c1["connects"] - counters0["connects"]
     return r
 
 
@@ -425,6 +428,7 @@ async def main(args: argparse.Namespace) -> None:
                 sql = (
                     f"  SQL/update {statistics.median(r.sql_per_update or 0 for r in rs):.1f}"
                     f"  commits/update {statistics.median(r.commits_per_update or 0 for r in rs):.2f}"
+                    f"  connections opened {max(r.connects or 0 for r in rs)}"
                 )
             print(
                 f"  {name:<16} CPU/update {spread(cpu):>17} ms{ratio}"

@@ -38,6 +38,7 @@ class Counters:
     def __init__(self) -> None:
         self.statements = 0
         self.commits = 0
+        self.connects = 0
         self.lag_max = 0.0
         self.lag_over_100ms = 0
         self.lag_samples = 0
@@ -51,7 +52,11 @@ class Counters:
         def count_commit(*_: Any) -> None:
             self.commits += 1
 
+        def count_connect(*_: Any) -> None:
+            self.connects += 1
+
         event.listen(engine, "before_cursor_execute", count_statement)
+        event.listen(engine, "connect", count_connect)
         event.listen(engine, "commit", count_commit)
 
     async def sample_lag(self, every: float = 0.01) -> None:

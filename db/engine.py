@@ -13,6 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
+POOL_SIZE = 16
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; SQLite gets WAL, foreign keys and a busy timeout (many writers, one file)."""
     if url.startswith("sqlite"):
@@ -34,6 +37,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     # No pre-ping (a round trip before every checkout): a connection lost to a restart fails
     # its statement, the pool is invalidated, and the update is tried again from the inbox.
+    # Pool: the leader's lock holds a connection for good, the default executor's threads
+    # (handlers, intake, delivery's marks) and the scheduler's run side by side: with
+    # SQLAlchemy's default of 5, connections beyond it were opened and closed all the time
+    # under load (a PostgreSQL connection costs milliseconds of CPU to set up).
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", 2 * POOL_SIZE)
     return create_engine(url, **kwargs)
 
 
