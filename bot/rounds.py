@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.calendar import WorkCalendar
 from bot.core import Ctx
@@ -124,12 +124,12 @@ def open_step(s: Session, rnd: CollectionRound, number: int) -> RoundStep | None
     )
 
 
-# One section's indicators with their targets, built once (/isi runs it). The section is not
+# One section's indicators with their targets (joined: one statement), built once (/isi runs it). The section is not
 # joined in again: whoever asks has it loaded already (a lazy load finds it in the session),
 # and the join would bring its head, the head's office and roles along.
 _SECTION_INDICATORS = (
     select(Indicator)
-    .options(lazyload(Indicator.section))
+    .options(lazyload(Indicator.section), joinedload(Indicator.targets))
     .where(Indicator.section_id == bindparam("section"))
     .order_by(Indicator.section_id, Indicator.position, Indicator.id)
 )
@@ -147,7 +147,8 @@ def round_indicators(
         stmt = select(Indicator).where(Indicator.id.in_(rnd.indicator_ids or []))
         return list(s.scalars(stmt.order_by(*order)))
     chosen = set(rnd.indicator_ids or ())
-    return [i for i in s.scalars(_SECTION_INDICATORS, {"section": section_id}) if i.id in chosen]
+    rows = s.scalars(_SECTION_INDICATORS, {"section": section_id}).unique()
+    return [i for i in rows if i.id in chosen]
 
 
 def target_text(ind: Indicator, period: str) -> str | None:

@@ -87,8 +87,10 @@ def cmd_fill(ctx: Ctx) -> None:
     sections = {s.id: s for s in _headed(ctx)}
     subs: list[tuple[CollectionRound, Submission]] = []
     for rnd in open_rounds(ctx.s, ctx.me.office_id):
-        mine = select(Submission).where(
-            Submission.round_id == rnd.id, Submission.section_id.in_(sections)
+        mine = (
+            select(Submission)
+            .options(joinedload(Submission.section).lazyload(Section.head))
+            .where(Submission.round_id == rnd.id, Submission.section_id.in_(sections))
         )
         subs += [(rnd, sub) for sub in ctx.s.scalars(mine.order_by(Submission.id))]
     open_subs = [
