@@ -84,9 +84,9 @@ class ClockedScheduler(BackgroundScheduler):
             try:
                 return super()._process_jobs()  # type: ignore[no-any-return]
             except JobLookupError as exc:
-                # A finished job was removed first by a sync (here or in a process that
-                # shares the job store): what APScheduler wanted is done. Raised out of
-                # here it would end the scheduler's thread, and every later reminder.
+                # A finished job was removed first by an update of the jobs (another
+                # thread): what APScheduler wanted is done. Raised out of here it would
+                # end the scheduler's thread, and every later reminder.
                 log.info("job already removed: %s", exc)
                 return 0.0
 
@@ -103,7 +103,7 @@ def run_reminder(key: str) -> None:
 
 
 class ReminderScheduler:
-    """APScheduler (a background thread, so its job store's database work never blocks the
+    """APScheduler (a background thread: reminders fire and their database work runs off the
     event loop) kept in step with the `reminder` table."""
 
     def __init__(self, core: Core) -> None:
@@ -113,7 +113,7 @@ class ReminderScheduler:
         # be reported before its submission when the job is quick)
         self._submitted: Counter[str] = Counter()
         self._listening = False
-        self._known: dict[str, datetime] = {}  # what the job store holds, mirrored
+        self._known: dict[str, datetime] = {}  # the jobs' keys and due times, mirrored
         self._lock = threading.RLock()
         self.aps = ClockedScheduler(
             core.clock,

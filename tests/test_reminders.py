@@ -258,7 +258,7 @@ async def test_corrections_after_a_revision_have_a_deadline_and_reminders(harnes
 
 
 def test_a_job_removed_by_someone_else_while_due_leaves_the_scheduler_running():
-    """A sync (here, or in another process sharing the job store) removes a one-off job between
+    """An update of the jobs (another thread) removes a one-off job between
     APScheduler reading it as due and removing it: the scheduler's loop goes on (before, the
     JobLookupError ended its thread and every later reminder with it)."""
     from datetime import timedelta
