@@ -281,7 +281,7 @@ class Core:
         brings those jobs in step)."""
 
         def after_commit(session: Session) -> None:
-            changes = session.info.pop("reminders_changed", None)
+            changes = session.info.pop(_REMINDERS_CHANGED, None)
             if changes:
                 on_commit(changes)
 
@@ -289,7 +289,7 @@ class Core:
         event.listen(
             self.db.sessions,
             "after_soft_rollback",
-            lambda session, _t: session.info.pop("reminders_changed", None),
+            lambda session, _t: session.info.pop(_REMINDERS_CHANGED, None),
         )
 
     def calendar_for(self, office: Office) -> WorkCalendar:
@@ -388,14 +388,26 @@ class _AlreadyHandled(Exception):
     """Another worker finished this update first: roll this transaction back."""
 
 
+_REMINDERS_CHANGED = "reminders_changed"  # session.info: key → due time, or None
+
+
+def note_reminder_changes(session: Session, changes: dict[str, datetime | None]) -> None:
+    """Reminders this transaction changed, for the scheduler's jobs after its commit: key →
+    due time, or None when it no longer waits (sent or cancelled)."""
+    session.info.setdefault(_REMINDERS_CHANGED, {}).update(changes)
+
+
 @event.listens_for(Session, "after_flush")
-def _note_reminder_changes(session: Session, _ctx: Any) -> None:
-    """Note the reminders this unit of work changed, for the scheduler's jobs after commit:
-    key → due time, or None when it no longer waits (sent or cancelled)."""
-    for o in (*session.new, *session.dirty):
-        if isinstance(o, Reminder):
-            waiting = o.sent_at is None and o.cancelled_at is None
-            session.info.setdefault("reminders_changed", {})[o.key] = o.due_at if waiting else None
+def _note_flushed_reminders(session: Session, _ctx: Any) -> None:
+    """The reminders the unit of work wrote (rows changed by a plain statement are noted by
+    whoever runs it)."""
+    changes = {
+        o.key: o.due_at if o.sent_at is None and o.cancelled_at is None else None
+        for o in (*session.new, *session.dirty)
+        if isinstance(o, Reminder)
+    }
+    if changes:
+        note_reminder_changes(session, changes)
 
 
 def _hhmm(text: str) -> Any:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.calendar import WorkCalendar
+from bot.core import note_reminder_changes
 from bot.fmt import format_datetime_id
 from bot.messaging import outbox
 from bot.roles import Role, holders
@@ -204,7 +205,7 @@ def _cancel(s: Session, round_id: int, now: datetime, a: str, b: str | None = No
     )
     if not keys:
         return
-    s.info.setdefault("reminders_changed", {}).update(dict.fromkeys(keys))
+    note_reminder_changes(s, dict.fromkeys(keys))
     for obj in list(s.identity_map.values()):
         if isinstance(obj, Reminder) and obj.key in keys:
             set_committed_value(obj, "cancelled_at", now)

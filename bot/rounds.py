@@ -124,14 +124,16 @@ def open_step(s: Session, rnd: CollectionRound, number: int) -> RoundStep | None
     )
 
 
-# One section's indicators with their targets (joined: one statement), built once (/isi runs it). The section is not
-# joined in again: whoever asks has it loaded already (a lazy load finds it in the session),
-# and the join would bring its head, the head's office and roles along.
+_INDICATOR_ORDER = (Indicator.section_id, Indicator.position, Indicator.id)
+# One section's indicators with their targets (joined: one statement), built once (/isi
+# runs it). The section is not joined in again: whoever asks has it loaded already (a lazy
+# load finds it in the session), and the join would bring its head, the head's office and
+# roles along.
 _SECTION_INDICATORS = (
     select(Indicator)
     .options(lazyload(Indicator.section), joinedload(Indicator.targets))
     .where(Indicator.section_id == bindparam("section"))
-    .order_by(Indicator.section_id, Indicator.position, Indicator.id)
+    .order_by(*_INDICATOR_ORDER)
 )
 
 
@@ -142,10 +144,9 @@ def round_indicators(
     (a short, indexed read) and the round's choice applied here: a round names hundreds of
     indicators in a kabupaten, and an IN list of them on every form answer costs as much as
     the rest of the answer."""
-    order = (Indicator.section_id, Indicator.position, Indicator.id)
     if section_id is None:
         stmt = select(Indicator).where(Indicator.id.in_(rnd.indicator_ids or []))
-        return list(s.scalars(stmt.order_by(*order)))
+        return list(s.scalars(stmt.order_by(*_INDICATOR_ORDER)))
     chosen = set(rnd.indicator_ids or ())
     rows = s.scalars(_SECTION_INDICATORS, {"section": section_id}).unique()
     return [i for i in rows if i.id in chosen]

@@ -170,8 +170,9 @@ class ReminderScheduler:
             with self._lock:
                 self.running.discard(key)
                 self._known.pop(key, None)
-        # no full sync here: the transaction's commit asks for one (Runtime coalesces them,
-        # so a thousand reminders falling due together cause a few syncs, not a thousand)
+        # the job is gone (a date job runs once); the transaction's commit reports the row
+        # as finished, and Runtime gathers such reports, so a thousand reminders falling due
+        # together cause a few updates of the jobs, not a thousand
 
     def sync(self) -> None:
         """Make the jobs match every pending reminder row: only what differs is touched."""
