@@ -29,7 +29,7 @@ from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database
 from db.models import ActionToken, AuditLog, Conversation, Office, Person, Reminder
-from db.plain import stage_insert, stage_update
+from db.plain import delete_now, insert_now, stage_insert, stage_update
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +222,11 @@ class Ctx:
 
     def set_conversation(self, kind: str, **data: Any) -> Conversation:
         conv = self.conversation()
+        values = {"kind": kind, "data": _jsonable(data), "updated_at": self.now}
         if conv is None:
-            conv = Conversation(person_id=self.me.id, kind=kind, data={}, updated_at=self.now)
-            self.s.add(conv)
-        stage_update(self.s, conv, kind=kind, data=_jsonable(data), updated_at=self.now)
+            (conv,) = insert_now(self.s, Conversation, [{"person_id": self.me.id, **values}])
+        else:
+            stage_update(self.s, conv, **values)
         self._conv = conv
         return conv
 
@@ -237,7 +238,7 @@ class Ctx:
     def end_conversation(self) -> None:
         conv = self.conversation()
         if conv is not None:
-            self.s.delete(conv)
+            delete_now(self.s, conv)  # the person's `conversation` is a view-only relationship
         self._conv = None
 
 

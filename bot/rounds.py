@@ -176,12 +176,22 @@ def round_sections(s: Session, rnd: CollectionRound) -> list[Section]:
     )
 
 
-def all_replied(s: Session, rnd: CollectionRound) -> bool:
-    """Every section of the round has sent its first reply (one indexed EXISTS)."""
-    waiting = select(Submission.id).where(
-        Submission.round_id == rnd.id, Submission.first_submitted_at.is_(None)
+def all_replied(s: Session, rnd: CollectionRound, besides: int | None = None) -> bool:
+    """Every section of the round has sent its first reply (one indexed EXISTS); `besides`:
+    a submission that has just sent it, whatever the database says yet (its change is
+    written at the commit)."""
+    return not s.execute(_WAITING, {"round": rnd.id, "besides": besides or 0}).scalar()
+
+
+_WAITING = select(
+    select(Submission.id)
+    .where(
+        Submission.round_id == bindparam("round"),
+        Submission.first_submitted_at.is_(None),
+        Submission.id != bindparam("besides"),
     )
-    return not s.scalar(select(waiting.exists()))
+    .exists()
+)
 
 
 def submissions(s: Session, rnd: CollectionRound) -> list[Submission]:

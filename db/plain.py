@@ -17,20 +17,25 @@ until the commit, so stage only rows the transaction reads from memory from then
 the session is about to insert (pending) is simply changed; the insert carries the values.
 Staged rows only name rows that exist already (ids are known only once a row is written), so
 they go before the unit of work's last flush.
+
+`insert_now` and `delete_now` are for rows whose objects the transaction goes on using: new
+rows written at once in one `INSERT … RETURNING` (the objects come back with their ids, part
+of the session), a row deleted at once by its key and its object forgotten.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, inspect, update
+from sqlalchemy import bindparam, delete, event, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.dml import Delete, Update
 
 _STAGED = "plain_staged"  # session.info: {id(obj): (obj, {attribute: value})}
 _NEW = "plain_new"  # session.info: {model: [row values]}
 _BUILT: dict[tuple[type, tuple[str, ...]], tuple[Update, tuple[str, ...]]] = {}
+_DELETES: dict[type, tuple[Delete, tuple[str, ...]]] = {}
 
 
 def stage_update(session: Session, obj: Any, **values: Any) -> None:
@@ -50,6 +55,38 @@ def stage_insert(session: Session, model: type, **values: Any) -> None:
     """A new row, written with the transaction's other new rows of its table just before the
     commit. Every row of a table must name the same columns."""
     session.info.setdefault(_NEW, {}).setdefault(model, []).append(values)
+
+
+def insert_now(session: Session, model: type, rows: list[dict[str, Any]]) -> list[Any]:
+    """New rows written now in one `INSERT … RETURNING`, as objects of the session (ids
+    known), without the unit of work's flush. Every row must name the same columns."""
+    if not rows:
+        return []
+    return list(session.scalars(insert(model).returning(model), rows))
+
+
+def delete_now(session: Session, obj: Any) -> None:
+    """Delete a loaded row with one plain `DELETE … WHERE pk = …`, now, and forget the object:
+    the unit of work's delete (cascades, relationship bookkeeping, its flush) cost more than
+    the statement. Only for rows nothing else in the session refers to by relationship."""
+    state = inspect(obj)
+    if not state.persistent:
+        if state.pending:
+            session.expunge(obj)
+        return
+    cls = type(obj)
+    built = _DELETES.get(cls)
+    if built is None:
+        mapper: Any = inspect(cls)
+        pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+        stmt = delete(cls).where(*(getattr(cls, k) == bindparam(f"pk_{k}") for k in pk))
+        built = _DELETES[cls] = (stmt, pk)
+    stmt, pk = built
+    staged = session.info.get(_STAGED)
+    if staged:
+        staged.pop(id(obj), None)
+    session.connection().execute(stmt, {f"pk_{k}": getattr(obj, k) for k in pk})
+    session.expunge(obj)
 
 
 def _statement(cls: type, keys: tuple[str, ...]) -> tuple[Update, tuple[str, ...]]:

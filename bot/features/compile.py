@@ -10,7 +10,7 @@ from bot.roles import Role
 from bot.rounds import all_replied, end_step, move, open_step, role_holders, start_step
 from bot.sop import RoundState
 from bot.texts import t
-from db.models import CollectionRound, Person, ReportVersion, StoredFile
+from db.models import CollectionRound, Person, ReportVersion, StoredFile, Submission
 
 
 def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
@@ -23,9 +23,10 @@ def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
     start_step(ctx.s, rnd, 4, ctx.now, ctx.cal)
 
 
-def every_reply_in(ctx: Ctx, rnd: CollectionRound) -> None:
-    """Called on each section's [Kirim]: the last first reply ends step 3."""
-    if all_replied(ctx.s, rnd):
+def every_reply_in(ctx: Ctx, rnd: CollectionRound, sent: Submission) -> None:
+    """Called on each section's [Kirim] (`sent`, just sent): the last first reply ends
+    step 3."""
+    if all_replied(ctx.s, rnd, besides=sent.id):
         end_collection(ctx, rnd)
 
 

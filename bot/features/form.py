@@ -56,7 +56,7 @@ from db.models import (
     StoredFile,
     Submission,
 )
-from db.plain import stage_update
+from db.plain import insert_now, stage_update
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -264,12 +264,13 @@ def open_form(ctx: Ctx, sub: Submission, edit: bool = False) -> None:
     if sub.status == "not_started":
         stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
         ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
-    missing = [ind for ind in inds if ind.id not in answers]
-    for ind in missing:
-        answers[ind.id] = Answer(submission_id=sub.id, indicator_id=ind.id, done=False)
-        ctx.s.add(answers[ind.id])
-    if missing:
-        ctx.s.flush()  # their ids are in the form's state
+    missing = [
+        {"submission_id": sub.id, "indicator_id": ind.id, "done": False}
+        for ind in inds
+        if ind.id not in answers
+    ]
+    for ans in insert_now(ctx.s, Answer, missing):
+        answers[ans.indicator_id] = ans
     order = [i.id for i in inds]
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
@@ -728,9 +729,16 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     sub, rnd = form.sub, form.rnd
     if any(a.realisation is None or not a.done for a in form.answers.values()):
         raise UserError(t("sum_missing_short"))
-    sub.status, sub.submitted_at = "submitted", ctx.now
-    sub.first_submitted_at = sub.first_submitted_at or ctx.now
-    sub.note = None
+    # staged, not flushed: the one query that asks about submissions ("is every reply in")
+    # leaves this one out, and nothing else here reads them by SQL
+    stage_update(
+        ctx.s,
+        sub,
+        status="submitted",
+        submitted_at=ctx.now,
+        first_submitted_at=sub.first_submitted_at or ctx.now,
+        note=None,
+    )
     ctx.end_conversation()
     late = ctx.cal.working_days_late(sub.deadline, ctx.now)
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
@@ -747,6 +755,6 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
     cancel_section(ctx, rnd, sub)
     if rnd.state == RoundState.COLLECTING:
-        every_reply_in(ctx, rnd)
+        every_reply_in(ctx, rnd, sub)
     for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
         send_for_review(ctx, rnd, sub, h.person, late, form)
