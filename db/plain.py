@@ -77,10 +77,8 @@ def delete_now(session: Session, obj: Any) -> None:
     cls = type(obj)
     built = _DELETES.get(cls)
     if built is None:
-        mapper: Any = inspect(cls)
-        pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
-        stmt = delete(cls).where(*(getattr(cls, k) == bindparam(f"pk_{k}") for k in pk))
-        built = _DELETES[cls] = (stmt, pk)
+        pk, where = _by_key(cls)
+        built = _DELETES[cls] = (delete(cls).where(*where), pk)
     stmt, pk = built
     staged = session.info.get(_STAGED)
     if staged:
@@ -92,15 +90,18 @@ def delete_now(session: Session, obj: Any) -> None:
 def _statement(cls: type, keys: tuple[str, ...]) -> tuple[Update, tuple[str, ...]]:
     built = _BUILT.get((cls, keys))
     if built is None:
-        mapper: Any = inspect(cls)
-        pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
-        stmt = (
-            update(cls)
-            .where(*(getattr(cls, k) == bindparam(f"pk_{k}") for k in pk))
-            .values({k: bindparam(f"v_{k}") for k in keys})
-        )
+        pk, where = _by_key(cls)
+        stmt = update(cls).where(*where).values({k: bindparam(f"v_{k}") for k in keys})
         built = _BUILT[(cls, keys)] = (stmt, pk)
     return built
+
+
+def _by_key(cls: type) -> tuple[tuple[str, ...], list[Any]]:
+    """A model's primary-key attributes, and the WHERE clauses naming one row by them
+    (parameters `pk_<attribute>`)."""
+    mapper: Any = inspect(cls)
+    pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+    return pk, [getattr(cls, k) == bindparam(f"pk_{k}") for k in pk]
 
 
 @event.listens_for(Session, "before_commit")
