@@ -18,7 +18,6 @@ from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -421,16 +420,8 @@ class TelegramSender:
 
     async def _send_file(self, msg: OutMessage) -> str:
         assert msg.file_path is not None
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(label, callback_data=tok) for label, tok in row]
-                    for row in msg.buttons
-                ]
-            )
-            if msg.buttons
-            else None
-        )
+        keyboard = _keyboard(msg.buttons)
+        markup = InlineKeyboardMarkup.de_json(keyboard, self.bot) if keyboard else None
         caption = (msg.text or "")[:CAPTION_LIMIT] or None
         with open(msg.file_path, "rb") as fh:
             if msg.kind == "photo":

@@ -4,7 +4,6 @@ failures reach delivery (as the library's `NetworkError`/`TimedOut`, which it re
 
 from __future__ import annotations
 
-import io
 import socket
 
 import pytest
@@ -35,7 +34,9 @@ async def _bot(root: str, **kw: float) -> Bot:
     return bot
 
 
-async def test_text_with_buttons_and_a_document_arrive_as_sent(fake: FakeTelegram):
+async def test_text_with_buttons_and_a_document_arrive_as_sent(fake: FakeTelegram, tmp_path):
+    pdf = b"%PDF-1.4 laporan"
+    (tmp_path / "v1.pdf").write_bytes(pdf)
     bot = await _bot(fake.root)
     try:
         sender = TelegramSender(bot, 0)
@@ -48,9 +49,16 @@ async def test_text_with_buttons_and_a_document_arrive_as_sent(fake: FakeTelegra
                 buttons=[[["📤 Kirim", "tok-1"], ["✏️ Ubah", "tok-2"]]],
             )
         )
-        pdf = b"%PDF-1.4 laporan"
-        doc = await bot.send_document(
-            CHAT, document=io.BytesIO(pdf), filename="Laporan SAKIP.pdf", caption="Versi 1"
+        doc_id = await sender.send(
+            Message(
+                id=2,
+                chat_id=str(CHAT),
+                kind="document",
+                text="Versi 1",
+                buttons=[[["✅ Setujui", "tok-3"]], [["✏️ Revisi", "tok-4"]]],
+                file_path=str(tmp_path / "v1.pdf"),
+                file_name="Laporan SAKIP.pdf",
+            )
         )
     finally:
         await bot.shutdown()
@@ -58,12 +66,13 @@ async def test_text_with_buttons_and_a_document_arrive_as_sent(fake: FakeTelegra
     assert str(text.message_id) == mid
     assert text.text == "Nilai tersimpan."
     assert text.buttons == ["📤 Kirim", "✏️ Ubah"]
-    assert sent_doc.message_id == doc.message_id
+    assert str(sent_doc.message_id) == doc_id
     assert (sent_doc.file_name, sent_doc.content, sent_doc.text) == (
         "Laporan SAKIP.pdf",
         pdf,
         "Versi 1",
     )
+    assert sent_doc.button_rows == [["✅ Setujui"], ["✏️ Revisi"]]
 
 
 async def test_telegram_errors_are_the_librarys(fake: FakeTelegram):
