@@ -23,7 +23,15 @@ from bot.errors import UserError
 from bot.files import FileRejected, FileStore
 from bot.messaging import outbox
 from bot.messaging.inbox import Inbox, Item, is_transient
-from bot.roles import NotAllowed, Role, not_allowed, roles_of
+from bot.roles import (
+    ACTING_NEAR,
+    NotAllowed,
+    Role,
+    acting_near_params,
+    no_acting_near,
+    not_allowed,
+    roles_of,
+)
 from bot.router import dispatch
 from bot.settings import Settings
 from bot.texts import t
@@ -255,8 +263,12 @@ def _jsonable(data: Any) -> Any:
 
 
 # Statements run on every update are built once: SQLAlchemy then reuses their cache key and
-# compiled form instead of rebuilding both per execution (bindparam carries the values).
-_PERSON = select(Person).options(joinedload(Person.roles), joinedload(Person.conversation))
+# compiled form instead of rebuilding both per execution (bindparam carries the values). With
+# the person, whether their office has a Plt/Plh appointment around today: mostly not, and
+# then the role checks need no statement of their own.
+_PERSON = select(Person, ACTING_NEAR).options(
+    joinedload(Person.roles), joinedload(Person.conversation)
+)
 _PERSON_BY_TELEGRAM = _PERSON.where(Person.telegram_user_id == bindparam("uid"))
 _PERSON_BY_WHATSAPP = _PERSON.where(
     (Person.whatsapp_user_id == bindparam("uid")) | (Person.whatsapp_number == bindparam("uid"))
@@ -310,12 +322,25 @@ class Core:
         return cal
 
     def find_person(self, session: Session, channel: str, user_id: str) -> Person | None:
-        """The person behind an update, with their office, roles and open form, in one query."""
+        """The person behind an update, with their office, roles and open form, and whether
+        their office has an acting appointment around today, in one query."""
+        day = self.clock.now().date()
+        uid: int | str
         if channel == "telegram":
             if not user_id.lstrip("-").isdigit() or len(user_id) > 18:
                 return None
-            return session.scalars(_PERSON_BY_TELEGRAM, {"uid": int(user_id)}).unique().first()
-        return session.scalars(_PERSON_BY_WHATSAPP, {"uid": user_id}).unique().first()
+            stmt, uid = _PERSON_BY_TELEGRAM, int(user_id)
+        else:
+            stmt, uid = _PERSON_BY_WHATSAPP, user_id
+        params: dict[str, object] = {"uid": uid}
+        params.update(acting_near_params(day))
+        row = session.execute(stmt, params).unique().first()
+        if row is None:
+            return None
+        person, acting_near = row
+        if not acting_near:
+            no_acting_near(session, person.office_id, day)
+        return person  # type: ignore[no-any-return]
 
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.

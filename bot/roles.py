@@ -7,10 +7,10 @@ range; while the appointment runs they receive that position's tasks instead of 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from db.models import Acting, Person, PersonRole, Section
@@ -71,6 +71,31 @@ _ACTING_TODAY = (
         Acting.end_date >= bindparam("today"),
     )
 )
+
+
+# A column for the query that finds the person behind an update: whether their office has any
+# appointment running within a day of `day` (UTC). Every office's date is within a day of UTC's,
+# so where there is none, no role check of that update needs to ask (`no_acting_near`).
+ACTING_NEAR = (
+    exists()
+    .where(
+        Acting.office_id == Person.office_id,
+        Acting.start_date <= bindparam("day_after"),
+        Acting.end_date >= bindparam("day_before"),
+    )
+    .label("acting_near")
+)
+
+
+def acting_near_params(day: date) -> dict[str, date]:
+    return {"day_before": day - timedelta(days=1), "day_after": day + timedelta(days=1)}
+
+
+def no_acting_near(session: Session, office_id: int, day: date) -> None:
+    """`ACTING_NEAR` said no: the office's appointments today are none, whichever of the three
+    dates around `day` its own today is (no statement asks again in this unit of work)."""
+    for d in (day - timedelta(days=1), day, day + timedelta(days=1)):
+        session.info.setdefault(("acting", office_id, d), [])
 
 
 def _active_acting(session: Session, office_id: int, today: date) -> list[Acting]:
@@ -152,20 +177,27 @@ def headed_sections(session: Session, person: Person, today: date) -> list[Secti
         if a.role == Role.KEPALA_SEKSI
     }
     acting_for = [sid for sid, who in acting.items() if who == person.id]
-    stmt = (
-        select(Section)
-        .options(lazyload(Section.head))  # the head is the person asking, or found when asked
-        .where(
-            Section.office_id == person.office_id,
-            Section.active.is_(True),
-            or_(Section.head_id == person.id, Section.id.in_(acting_for)),
-        )
-    )
+    params = {"office": person.office_id, "person": person.id, "acting_for": acting_for}
     return [
         s
-        for s in session.scalars(stmt.order_by(Section.position, Section.id))
+        for s in session.scalars(_HEADED, params)
         if acting.get(s.id, s.head_id) == person.id  # not while someone acts in their place
     ]
+
+
+_HEADED = (  # built once: every /isi asks
+    select(Section)
+    .options(lazyload(Section.head))  # the head is the person asking, or found when asked
+    .where(
+        Section.office_id == bindparam("office"),
+        Section.active.is_(True),
+        or_(
+            Section.head_id == bindparam("person"),
+            Section.id.in_(bindparam("acting_for", expanding=True)),
+        ),
+    )
+    .order_by(Section.position, Section.id)
+)
 
 
 def title_for(session: Session, person: Person, role: Role, today: date) -> str:

@@ -3,6 +3,7 @@ Pure database logic shared by the feature modules; no channel code."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -57,14 +58,15 @@ def move(rnd: CollectionRound, to: str) -> None:
         rnd.open_key = None
 
 
+_OPEN_ROUNDS = (  # built once: /isi, /status and most commands ask
+    select(CollectionRound)
+    .where(CollectionRound.office_id == bindparam("office"), CollectionRound.state.in_(OPEN_STATES))
+    .order_by(CollectionRound.id.desc())
+)
+
+
 def open_rounds(s: Session, office_id: int) -> list[CollectionRound]:
-    return list(
-        s.scalars(
-            select(CollectionRound)
-            .where(CollectionRound.office_id == office_id, CollectionRound.state.in_(OPEN_STATES))
-            .order_by(CollectionRound.id.desc())
-        )
-    )
+    return list(s.scalars(_OPEN_ROUNDS, {"office": office_id}))
 
 
 def current_round(ctx: Ctx) -> CollectionRound | None:
@@ -152,7 +154,29 @@ def round_indicators(
     return [i for i in rows if i.id in chosen]
 
 
-def target_text(ind: Indicator, period: str) -> str | None:
+@dataclass(frozen=True)
+class PeriodTarget:
+    period: str
+    target: str
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    """What a form reads of an indicator, as plain columns, with the target of the round's
+    period already chosen (`targets` holds that one, under the round's period): the form's
+    every answer reads these, and building ORM objects for the indicator and each of its
+    targets cost more than the statement."""
+
+    id: int
+    code: str
+    name: str
+    unit: str
+    polarity: str
+    lower_method: str
+    targets: tuple[PeriodTarget, ...]
+
+
+def target_text(ind: Indicator | IndicatorView, period: str) -> str | None:
     """The indicator's target for the period, or its year's target (as written: "80-90")."""
     by_period = {tg.period: tg.target for tg in ind.targets}
     for key in target_periods(period):
@@ -161,7 +185,7 @@ def target_text(ind: Indicator, period: str) -> str | None:
     return None
 
 
-def target_display(ind: Indicator, period: str) -> str:
+def target_display(ind: Indicator | IndicatorView, period: str) -> str:
     """The target as people read it: "80–90", "1.250", or "-" when none is set."""
     from bot.capaian import Target
 

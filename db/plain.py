@@ -30,12 +30,13 @@ from typing import Any
 from sqlalchemy import bindparam, delete, event, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Delete, Update
+from sqlalchemy.sql.dml import Delete, ReturningInsert, Update
 
 _STAGED = "plain_staged"  # session.info: {id(obj): (obj, {attribute: value})}
 _NEW = "plain_new"  # session.info: {model: [row values]}
 _BUILT: dict[tuple[type, tuple[str, ...]], tuple[Update, tuple[str, ...]]] = {}
 _DELETES: dict[type, tuple[Delete, tuple[str, ...]]] = {}
+_INSERTS: dict[type, ReturningInsert[Any]] = {}
 
 
 def stage_update(session: Session, obj: Any, **values: Any) -> None:
@@ -62,7 +63,10 @@ def insert_now(session: Session, model: type, rows: list[dict[str, Any]]) -> lis
     known), without the unit of work's flush. Every row must name the same columns."""
     if not rows:
         return []
-    return list(session.scalars(insert(model).returning(model), rows))
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(model).returning(model)
+    return list(session.scalars(stmt, rows))
 
 
 def delete_now(session: Session, obj: Any) -> None:

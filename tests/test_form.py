@@ -3,9 +3,9 @@ per answer, evidence at any point, and a return that opens what it names."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from db.models import Answer, Attachment, Indicator
+from db.models import Answer, Attachment, Indicator, IndicatorTarget
 from tests import flows
 from tests.harness import Harness, User
 
@@ -161,3 +161,42 @@ async def test_return_opens_the_named_indicator_with_its_answer_to_keep(harness:
     answers = await _answers(h)
     assert answers["PMD-2"].realisation == 13 and answers["PMD-2"].done
     assert (answers["PMD-2"].explanation or "").startswith("Kendala anggaran")
+
+
+async def test_each_answer_is_measured_against_the_quarter_target_or_else_the_year_target(
+    harness: Harness,
+):
+    """The form reads each indicator's target for the round's quarter, and its year's target
+    where the quarter has none: in the prompt, the confirmation and the capaian."""
+    h = harness
+    o = await flows.setup_office(h)
+    with h.db.transaction() as s:
+        pmd3, pmd4 = (
+            s.scalar(select(Indicator).where(Indicator.code == c)) for c in ("PMD-3", "PMD-4")
+        )
+        s.execute(
+            update(IndicatorTarget)
+            .where(IndicatorTarget.indicator_id == pmd3.id, IndicatorTarget.period == "2026-Q3")
+            .values(target="12")
+        )
+        s.execute(
+            delete(IndicatorTarget).where(
+                IndicatorTarget.indicator_id == pmd4.id, IndicatorTarget.period == "2026-Q3"
+            )
+        )
+        s.execute(
+            update(IndicatorTarget)
+            .where(IndicatorTarget.indicator_id == pmd4.id, IndicatorTarget.period == "2026")
+            .values(target="80")
+        )
+    await flows.start_collection(h, o)
+    head = o.heads["pmd"]
+    await h.say(head, "/isi")
+    await h.say(head, "100")
+    await h.say(head, "14")
+    assert "Target Triwulan III 2026: 12" in h.last(head)  # the quarter's, not the year's 40
+    msg = (await h.say(head, "9 Dua kegiatan batal karena banjir"))[-1]
+    assert msg.startswith("✅ PMD-3: 9 kegiatan → capaian 75%"), msg
+    assert "Target Triwulan III 2026: 80" in msg  # no quarter target: the year's
+    msg = (await h.say(head, "80"))[-1]
+    assert msg.startswith("✅ PMD-4: 80 % → capaian 100%"), msg

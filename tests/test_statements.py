@@ -105,6 +105,9 @@ async def test_a_typed_form_value_is_one_transaction_of_at_most_8_statements(har
     assert c.commits["handler"] == 1, c.show("typed value")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("typed value")
     assert len(delivery_writes(c)) == 1 and "sent_at" in delivery_writes(c)[0], c.show("typed")
+    # no Plt/Plh appointment in the office: the role checks asked nothing of their own
+    acting = [q for q in c.statements["handler"] if q.startswith("SELECT acting.")]
+    assert not acting, c.show("typed value")
 
 
 async def test_a_pressed_form_button_is_one_transaction_of_at_most_8_statements(

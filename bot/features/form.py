@@ -16,11 +16,13 @@ the named indicators open first, showing the saved value and explanation to keep
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
 from bot.core import Ctx
@@ -35,6 +37,8 @@ from bot.fmt import (
 )
 from bot.roles import Role, headed_sections, heads
 from bot.rounds import (
+    IndicatorView,
+    PeriodTarget,
     answers_by_indicator,
     get_round,
     open_rounds,
@@ -44,7 +48,7 @@ from bot.rounds import (
     target_text,
 )
 from bot.router import FAMILY, family_data, router
-from bot.sop import RoundState
+from bot.sop import RoundState, target_periods
 from bot.texts import t
 from db.models import (
     Answer,
@@ -52,6 +56,7 @@ from db.models import (
     CollectionRound,
     Conversation,
     Indicator,
+    IndicatorTarget,
     Section,
     StoredFile,
     Submission,
@@ -69,7 +74,9 @@ STATUS_TEXT = {
 KEEP = "-"  # typed instead of a new explanation: keep the saved one
 
 
-def capaian_of(ind: Indicator, value: Decimal | None, period: str) -> Decimal | None:
+def capaian_of(
+    ind: Indicator | IndicatorView, value: Decimal | None, period: str
+) -> Decimal | None:
     tt = target_text(ind, period)
     if tt is None or value is None:
         return None
@@ -87,12 +94,8 @@ def cmd_fill(ctx: Ctx) -> None:
     sections = {s.id: s for s in _headed(ctx)}
     subs: list[tuple[CollectionRound, Submission]] = []
     for rnd in open_rounds(ctx.s, ctx.me.office_id):
-        mine = (
-            select(Submission)
-            .options(joinedload(Submission.section).lazyload(Section.head))
-            .where(Submission.round_id == rnd.id, Submission.section_id.in_(sections))
-        )
-        subs += [(rnd, sub) for sub in ctx.s.scalars(mine.order_by(Submission.id))]
+        params = {"round": rnd.id, "sections": list(sections)}
+        subs += [(rnd, sub) for sub in ctx.s.scalars(_MINE, params)]
     open_subs = [
         (r, s)
         for r, s in subs
@@ -122,6 +125,17 @@ def cmd_fill(ctx: Ctx) -> None:
         for r, s in open_subs
     ]
     ctx.reply(t("form_choose"), buttons=rows)
+
+
+_MINE = (  # built once: the submissions of the sections a head heads, in one round
+    select(Submission)
+    .options(joinedload(Submission.section).lazyload(Section.head))
+    .where(
+        Submission.round_id == bindparam("round"),
+        Submission.section_id.in_(bindparam("sections", expanding=True)),
+    )
+    .order_by(Submission.id)
+)
 
 
 @router.action("form_open")
@@ -158,7 +172,7 @@ class Form:
     conv: Conversation
     sub: Submission
     rnd: CollectionRound
-    indicators: dict[int, Indicator]
+    indicators: Mapping[int, Indicator | IndicatorView]
     answers: dict[int, Answer]
 
     @property
@@ -169,7 +183,7 @@ class Form:
     def order(self) -> list[int]:
         return list(self.data["order"])
 
-    def ind(self, idx: int | None = None) -> Indicator:
+    def ind(self, idx: int | None = None) -> Indicator | IndicatorView:
         return self.indicators[self.order[self.data["idx"] if idx is None else idx]]
 
     def ans(self, idx: int | None = None) -> Answer:
@@ -183,33 +197,67 @@ class Form:
 
 
 def _answers_and_indicators(
-    ctx: Ctx, sub: Submission
-) -> tuple[dict[int, Answer], dict[int, Indicator]]:
-    """The section's answers with their indicators and targets, in one statement."""
-    rows = ctx.s.execute(_ANSWERS_WITH_INDICATORS, {"sub": sub.id}).unique().all()
-    return {a.indicator_id: a for a, _ in rows}, {i.id: i for _, i in rows}
+    ctx: Ctx, sub: Submission, rnd: CollectionRound
+) -> tuple[dict[int, Answer], dict[int, IndicatorView]]:
+    """The section's answers with their indicators and the round's targets, in one
+    statement (one row per answer)."""
+    period, year = target_periods(rnd.period)[0], target_periods(rnd.period)[-1]
+    rows = ctx.s.execute(_ANSWERS_WITH_INDICATORS, {"sub": sub.id, "period": period, "year": year})
+    answers, inds = {}, {}
+    for ans, ind_id, code, name, unit, polarity, lower_method, target in rows:
+        targets = (PeriodTarget(rnd.period, target),) if target is not None else ()
+        inds[ind_id] = IndicatorView(ind_id, code, name, unit, polarity, lower_method, targets)
+        answers[ind_id] = ans
+    return answers, inds
 
 
 # The form's two statements, run on every answer, are built once (SQLAlchemy reuses their
 # cache key and compiled SQL): the submission with its round and section, locking the round
-# against changes while the answer is written; the answers with indicators and targets.
+# against changes while the answer is written; the answers with indicators and targets. The
+# round's lists (every indicator and team member of the office: JSON that grows with it) are
+# not read by the form, and load on their own if something later in the update asks.
 _SUBMISSION_AND_ROUND = (
     select(Submission, CollectionRound)
     .join(CollectionRound, CollectionRound.id == Submission.round_id)
-    .options(joinedload(Submission.section).lazyload(Section.head))
+    .options(
+        joinedload(Submission.section).lazyload(Section.head),
+        defer(CollectionRound.indicator_ids),
+        defer(CollectionRound.team_ids),
+        defer(CollectionRound.plan),
+    )
     .where(Submission.id == bindparam("sub"))
     .with_for_update(read=True, of=CollectionRound)  # answers never change the round
 )
+
+
+def _target(key: str) -> ScalarSelect[str]:
+    return (
+        select(IndicatorTarget.target)
+        .where(
+            IndicatorTarget.indicator_id == Indicator.id, IndicatorTarget.period == bindparam(key)
+        )
+        .scalar_subquery()
+    )
+
+
 _ANSWERS_WITH_INDICATORS = (
-    select(Answer, Indicator)
+    select(
+        Answer,
+        Indicator.id,
+        Indicator.code,
+        Indicator.name,
+        Indicator.unit,
+        Indicator.polarity,
+        Indicator.lower_method,
+        func.coalesce(_target("period"), _target("year")),  # as `target_text` chooses
+    )
     .join(Indicator, Indicator.id == Answer.indicator_id)
-    .options(joinedload(Indicator.targets), lazyload(Indicator.section))
     .where(Answer.submission_id == bindparam("sub"))
 )
 
 
 def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -> Form:
-    answers, inds = _answers_and_indicators(ctx, sub)
+    answers, inds = _answers_and_indicators(ctx, sub, rnd)
     form = Form(conv, sub, rnd, inds, answers)
     ctx.memo("form", lambda: form)
     return form
@@ -655,6 +703,7 @@ def summary_lines(
 ) -> list[str]:
     """Each indicator's answer, capaian, explanation and evidence (with its description).
     With the open `form`, its indicators and answers (already loaded) are used."""
+    indicators: Sequence[Indicator | IndicatorView]
     if form is not None:
         answers, indicators = form.answers, [form.indicators[i] for i in form.order]
     else:
