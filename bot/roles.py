@@ -87,14 +87,20 @@ ACTING_NEAR = (
 )
 
 
+def _days_around(day: date) -> tuple[date, date, date]:
+    """The dates an office's today can be while it is `day` in UTC."""
+    return day - timedelta(days=1), day, day + timedelta(days=1)
+
+
 def acting_near_params(day: date) -> dict[str, date]:
-    return {"day_before": day - timedelta(days=1), "day_after": day + timedelta(days=1)}
+    before, _, after = _days_around(day)
+    return {"day_before": before, "day_after": after}
 
 
 def no_acting_near(session: Session, office_id: int, day: date) -> None:
     """`ACTING_NEAR` said no: the office's appointments today are none, whichever of the three
     dates around `day` its own today is (no statement asks again in this unit of work)."""
-    for d in (day - timedelta(days=1), day, day + timedelta(days=1)):
+    for d in _days_around(day):
         session.info.setdefault(("acting", office_id, d), [])
 
 
@@ -169,6 +175,21 @@ def roles_of(session: Session, person: Person, today: date) -> set[Role]:
     return roles
 
 
+_HEADED = (  # built once: every /isi asks
+    select(Section)
+    .options(lazyload(Section.head))  # the head is the person asking, or found when asked
+    .where(
+        Section.office_id == bindparam("office"),
+        Section.active.is_(True),
+        or_(
+            Section.head_id == bindparam("person"),
+            Section.id.in_(bindparam("acting_for", expanding=True)),
+        ),
+    )
+    .order_by(Section.position, Section.id)
+)
+
+
 def headed_sections(session: Session, person: Person, today: date) -> list[Section]:
     """Sections whose head the person is today, by holding or acting for the position."""
     acting = {
@@ -183,21 +204,6 @@ def headed_sections(session: Session, person: Person, today: date) -> list[Secti
         for s in session.scalars(_HEADED, params)
         if acting.get(s.id, s.head_id) == person.id  # not while someone acts in their place
     ]
-
-
-_HEADED = (  # built once: every /isi asks
-    select(Section)
-    .options(lazyload(Section.head))  # the head is the person asking, or found when asked
-    .where(
-        Section.office_id == bindparam("office"),
-        Section.active.is_(True),
-        or_(
-            Section.head_id == bindparam("person"),
-            Section.id.in_(bindparam("acting_for", expanding=True)),
-        ),
-    )
-    .order_by(Section.position, Section.id)
-)
 
 
 def title_for(session: Session, person: Person, role: Role, today: date) -> str:

@@ -88,6 +88,17 @@ def explanation_required(cap: Decimal | None) -> bool:
     return cap is None or cap < 100
 
 
+_MINE = (  # built once: the submissions of the sections a head heads, in one round
+    select(Submission)
+    .options(joinedload(Submission.section).lazyload(Section.head))
+    .where(
+        Submission.round_id == bindparam("round"),
+        Submission.section_id.in_(bindparam("sections", expanding=True)),
+    )
+    .order_by(Submission.id)
+)
+
+
 @router.command("isi", Role.KEPALA_SEKSI)
 def cmd_fill(ctx: Ctx) -> None:
     """Open (or resume) the form of the section the person heads."""
@@ -125,17 +136,6 @@ def cmd_fill(ctx: Ctx) -> None:
         for r, s in open_subs
     ]
     ctx.reply(t("form_choose"), buttons=rows)
-
-
-_MINE = (  # built once: the submissions of the sections a head heads, in one round
-    select(Submission)
-    .options(joinedload(Submission.section).lazyload(Section.head))
-    .where(
-        Submission.round_id == bindparam("round"),
-        Submission.section_id.in_(bindparam("sections", expanding=True)),
-    )
-    .order_by(Submission.id)
-)
 
 
 @router.action("form_open")
@@ -201,7 +201,8 @@ def _answers_and_indicators(
 ) -> tuple[dict[int, Answer], dict[int, IndicatorView]]:
     """The section's answers with their indicators and the round's targets, in one
     statement (one row per answer)."""
-    period, year = target_periods(rnd.period)[0], target_periods(rnd.period)[-1]
+    keys = target_periods(rnd.period)
+    period, year = keys[0], keys[-1]
     rows = ctx.s.execute(_ANSWERS_WITH_INDICATORS, {"sub": sub.id, "period": period, "year": year})
     answers, inds = {}, {}
     for ans, ind_id, code, name, unit, polarity, lower_method, target in rows:
