@@ -31,7 +31,7 @@ from bot.messaging import outbox
 from bot.messaging.delivery import DeliveryWorker, Message, Sender
 from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
 from bot.messaging.leader import Leader
-from bot.router import router
+from bot.router import light, router
 from bot.settings import Settings
 from db.engine import Database
 from handlers.telegram import TelegramChannel, set_commands
@@ -110,7 +110,7 @@ class Runtime:
         self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
     ) -> list[Item]:
         """Record updates durably; hand the new ones to this process's dispatcher."""
-        items = await asyncio.to_thread(self.inbox.record, channel, entries)
+        items = await self.db.run(self.inbox.record, channel, entries)
         if self.shared:
             self.dispatcher.wake()
         else:
@@ -134,12 +134,15 @@ class Runtime:
                 await asyncio.sleep(1.0)
 
     async def handle(self, inbound: Inbound) -> Outcome:
-        """Run the core off the event loop (it does blocking database and file I/O). A
+        """Run the core (blocking database and file I/O): a light update where the database
+        runs its work (`Database.run`: on SQLite on the loop itself, when the database is
+        free), anything else in a thread, so a report being built never holds the loop. A
         database outage is kept on the inbox item, so the channel adapter can raise it past
         its library's own error handling and the update is tried again."""
         item = current_item.get()
+        run = self.db.run if light(inbound) else asyncio.to_thread
         try:
-            return await asyncio.to_thread(self.core.handle, inbound, item)
+            return await run(self.core.handle, inbound, item)
         except Exception as exc:
             if item is not None and is_transient(exc):
                 item.meta["retry"] = exc
@@ -232,7 +235,7 @@ class Runtime:
         if self.shared:
             self.dispatcher.start_claiming()
         else:
-            self.dispatcher.submit(await asyncio.to_thread(self.inbox.pending))
+            self.dispatcher.submit(await self.db.run(self.inbox.pending))
         self._leader_task = asyncio.create_task(
             self.leader.run(self._elected, self._deposed, self._stop, eligible=self.role == "all"),
             name="leader",

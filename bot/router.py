@@ -20,7 +20,7 @@ from bot.texts import HELP, t
 from db.models import ActionToken, Office
 
 if TYPE_CHECKING:
-    from bot.core import Ctx
+    from bot.core import Ctx, Inbound
 
 Handler = Callable[["Ctx"], None]
 ActionHandler = Callable[["Ctx", ActionToken], None]
@@ -33,6 +33,7 @@ class Command:
     roles: tuple[Role, ...]
     help: str
     where: str = "private"  # private | group | any
+    light: bool = False  # never builds a report, draws a chart or stores a file (`light`)
 
 
 class Router:
@@ -47,10 +48,10 @@ class Router:
         self.stranger_hooks: list[Callable[[Ctx], bool]] = []
 
     def command(
-        self, name: str, *roles: Role, where: str = "private"
+        self, name: str, *roles: Role, where: str = "private", light: bool = False
     ) -> Callable[[Handler], Handler]:
         def deco(func: Handler) -> Handler:
-            self.commands[name] = Command(name, func, roles, HELP.get(name, ""), where)
+            self.commands[name] = Command(name, func, roles, HELP.get(name, ""), where, light)
             return func
 
         return deco
@@ -157,6 +158,20 @@ def family_data(token: str, action: str, seq: int, idx: int | None = None) -> st
     """Callback data of a button in a token family: `TOKEN.action.seq[.idx]` (≤ 64 bytes)."""
     parts = [token, action, str(seq)] + ([str(idx)] if idx is not None else [])
     return ".".join(parts)
+
+
+def light(msg: Inbound) -> bool:
+    """An update whose handling is known, before any lookup, to be light: typed text (a
+    form's or another conversation's answer, or a stray line), a command registered light
+    (or none: the refusal), or a press of a token family's button (the form's). No such
+    step builds a report, draws a chart or stores a file; other commands and buttons, and
+    files, may."""
+    if msg.file is not None:
+        return False
+    if msg.command is not None:
+        cmd = router.commands.get(msg.command)
+        return cmd is None or cmd.light
+    return msg.button is None or "." in msg.button
 
 
 def press(ctx: Ctx, data: str) -> None:

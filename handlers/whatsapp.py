@@ -13,7 +13,6 @@ Outside the 24-hour customer-service window, reminders go as the approved templa
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -216,7 +215,7 @@ class WhatsAppChannel:
         """Handle one recorded message or status (called by the inbox dispatcher)."""
         p = item.payload
         if "status" in p:
-            await asyncio.to_thread(self._status, p["status"])
+            await self.db.run(self._status, p["status"])
             item.meta["status"] = "done"  # a status changes no state a handler marks
             return
         message, contact = p.get("message"), p.get("contact")
@@ -268,27 +267,27 @@ class WhatsAppChannel:
     async def _message(self, message: dict[str, Any], contact: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "system":
-            what = await asyncio.to_thread(self._system, message)
+            what = await self.db.run(self._system, message)
             log.info("whatsapp %s", what)
             return
         snd = ids.Sender.of(message, contact)
         if not snd.key:
             log.warning("whatsapp message %.40s without a sender; ignored", message.get("id"))
             return
-        key, person_id = await asyncio.to_thread(self._link, snd)
-        resent = await asyncio.to_thread(self._resend_after_template, key)
+        key, person_id = await self.db.run(self._link, snd)
+        resent = await self.db.run(self._resend_after_template, key)
         inbound = Inbound(channel="whatsapp", user_id=key, chat_id=key, user_name=snd.name)
         read = await self._read(message, inbound, key, person_id, resent)
         if read is SKIP:
             return
         if isinstance(read, Note):
             if person_id is not None:
-                await asyncio.to_thread(self._answer, key, person_id, read)
+                await self.db.run(self._answer, key, person_id, read)
                 return
             inbound.text = ""  # a stranger: the core's polite refusal
         outcome = await self.handle(inbound)
         if person_id is None:  # they may have just linked with their invitation code
-            await asyncio.to_thread(self._link, snd)
+            await self.db.run(self._link, snd)
         if outcome.notice:  # WhatsApp has no toast: the notice is a message
             with self.db.transaction() as s:
                 outbox.enqueue(
@@ -314,7 +313,7 @@ class WhatsAppChannel:
                 log.warning("whatsapp text %s without a text body; ignored", mid)
                 return SKIP
             text = body.strip()
-            choice = await asyncio.to_thread(self._numbered_choice, key, text)
+            choice = await self.db.run(self._numbered_choice, key, text)
             if choice is not None:
                 inbound.button = choice
             elif text.startswith("/"):
@@ -330,7 +329,7 @@ class WhatsAppChannel:
                     mid,
                     _errors(message.get("errors")),
                 )
-                return await asyncio.to_thread(self._choices_again, key)
+                return await self.db.run(self._choices_again, key)
             reply = content.get("button_reply") or content.get("list_reply")
             if isinstance(reply, dict) and reply.get("id"):
                 inbound.button = str(reply["id"])
@@ -359,7 +358,7 @@ class WhatsAppChannel:
             return Note(t("wa_not_used", what=t("wa_kind_reaction")), once="reaction")
         if kind in ("edit", "revoke"):
             original = content.get("original_message_id") if isinstance(content, dict) else None
-            saved = await asyncio.to_thread(self._handled, original)
+            saved = await self.db.run(self._handled, original)
             if kind == "edit":
                 return Note(t("wa_edit_saved" if saved else "wa_edit_unknown"))
             return Note(t("wa_revoke_saved")) if saved else SKIP
@@ -543,7 +542,7 @@ class WhatsAppChannel:
         return last is not None and self.clock.now() - last < WINDOW - WINDOW_MARGIN
 
     async def send(self, msg: Message) -> str:
-        target = await asyncio.to_thread(self._target, msg.chat_id)
+        target = await self.db.run(self._target, msg.chat_id)
         if not self._in_window(target):
             return await self._template(msg, target)
         try:

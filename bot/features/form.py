@@ -99,7 +99,7 @@ _MINE = (  # built once: the submissions of the sections a head heads, in one ro
 )
 
 
-@router.command("isi", Role.KEPALA_SEKSI)
+@router.command("isi", Role.KEPALA_SEKSI, light=True)
 def cmd_fill(ctx: Ctx) -> None:
     """Open (or resume) the form of the section the person heads."""
     sections = {s.id: s for s in _headed(ctx)}

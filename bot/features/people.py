@@ -93,7 +93,7 @@ def stranger_links_or_registers(ctx: Ctx) -> bool:
     return False
 
 
-@router.command("start", where="any")
+@router.command("start", where="any", light=True)
 def cmd_start(ctx: Ctx) -> None:
     """Greet a known person (or bind a new invitation token)."""
     if ctx.msg.args and not ctx.msg.is_group:
@@ -102,7 +102,7 @@ def cmd_start(ctx: Ctx) -> None:
         welcome_back(ctx)
 
 
-@router.command("bantuan", where="any")
+@router.command("bantuan", where="any", light=True)
 def cmd_help(ctx: Ctx) -> None:
     """List exactly the commands the person's roles allow."""
     have = ctx.roles()
@@ -118,7 +118,7 @@ def cmd_help(ctx: Ctx) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("saya")
+@router.command("saya", light=True)
 def cmd_whoami(ctx: Ctx) -> None:
     """Who the bot thinks I am: roles, sections, acting appointments."""
     me = ctx.me

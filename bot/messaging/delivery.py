@@ -186,7 +186,7 @@ class Batcher:
                 await asyncio.sleep(0)  # let the other ready tasks add theirs
                 batch, self._ops = self._ops, []
                 try:
-                    results = await asyncio.to_thread(self._apply, [op for op, _ in batch])
+                    results = await self.db.run(self._apply, [op for op, _ in batch])
                 except Exception as exc:
                     for _, fut in batch:
                         if not fut.done():
@@ -292,7 +292,7 @@ class DeliveryWorker:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        n = await asyncio.to_thread(self.recover)
+        n = await self.db.run(self.recover)
         if n:
             log.warning("%d message(s) in doubt after a stop; sending them again once", n)
         self.running = True
@@ -318,7 +318,7 @@ class DeliveryWorker:
         while True:
             self._wake.clear()
             try:
-                rows = await asyncio.to_thread(self._due_rows)
+                rows = await self.db.run(self._due_rows)
                 self._outage_logged = False
                 self.submit(rows)
             except Exception as exc:

@@ -283,12 +283,12 @@ class Dispatcher:
         token = current_item.set(item)
         try:
             if handler is None:
-                await asyncio.to_thread(self.inbox.settle, item, "skipped", "no channel")
+                await self.inbox.db.run(self.inbox.settle, item, "skipped", "no channel")
                 return True
             await handler(item)
             if not item.done:  # not marked by a handler: unused kind, unreadable, or a status
                 status = item.meta.get("status", "ignored")
-                await asyncio.to_thread(self.inbox.settle, item, status, item.meta.get("error"))
+                await self.inbox.db.run(self.inbox.settle, item, status, item.meta.get("error"))
             self._outage_logged = False
             return True
         except Exception as exc:
@@ -301,7 +301,7 @@ class Dispatcher:
                 return False
             log.exception("update %s (%s) could not be handled; set aside", item.id, item.channel)
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(self.inbox.settle, item, "failed", repr(exc)[:500])
+                await self.inbox.db.run(self.inbox.settle, item, "failed", repr(exc)[:500])
             return True
         finally:
             current_item.reset(token)
@@ -321,7 +321,7 @@ class Dispatcher:
             got: list[Item] = []
             if room:
                 try:
-                    got = await asyncio.to_thread(self.inbox.claim, room)
+                    got = await self.inbox.db.run(self.inbox.claim, room)
                 except Exception as exc:
                     if not is_transient(exc):
                         log.exception("inbox claim failed")
