@@ -99,7 +99,8 @@ async def main() -> None:
     rt = Runtime(settings, clock)
     rt.telegram.poll_timeout = 1
     counters = Counters()
-    counters.attach(rt.db.engine)
+    for engine in rt.db.engines:
+        counters.attach(engine)
     stats_file = os.environ.get("BENCH_STATS_FILE")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 POOL_SIZE = 16
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
 T = TypeVar("T")
 
 
@@ -36,6 +38,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
+    if url.startswith("postgresql+psycopg"):
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("cursor_factory", _lazy_description_cursor())
     # No pre-ping (a round trip before every checkout): a connection lost to a restart fails
     # its statement, the pool is invalidated, and the update is tried again from the inbox.
     # Pool: the leader's lock holds a connection for good, the default executor's threads
@@ -45,6 +50,60 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", 2 * POOL_SIZE)
     return create_engine(url, **kwargs)
+
+
+def _lazy_description_cursor() -> type:
+    """psycopg's cursor, its `description` building Column objects only when they are read.
+
+    SQLAlchemy reads `description` after every statement but, for a statement it has run
+    before (its result's shape cached with the compiled form), only asks whether it is None.
+    psycopg built a Column (name decoded, type looked up) for every column each time: about
+    90 an update, a tenth of the handler's CPU on PostgreSQL."""
+    import psycopg
+    from psycopg import pq
+
+    returns_rows = (
+        pq.ExecStatus.TUPLES_OK,
+        pq.ExecStatus.SINGLE_TUPLE,
+        pq.ExecStatus.TUPLES_CHUNK,
+    )
+
+    class Description(Sequence[Any]):
+        __slots__ = ("_cursor", "_result", "_columns")
+
+        def __init__(self, cursor: psycopg.Cursor[Any], result: Any) -> None:
+            self._cursor, self._result = cursor, result
+            self._columns: list[Any] | None = None
+
+        def __len__(self) -> int:
+            return int(self._result.nfields)
+
+        def __getitem__(self, index: Any) -> Any:
+            if self._columns is None:
+                res: Any = self._result
+                cur = self._cursor
+                if cur.pgresult is res:
+                    self._columns = [psycopg.Column(cur, i) for i in range(len(self))]
+                else:  # the cursor has moved on: what this result said, as DB-API tuples
+                    self._columns = [
+                        ((res.fname(i) or b"").decode(), res.ftype(i), None, None, None, None, None)
+                        for i in range(len(self))
+                    ]
+            return self._columns[index]
+
+    class Cursor(psycopg.Cursor[Any]):
+        @property
+        def description(self) -> Any:
+            res = self.pgresult
+            if res and (res.nfields or res.status in returns_rows):
+                return Description(self, res)
+            return None
+
+    return Cursor
+
+
+# PostgreSQL work on the event loop gives up a lock wait after this long (and goes to a thread)
+LOOP_LOCK_WAIT_MS = 50
 
 
 class Database:
@@ -57,26 +116,65 @@ class Database:
         # SQLite has one writer at a time; threads that collide wait in SQLite's busy handler,
         # which sleeps in growing steps. Taking turns in the process is much faster.
         self._turn = threading.RLock() if url.startswith("sqlite") else None
+        # PostgreSQL's work on the loop has connections of its own (one at a time is in use:
+        # the loop runs one piece of work at a time), whose lock waits are cut short
+        self._loop_engine = (
+            None
+            if self._turn is not None
+            else make_engine(
+                url,
+                pool_size=2,
+                max_overflow=4,
+                connect_args={"options": f"-c lock_timeout={LOOP_LOCK_WAIT_MS}"},
+            )
+        )
+        self._here = threading.local()  # .loop: this thread is the loop running work
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine whose connections run the bot's statements (for listeners)."""
+        return (self.engine,) if self._loop_engine is None else (self.engine, self._loop_engine)
 
     async def run(self, work: Callable[..., T], /, *args: Any) -> T:
-        """Blocking database work, from the event loop. On SQLite it runs right here when no
-        other thread holds the database's turn: a local file's statements take microseconds
-        and wait on no network, and a hop to a worker thread and back (two wake-ups, four
-        context switches) cost more than the work — about a third of the message path's CPU
-        with one person at a time. When another thread has the turn (a report being built,
-        the scheduler's fan-out) the work waits for it in a thread, so the loop never does.
-        PostgreSQL's work always goes to a thread: its round trips would hold the loop."""
+        """Light blocking database work, from the event loop: run right here when that cannot
+        hold the loop for long, else in a thread. A hop to a worker thread and back (a
+        wake-up on each side, four context switches) costs more than a light piece of
+        work, with one person at a time and with many.
+
+        - SQLite: here when no other thread holds the database's turn (a local file's
+          statements take microseconds); when one does (a report being built, the
+          scheduler's fan-out), in a thread that waits for it, so the loop never does.
+        - PostgreSQL: here, on the loop's own connections, whose lock waits end after
+          `LOOP_LOCK_WAIT_MS`; work that would wait longer (a row held by a report being
+          built) is rolled back and done again in a thread, which waits."""
         turn = self._turn
-        if turn is not None and turn.acquire(blocking=False):
+        if turn is not None:
+            if turn.acquire(blocking=False):
+                try:
+                    return work(*args)
+                finally:
+                    turn.release()
+        elif self._loop_engine is not None:
+            self._here.loop = True
             try:
                 return work(*args)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
             finally:
-                turn.release()
+                self._here.loop = False
         return await asyncio.to_thread(work, *args)
+
+    def _bind(self) -> Engine:
+        return self._loop_engine if getattr(self._here, "loop", False) else self.engine  # type: ignore[return-value]
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._turn or nullcontext(), self.sessions() as session, session.begin():
+        with (
+            self._turn or nullcontext(),
+            self.sessions(bind=self._bind()) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
@@ -84,11 +182,12 @@ class Database:
         """A transaction on a bare connection, for plain statements only: no ORM session to
         build and tear down (about 35 µs on SQLite and 100 µs on PostgreSQL a transaction,
         which intake pays for every batch of updates)."""
-        with self._turn or nullcontext(), self.engine.begin() as conn:
+        with self._turn or nullcontext(), self._bind().begin() as conn:
             yield conn
 
     def session(self) -> Session:
-        return self.sessions()
+        return self.sessions(bind=self._bind())
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()

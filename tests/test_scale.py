@@ -29,6 +29,7 @@ from bench.cluster import (
     inbox_counts,
     open_round,
 )
+from bot.texts import t
 from db.engine import Database
 from db.models import CollectionRound, InboxUpdate, Outbox, Reminder, Submission
 from tests.conftest import PG_URL
@@ -115,6 +116,10 @@ async def test_worker_killed_mid_run_its_updates_are_handled_by_another(
     cluster.env_extra.update(INBOX_LEASE_SECONDS="4", TELEGRAM_RATE_LIMITS="false")
     await cluster.users(open_round(cluster.db_url, len(heads)))
     worker = cluster.spawn("--role", "worker", "--shared")
+    # the worker claims from its start: up before the leader records the first update, it
+    # holds some of them (else the leader, quicker to start, could do 40 before it begins)
+    running = t("cli_running", api="", db="").split(" (")[0]
+    await until(lambda: running in cluster.log(worker), 60, "the worker running")
     leader = cluster.spawn("--role", "all", "--shared")
     assert (await cluster.wait_leader(db))[0] == leader
     ids = head_user_ids(db)

@@ -57,7 +57,7 @@ class Counts:
 def counting(h: Harness) -> Iterator[Counts]:
     """Count the bot's SQL while the block runs; the phase follows the thread doing it."""
     assert h.rt is not None
-    rt, engine, c = h.rt, h.rt.db.engine, Counts()
+    rt, c = h.rt, Counts()
 
     def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
         c.statements[c.phase()].append(sql)
@@ -76,13 +76,15 @@ def counting(h: Harness) -> Iterator[Counts]:
             return record(*args, **kwargs)
 
     rt.core.handle, rt.inbox.record = counted_handle, counted_record  # type: ignore[method-assign]
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
+    for engine in rt.db.engines:
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", commit)
     try:
         yield c
     finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
+        for engine in rt.db.engines:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine, "commit", commit)
         rt.core.handle, rt.inbox.record = handle, record  # type: ignore[method-assign]
 
 

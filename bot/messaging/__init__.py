@@ -19,6 +19,9 @@ channel senders (handlers/telegram.py, handlers/whatsapp.py)
 
 leader.py     which process runs what must run once (the poller, delivery, the
               scheduler): always this one on SQLite; a PostgreSQL advisory lock otherwise
+
+The database work of intake, the marks and light updates runs on the event loop where it
+cannot hold it for long, else in a thread (`db.engine.Database.run`; docs/message-path.md).
 """
 
 from __future__ import annotations

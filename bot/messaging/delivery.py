@@ -9,7 +9,7 @@ sent again once (`resent` counts it) — it may show twice, since Telegram has n
 key; a message never attempted is simply sent. Edits are idempotent and simply retried.
 A reply to the update being handled is written `sending` by the handler's own transaction
 (`outbox.watch(take_now=…)`) and handed over in memory: its request leaves as soon as the
-handler returns, so the window is the same, and a statement, a commit and a thread hop per
+handler returns, so the window is the same, and a statement and a commit per
 message are saved. After a crash such a row counts as `resent` even when its request had
 not left yet (it then arrives once).
 
@@ -166,7 +166,7 @@ _NOT_NOW = (  # an edit whose original is not out: pending again, or failed with
 
 
 class Batcher:
-    """Runs small database operations from many tasks in one transaction, in a thread."""
+    """Runs small database operations from many tasks in one transaction (`Database.run`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -1,0 +1,99 @@
+"""The database: where light blocking work runs (on the event loop, or in a thread rather
+than wait for a lock), which updates are light, and psycopg's description built on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from sqlalchemy import select
+
+import bot.features  # noqa: F401  (registers the commands the router is asked about)
+from bot.core import Inbound, InboundFile
+from bot.router import family_data, light
+from db.engine import Database
+from db.models import Office
+
+
+async def test_light_work_runs_on_the_loop_and_goes_to_a_thread_rather_than_wait(
+    db: Database, office: int
+) -> None:
+    """SQLite: on the loop when the database is free, in a thread while another thread holds
+    it. PostgreSQL: on the loop, and in a thread when it would wait for a row lock."""
+    loop_thread = threading.current_thread().name
+    tried: list[str] = []
+
+    def lock_office() -> str:
+        tried.append(threading.current_thread().name)
+        with db.transaction() as s:
+            s.execute(select(Office.id).where(Office.id == office).with_for_update())
+            return threading.current_thread().name
+
+    assert await db.run(lock_office) == loop_thread
+
+    # another thread holds the database (SQLite) or the office's row (PostgreSQL), as a
+    # report being built does: the work waits in a thread while the loop goes on
+    held, release = threading.Event(), threading.Event()
+
+    def builder() -> None:
+        with db.transaction() as s:
+            s.execute(select(Office.id).where(Office.id == office).with_for_update())
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=builder)
+    t.start()
+    assert held.wait(10)
+    tried.clear()
+    task = asyncio.ensure_future(db.run(lock_office))
+    ticks = 0
+    for _ in range(5):
+        await asyncio.sleep(0)  # the loop is not blocked: it keeps running other work
+        ticks += 1
+    assert ticks == 5 and not task.done()
+    release.set()
+    assert await task != loop_thread
+    t.join()
+    if db.engine.dialect.name == "postgresql":  # tried on the loop first, gave up the wait
+        assert tried[0] == loop_thread and tried[-1] != loop_thread
+    else:  # the database's turn was taken: straight to a thread
+        assert tried == [tried[-1]] and tried[-1] != loop_thread
+
+
+def test_light_updates() -> None:
+    text = Inbound(channel="telegram", user_id="1", chat_id="1", text="85,5")
+    assert light(text)
+    assert light(Inbound(channel="telegram", user_id="1", chat_id="1", command="isi"))
+    assert light(Inbound(channel="telegram", user_id="1", chat_id="1", command="tidakada"))
+    form_button = family_data("tok", "form_submit", 3)
+    assert light(Inbound(channel="telegram", user_id="1", chat_id="1", button=form_button))
+    # may build a report, draw a chart, or store a file: never on the loop
+    assert not light(Inbound(channel="telegram", user_id="1", chat_id="1", command="kompilasi"))
+    assert not light(Inbound(channel="telegram", user_id="1", chat_id="1", command="status"))
+    assert not light(Inbound(channel="telegram", user_id="1", chat_id="1", button="tok"))
+    f = InboundFile(name="bukti.pdf", mime="application/pdf", size=10, content=b"x")
+    assert not light(Inbound(channel="telegram", user_id="1", chat_id="1", file=f))
+
+
+def test_postgresql_description_read_when_asked_and_after_the_cursor_moved_on(db: Database) -> None:
+    """psycopg's `description` is built only when read (SQLAlchemy asks only whether it is
+    None for statements it ran before); read, it says what psycopg's own would."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.connect() as conn:
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute("SELECT 1 AS n, 'x'::text AS word")
+        desc = cur.description
+        assert len(desc) == 2
+        assert (desc[0][0], desc[0][1], desc[1][0], desc[1][1]) == ("n", 23, "word", 25)
+        assert desc[1].name == "word"  # psycopg's own Column
+        cur.execute("SELECT 1 AS n, 'x'::text AS word")
+        first = cur.description
+        cur.execute("SELECT now() AS at")
+        assert [(d[0], d[1]) for d in first] == [("n", 23), ("word", 25)]
+        assert [(d[0], d[1]) for d in cur.description] == [("at", 1184)]
+        cur.execute("UPDATE office SET name = name WHERE false")
+        assert cur.description is None
+        # through SQLAlchemy: a statement's result keys, the first time and when cached
+        for _ in range(2):
+            assert list(conn.exec_driver_sql("SELECT 2 AS two").keys()) == ["two"]
