@@ -125,7 +125,11 @@ class Database:
                 url,
                 pool_size=2,
                 max_overflow=4,
-                connect_args={"options": f"-c lock_timeout={LOOP_LOCK_WAIT_MS}"},
+                # nor may a connection being opened to an unreachable server hold it long
+                connect_args={
+                    "options": f"-c lock_timeout={LOOP_LOCK_WAIT_MS}",
+                    "connect_timeout": 2,
+                },
             )
         )
         self._here = threading.local()  # .loop: this thread is the loop running work
