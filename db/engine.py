@@ -106,6 +106,15 @@ def _lazy_description_cursor() -> type:
 LOOP_LOCK_WAIT_MS = 50
 
 
+def _with_lock_timeout(url: str) -> str:
+    """libpq `options` for the loop's connections: the URL's own, and the short lock wait."""
+    from sqlalchemy.engine import make_url
+
+    own = make_url(url).query.get("options", "")
+    own = own if isinstance(own, str) else " ".join(own)
+    return f"{own} -c lock_timeout={LOOP_LOCK_WAIT_MS}".strip()
+
+
 class Database:
     """The engine plus a session factory; `with db.transaction() as s:` is a unit of work."""
 
@@ -127,7 +136,7 @@ class Database:
                 max_overflow=4,
                 # nor may a connection being opened to an unreachable server hold it long
                 connect_args={
-                    "options": f"-c lock_timeout={LOOP_LOCK_WAIT_MS}",
+                    "options": _with_lock_timeout(url),
                     "connect_timeout": 2,
                 },
             )

@@ -97,3 +97,11 @@ def test_postgresql_description_read_when_asked_and_after_the_cursor_moved_on(db
         # through SQLAlchemy: a statement's result keys, the first time and when cached
         for _ in range(2):
             assert list(conn.exec_driver_sql("SELECT 2 AS two").keys()) == ["two"]
+
+
+def test_the_loops_postgresql_connections_keep_the_urls_own_options() -> None:
+    from db.engine import _with_lock_timeout
+
+    assert _with_lock_timeout("postgresql+psycopg://u@h/db") == "-c lock_timeout=50"
+    url = "postgresql+psycopg://u@h/db?options=-csearch_path%3Dsakip"
+    assert _with_lock_timeout(url) == "-csearch_path=sakip -c lock_timeout=50"
