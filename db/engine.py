@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+@functools.cache
 def _lazy_description_cursor() -> type:
     """psycopg's cursor, its `description` building Column objects only when they are read.
 
@@ -108,8 +110,6 @@ LOOP_LOCK_WAIT_MS = 50
 
 def _with_lock_timeout(url: str) -> str:
     """libpq `options` for the loop's connections: the URL's own, and the short lock wait."""
-    from sqlalchemy.engine import make_url
-
     own = make_url(url).query.get("options", "")
     own = own if isinstance(own, str) else " ".join(own)
     return f"{own} -c lock_timeout={LOOP_LOCK_WAIT_MS}".strip()

@@ -289,10 +289,11 @@ class WhatsAppChannel:
         if person_id is None:  # they may have just linked with their invitation code
             await self.db.run(self._link, snd)
         if outcome.notice:  # WhatsApp has no toast: the notice is a message
-            with self.db.transaction() as s:
-                outbox.enqueue(
-                    s, now=self.clock.now(), channel="whatsapp", chat_id=key, text=outcome.notice
-                )
+            await self.db.run(self._say, key, outcome.notice)
+
+    def _say(self, key: str, text: str) -> None:
+        with self.db.transaction() as s:
+            outbox.enqueue(s, now=self.clock.now(), channel="whatsapp", chat_id=key, text=text)
 
     async def _read(
         self,
