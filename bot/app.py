@@ -64,6 +64,8 @@ class Runtime:
         self.telegram = TelegramChannel(settings, self.handle, self.intake, max_bytes)
         senders: dict[str, Sender] = {"telegram": self.telegram.sender}
         handlers = {"telegram": self.telegram.process}
+        # per channel: may an update be handled on arrival (`intake`)
+        self._quick: dict[str, Callable[[dict[str, Any]], bool]] = {"telegram": self.telegram.quick}
         self.whatsapp = None
         if settings.whatsapp_enabled:
             from handlers.whatsapp import WhatsAppChannel
@@ -109,13 +111,34 @@ class Runtime:
     async def intake(
         self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
     ) -> list[Item]:
-        """Record updates durably; hand the new ones to this process's dispatcher."""
-        items = await self.db.run(self.inbox.record, channel, entries)
+        """Record updates durably; hand the new ones to this process's dispatcher.
+
+        One process: an update its channel can take on arrival (`quick`: nothing to
+        download first), from a person with nothing else queued, is handled before it is
+        recorded, by the transaction that records it (`Dispatcher.arrive`); returned once
+        written. The others, and any such update whose try ended without writing it, are
+        recorded here, in the batch's order, and queued behind."""
+        arriving: list[tuple[int, Item, asyncio.Future[bool]]] = []
+        quick = None if self.shared else self._quick.get(channel)
+        if quick is not None:
+            later: set[str] = set()  # actors with an earlier update in this batch
+            for n, (ext, actor, payload) in enumerate(entries):
+                if actor not in later and self.dispatcher.may_arrive(actor) and quick(payload):
+                    item = Item(None, channel, actor, payload, external_id=ext)
+                    arriving.append((n, item, self.dispatcher.arrive(item)))
+                later.add(actor)
+        written: list[Item] = []
+        if arriving:
+            await asyncio.wait([f for _, _, f in arriving])
+            written = [i for _, i, f in arriving if f.result()]
+            taken = {n for n, _, f in arriving if f.result()}
+            entries = [e for n, e in enumerate(entries) if n not in taken]
+        items = await self.db.run(self.inbox.record, channel, entries) if entries else []
         if self.shared:
             self.dispatcher.wake()
         else:
             self.dispatcher.submit(items)
-        return items
+        return written + items
 
     async def _poll_intake(
         self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
@@ -140,13 +163,34 @@ class Runtime:
         database outage is kept on the inbox item, so the channel adapter can raise it past
         its library's own error handling and the update is tried again."""
         item = current_item.get()
-        run = self.db.run if light(inbound) else asyncio.to_thread
+        quick = light(inbound)
         try:
+            # arrived, but heavy (a thread's work): recorded first, not to hold intake up;
+            # recorded before: handled from there
+            arrived_heavy = item is not None and item.id is None and not quick
+            if arrived_heavy and not await self._record_arrived(item):  # type: ignore[arg-type]
+                return Outcome()
+            run = self.db.run if quick else asyncio.to_thread
             return await run(self.core.handle, inbound, item)
         except Exception as exc:
             if item is not None and is_transient(exc):
                 item.meta["retry"] = exc
             raise
+        finally:
+            if item is not None:
+                item.recorded()  # an arriving update's intake may go on
+
+    async def _record_arrived(self, item: Item) -> bool:
+        """Write an arriving item as intake would; False when it was recorded before."""
+        got = await self.db.run(
+            self.inbox.record, item.channel, [(item.external_id, item.actor, item.payload)]
+        )
+        if got:
+            item.id = got[0].id
+        else:
+            item.done = True  # nothing to settle: the recorded copy is handled on its own
+        item.recorded()
+        return bool(got)
 
     def _delivering(
         self, process: Callable[[Item], Awaitable[None]]

@@ -345,8 +345,9 @@ class Core:
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.
 
-        With `item` (the update's inbox row), the row is marked done in the same transaction,
-        so the update has effect exactly once. A database that cannot be reached raises (the
+        With `item` (the update's inbox row), the row is marked done in the same transaction
+        (an arriving update's row is written there, `Dispatcher.arrive`), so the update has
+        effect exactly once. A database that cannot be reached raises (the
         update stays pending and is tried again); any other failure is answered.
         """
         _strip_nul(msg)

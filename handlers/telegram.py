@@ -318,6 +318,16 @@ class TelegramChannel:
             if ids:
                 offset = max(ids) + 1
 
+    @staticmethod
+    def quick(update: dict[str, Any]) -> bool:
+        """May be handled on arrival, before its intake is confirmed: a button, or a message
+        without a file (a file is downloaded before it is handled, which must not hold up
+        the intake of everyone else's updates)."""
+        msg = update.get("message")
+        if isinstance(msg, dict):
+            return "document" not in msg and "photo" not in msg
+        return isinstance(update.get("callback_query"), dict)
+
     async def receive(self, body: Any) -> None:
         """One webhook call's update (already parsed JSON): recorded before the 200."""
         await self.record("telegram", entries([body]))

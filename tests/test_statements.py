@@ -1,6 +1,7 @@
 """What one update costs the database: SQL statements and commits, counted by SQLAlchemy event
 listeners on the bot's engine and split by phase — intake (the inbox row), the handler's
-transaction (`Core.handle`, the inbox mark included) and the rest (delivery: the outbox row
+transaction (`Core.handle`, the inbox row included: an update handled on arrival is written
+by it, `Dispatcher.arrive`) and the rest (delivery: the outbox row
 marked sent; the handler wrote it `sending` already). Issue 13's target: a form answer in one
 transaction and at most 8 statements in the handler, so that the cost cannot creep back."""
 
@@ -106,6 +107,9 @@ async def test_a_typed_form_value_is_one_transaction_of_at_most_8_statements(har
     print(c.show("typed value"))
     assert c.commits["handler"] == 1, c.show("typed value")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("typed value")
+    # and no transaction before it: handled on arrival, its inbox row written with its effect
+    assert set(c.commits) == {"handler", "delivery"}, c.show("typed value")
+    assert any(q.startswith("INSERT INTO inbox") for q in c.statements["handler"])
     assert len(delivery_writes(c)) == 1 and "sent_at" in delivery_writes(c)[0], c.show("typed")
     # no Plt/Plh appointment in the office: the role checks asked nothing of their own
     acting = [q for q in c.statements["handler"] if q.startswith("SELECT acting.")]
@@ -122,5 +126,6 @@ async def test_a_pressed_form_button_is_one_transaction_of_at_most_8_statements(
     assert "indikator 3 dari 4" in h.last(head), h.last(head)
     print(c.show("button press"))
     assert c.commits["handler"] == 1, c.show("button press")
+    assert set(c.commits) == {"handler", "delivery"}, c.show("button press")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("button press")
     assert len(delivery_writes(c)) == 1 and "sent_at" in delivery_writes(c)[0], c.show("press")

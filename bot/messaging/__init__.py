@@ -2,6 +2,8 @@
 
 channel (Telegram polling / webhooks, WhatsApp webhooks)
   │  intake: the raw update is written to the inbox and committed, then acknowledged
+  │  (one process, a person with nothing queued: handled first, and the handler's
+  │  transaction writes the row — `Dispatcher.arrive` — before it is acknowledged)
   ▼
 inbox.py      durable, deduplicated by the sender's id; one person's updates in order
   │  worker: one update at a time per person → channel adapter → `Core.handle`

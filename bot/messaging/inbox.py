@@ -44,15 +44,24 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Item:
-    """One recorded update on its way through the core."""
+    """One update on its way through the core: recorded (`id`), or arriving (`id` None: it
+    is written by the transaction that handles it, see `Dispatcher.arrive`)."""
 
-    id: int
+    id: int | None
     channel: str
     actor: str
     payload: dict[str, Any]
     done: bool = False  # set once the handler's transaction committed its `done` mark
     attempts: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    external_id: str = ""
+    # arriving: resolved once the update is recorded (True), or will not be by this try
+    arrived: asyncio.Future[bool] | None = None
+
+    def recorded(self) -> None:
+        """An arriving item was just written: whoever waits to confirm it may go on."""
+        if self.arrived is not None and not self.arrived.done():
+            self.arrived.set_result(self.id is not None)
 
 
 # The item being handled in this task (set by the dispatcher, read by the runtime's `handle`).
@@ -91,6 +100,34 @@ _MARK = (
 )
 
 
+def _insert(dialect: str) -> Any:
+    """INSERT of inbox rows, skipping one recorded before (same channel and external id)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(InboxUpdate)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboxUpdate.id, InboxUpdate.external_id)
+    )
+
+
+_INSERT = {d: _insert(d) for d in ("postgresql", "sqlite")}
+
+
+def _row(
+    channel: str, ext: str, actor: str, payload: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """An inbox row as intake writes it: pending, its text made storable."""
+    return {
+        "channel": channel,
+        "external_id": _no_nul(ext)[:128],
+        "actor": _no_nul(actor)[:96],
+        "payload": _no_nul(payload),
+        "status": "pending",
+        "attempts": 0,
+        "received_at": now,
+    }
+
+
 class Inbox:
     """The `inbox` table: record, mark, load and claim updates."""
 
@@ -99,37 +136,21 @@ class Inbox:
         self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
         self._dialect = db.engine.dialect.name
-        # built once, run as a plain statement: one row per update, those seen before skipped
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        self._insert = (
-            insert(InboxUpdate)
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(InboxUpdate.id, InboxUpdate.external_id)
-        )
+        self._insert = _INSERT[self._dialect]
 
     def record(
         self, channel: str, entries: Iterable[tuple[str, str, dict[str, Any]]]
     ) -> list[Item]:
         """Write updates (external id, actor, payload) in one transaction; return the new
         ones, in order. An update recorded before is skipped (the sender retried)."""
-        rows = [
-            {
-                "channel": channel,
-                "external_id": _no_nul(ext)[:128],
-                "actor": _no_nul(actor)[:96],
-                "payload": _no_nul(payload),
-                "status": "pending",
-                "attempts": 0,
-                "received_at": self.clock.now(),
-            }
-            for ext, actor, payload in entries
-        ]
+        now = self.clock.now()
+        rows = [_row(channel, ext, actor, payload, now) for ext, actor, payload in entries]
         if not rows:
             return []
         with self.db.plain_transaction() as conn:
             got = {ext: i for i, ext in conn.execute(self._insert, rows).all()}
         return [
-            Item(got[str(r["external_id"])], channel, str(r["actor"]), dict(r["payload"]))  # type: ignore[call-overload]
+            Item(got[r["external_id"]], channel, r["actor"], r["payload"])
             for r in rows
             if r["external_id"] in got
         ]
@@ -138,11 +159,20 @@ class Inbox:
     def mark(
         s: Session, item: Item, now: datetime, status: str = "done", error: str | None = None
     ) -> bool:
-        """Inside the handler's transaction: the item leaves `pending`. False when it already
-        had (another worker got there first): the caller must roll back."""
-        res = s.connection().execute(
-            _MARK, {"item": item.id, "status": status, "at": now, "error": error}
-        )
+        """Inside the handler's transaction: the item leaves `pending`; an arriving item is
+        written as it leaves (one statement either way). False when it already had (another
+        worker got there first, or the update was recorded before): the caller must roll
+        back."""
+        conn = s.connection()
+        if item.id is None:
+            row = _row(item.channel, item.external_id, item.actor, item.payload, now)
+            row.update(status=status, attempts=1, handled_at=now, error=error)
+            got = conn.execute(_INSERT[conn.dialect.name], row).first()
+            if got is None:
+                return False
+            item.id = got[0]
+            return True
+        res = conn.execute(_MARK, {"item": item.id, "status": status, "at": now, "error": error})
         return bool(res.rowcount)
 
     def settle(self, item: Item, status: str, error: str | None = None) -> None:
@@ -230,6 +260,8 @@ class Dispatcher:
         self.handlers = handlers
         self.retry_delay = retry_delay
         self._sem = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._in_hand = 0  # items being handled or waiting for their turn (the semaphore)
         self._queues: dict[str, deque[Item]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
@@ -244,11 +276,31 @@ class Dispatcher:
         """Items queued or being handled (tests wait for zero)."""
         return sum(len(q) for q in self._queues.values())
 
+    def may_arrive(self, actor: str) -> bool:
+        """`arrive` would start right away: nothing of this actor's is queued or being
+        handled, and there is room among the actors handled at once (intake waits for an
+        arriving update; it must not wait behind others' long work)."""
+        return actor not in self._queues and self._in_hand < self._concurrency
+
+    def arrive(self, item: Item) -> asyncio.Future[bool]:
+        """Handle an update before it is recorded, its actor having nothing before it: the
+        handler's transaction writes the inbox row with its effect (`Inbox.mark`), so a
+        light update costs one transaction instead of two. The future resolves when the row
+        is written (True), or when this try ended without writing it (False: record it the
+        usual way, which skips it if it was written after all). Until then the update must
+        not be confirmed to its sender: a crash loses nothing, the sender sends it again."""
+        assert item.id is None and self.may_arrive(item.actor)
+        item.arrived = asyncio.get_running_loop().create_future()
+        self._in_hand += 1
+        self.submit([item])
+        return item.arrived
+
     def submit(self, items: Iterable[Item]) -> None:
         for item in items:
-            if item.id in self._known:
-                continue
-            self._known.add(item.id)
+            if item.id is not None:
+                if item.id in self._known:
+                    continue
+                self._known.add(item.id)
             self._queues.setdefault(item.actor, deque()).append(item)
             if item.actor not in self._tasks:
                 self._tasks[item.actor] = asyncio.create_task(
@@ -262,14 +314,21 @@ class Dispatcher:
         try:
             while queue:
                 item = queue[0]
-                async with self._sem:
-                    finished = await self._handle(item)
-                if finished:
+                if item.arrived is None:  # an arriving one was counted by `arrive`
+                    self._in_hand += 1
+                try:
+                    async with self._sem:
+                        finished = await self._handle(item)
+                finally:
+                    self._in_hand -= 1
+                if finished or item.arrived is not None:  # arriving: tried once (`arrive`)
                     queue.popleft()
-                    self._known.discard(item.id)
+                    self._known.discard(item.id)  # type: ignore[arg-type]
                 else:
                     await asyncio.sleep(self.retry_delay)
         finally:
+            for left in queue:  # stopped: an arriving item's intake is not left waiting
+                left.recorded()
             self._tasks.pop(actor, None)
             if not queue:
                 self._queues.pop(actor, None)
@@ -295,16 +354,23 @@ class Dispatcher:
             if is_transient(exc):
                 if not self._outage_logged:
                     log.warning(
-                        "database unavailable; update %s waits: %s", item.id, exc.__class__.__name__
+                        "database unavailable; update %s waits: %s",
+                        item.id or item.external_id,
+                        exc.__class__.__name__,
                     )
                     self._outage_logged = True
                 return False
-            log.exception("update %s (%s) could not be handled; set aside", item.id, item.channel)
+            log.exception(
+                "update %s (%s) could not be handled; set aside",
+                item.id or item.external_id,
+                item.channel,
+            )
             with contextlib.suppress(Exception):
                 await self.inbox.db.run(self.inbox.settle, item, "failed", repr(exc)[:500])
             return True
         finally:
             current_item.reset(token)
+            item.recorded()
 
     # --- shared mode ------------------------------------------------------------------------
     def start_claiming(self, interval: float = 0.05, batch: int = 32) -> None:
