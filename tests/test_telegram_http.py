@@ -73,6 +73,10 @@ async def test_text_with_buttons_and_a_document_arrive_as_sent(fake: FakeTelegra
         "Versi 1",
     )
     assert sent_doc.button_rows == [["✅ Setujui"], ["✏️ Revisi"]]
+    # text as a JSON body (no URL-encoding of every character); a file as a multipart form
+    bodies = fake.stats["bodies"]
+    assert bodies["sendMessage application/json"] == 1, dict(bodies)
+    assert bodies["sendDocument multipart/form-data"] == 1, dict(bodies)
 
 
 async def test_telegram_errors_are_the_librarys(fake: FakeTelegram):

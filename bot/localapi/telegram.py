@@ -138,6 +138,7 @@ class FakeTelegram(LocalServer):
             "errors": defaultdict(int),
             "limit_violations": 0,
             "violations": defaultdict(int),
+            "bodies": defaultdict(int),  # "method content-type" → calls
         }
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -475,6 +476,7 @@ class FakeTelegram(LocalServer):
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.stats["calls"][method] += 1
+        self.stats["bodies"][f"{method} {request.content_type}"] += 1
         if method == "getUpdates" and self.first_get_updates is None:
             self.first_get_updates = time.time()
         try:
@@ -515,7 +517,15 @@ class FakeTelegram(LocalServer):
         if request.method == "GET":
             return dict(request.query)
         if request.content_type == "application/json":
-            return dict(await request.json())
+            # as the Bot API reads a JSON body: each field as the text a form would carry (a
+            # string as it is, anything else as its JSON)
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise ApiError(400, "Bad Request: the request body must be a JSON object")
+            return {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
         form = await request.post()
         out: dict[str, Any] = {}
         for key, value in form.items():
