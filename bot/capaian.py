@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Literal
 
 Polarity = Literal["higher", "lower"]
@@ -41,17 +42,7 @@ class Target:
             return raw
         if isinstance(raw, int | Decimal):
             return cls(Decimal(raw), Decimal(raw))
-        text = str(raw).strip().rstrip("%").replace(" ", "")
-        m = re.fullmatch(r"(-?[\d.,]+)(?:[-–](-?[\d.,]+))?", text)
-        if not m:
-            raise ValueError(f"not a target: {raw!r}")
-        from bot.fmt import parse_number_id
-
-        low = parse_number_id(m.group(1))
-        high = parse_number_id(m.group(2)) if m.group(2) else low
-        if high < low:
-            low, high = high, low
-        return cls(low, high)
+        return _parse_target(str(raw))
 
     def __str__(self) -> str:
         from bot.fmt import format_number_id
@@ -59,6 +50,23 @@ class Target:
         if self.is_range:
             return f"{format_number_id(self.low)}–{format_number_id(self.high)}"
         return format_number_id(self.low)
+
+
+@lru_cache(maxsize=4096)
+def _parse_target(raw: str) -> Target:
+    """A target as typed in the office file ("80–90", "1.250"). Kept once parsed: a form's
+    every answer and summary reads the same few targets again (a `Target` never changes)."""
+    text = raw.strip().rstrip("%").replace(" ", "")
+    m = re.fullmatch(r"(-?[\d.,]+)(?:[-–](-?[\d.,]+))?", text)
+    if not m:
+        raise ValueError(f"not a target: {raw!r}")
+    from bot.fmt import parse_number_id
+
+    low = parse_number_id(m.group(1))
+    high = parse_number_id(m.group(2)) if m.group(2) else low
+    if high < low:
+        low, high = high, low
+    return Target(low, high)
 
 
 def _round(x: Decimal) -> Decimal:
