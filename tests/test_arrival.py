@@ -177,3 +177,29 @@ async def test_intake_does_not_wait_behind_long_work(harness: Harness):
     async with asyncio.timeout(5):
         await d.idle.wait()
     assert d.may_arrive("a") and d.may_arrive("c")
+
+
+async def test_a_heavy_arrival_that_fails_after_it_was_recorded_is_tried_again(
+    harness: Harness,
+):
+    """A heavy update is written by intake first; if its handling then meets a database
+    outage, it waits in the queue and is tried again like any recorded update."""
+    h = harness
+    head = await _at_the_form(h)
+    assert h.rt is not None
+    h.rt.dispatcher.retry_delay = 0.01
+    handle, failed = h.rt.core.handle, []
+
+    def once_unreachable(msg: Any, item: Any = None) -> Any:
+        if msg.command == "status" and not failed:
+            failed.append(item.id)
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return handle(msg, item)
+
+    h.rt.core.handle = once_unreachable  # type: ignore[method-assign]
+    calls = _recorded_by_intake(h)
+    replies = await h.say(head, "/status")
+    assert failed and failed[0] is not None  # recorded before the failed try
+    assert len(calls) == 1 and len(calls[0]) == 1  # recorded once: not again by intake
+    assert replies, "no answer to /status after the retry"
+    assert _inbox(h, calls[0][0]) == [("done", 0)]

@@ -291,6 +291,7 @@ class Dispatcher:
         not be confirmed to its sender: a crash loses nothing, the sender sends it again."""
         assert item.id is None and self.may_arrive(item.actor)
         item.arrived = asyncio.get_running_loop().create_future()
+        item.meta["counted"] = True  # in hand from now: the next arrival must see it
         self._in_hand += 1
         self.submit([item])
         return item.arrived
@@ -314,14 +315,16 @@ class Dispatcher:
         try:
             while queue:
                 item = queue[0]
-                if item.arrived is None:  # an arriving one was counted by `arrive`
+                if not item.meta.pop("counted", False):  # an arriving one: by `arrive`
                     self._in_hand += 1
                 try:
                     async with self._sem:
                         finished = await self._handle(item)
                 finally:
                     self._in_hand -= 1
-                if finished or item.arrived is not None:  # arriving: tried once (`arrive`)
+                # an arriving item not written by its try is left to intake, which records
+                # it; once written (a heavy one is, before it is handled) it is retried here
+                if finished or item.id is None:
                     queue.popleft()
                     self._known.discard(item.id)  # type: ignore[arg-type]
                 else:
