@@ -130,8 +130,8 @@ class Runtime:
         written: list[Item] = []
         if arriving:
             await asyncio.wait([f for _, _, f in arriving])
-            written = [i for _, i, f in arriving if f.result()]
-            taken = {n for n, _, f in arriving if f.result()}
+            taken = {n: i for n, i, f in arriving if f.result()}
+            written = list(taken.values())
             entries = [e for n, e in enumerate(entries) if n not in taken]
         items = await self.db.run(self.inbox.record, channel, entries) if entries else []
         if self.shared:

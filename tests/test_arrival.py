@@ -42,6 +42,22 @@ def _recorded_by_intake(h: Harness) -> list[list[str]]:
     return calls
 
 
+def _database_fails_once(h: Harness, when: Any) -> list[tuple[int | None, str]]:
+    """The core's handler meets a database outage once, for the first update `when(msg,
+    item)` picks; returns (inbox id, external id) of that item as it was then (patched in)."""
+    assert h.rt is not None
+    handle, failed = h.rt.core.handle, []
+
+    def once_unreachable(msg: Any, item: Any = None) -> Any:
+        if not failed and when(msg, item):
+            failed.append((item.id, item.external_id))
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return handle(msg, item)
+
+    h.rt.core.handle = once_unreachable  # type: ignore[method-assign]
+    return failed
+
+
 def _inbox(h: Harness, *external_ids: str) -> list[tuple[str, int]]:
     """(status, attempts) of these updates' inbox rows, in the order given."""
     with h.db.transaction() as s:
@@ -139,22 +155,14 @@ async def test_a_heavy_update_is_recorded_before_it_is_handled(harness: Harness)
 async def test_an_arrival_the_database_fails_is_recorded_and_handled_once(harness: Harness):
     h = harness
     head = await _at_the_form(h)
-    assert h.rt is not None
-    handle, failed = h.rt.core.handle, []
-
-    def once_unreachable(msg: Any, item: Any = None) -> Any:
-        if item is not None and item.id is None and not failed:
-            failed.append(item.external_id)
-            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
-        return handle(msg, item)
-
-    h.rt.core.handle = once_unreachable  # type: ignore[method-assign]
+    failed = _database_fails_once(h, lambda _msg, item: item is not None and item.id is None)
     calls = _recorded_by_intake(h)
     replies = await h.say(head, "100")
     assert len(failed) == 1
-    assert calls == [failed]  # recorded the usual way after the failed try
+    ext = failed[0][1]
+    assert calls == [[ext]]  # recorded the usual way after the failed try
     assert sum(r.startswith("✅ PMD-1") for r in replies) == 1, replies
-    assert _inbox(h, failed[0]) == [("done", 0)]
+    assert _inbox(h, ext) == [("done", 0)]
     assert _realisations(h) == {"PMD-1": Decimal(100)}
 
 
@@ -188,18 +196,10 @@ async def test_a_heavy_arrival_that_fails_after_it_was_recorded_is_tried_again(
     head = await _at_the_form(h)
     assert h.rt is not None
     h.rt.dispatcher.retry_delay = 0.01
-    handle, failed = h.rt.core.handle, []
-
-    def once_unreachable(msg: Any, item: Any = None) -> Any:
-        if msg.command == "status" and not failed:
-            failed.append(item.id)
-            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
-        return handle(msg, item)
-
-    h.rt.core.handle = once_unreachable  # type: ignore[method-assign]
+    failed = _database_fails_once(h, lambda msg, _item: msg.command == "status")
     calls = _recorded_by_intake(h)
     replies = await h.say(head, "/status")
-    assert failed and failed[0] is not None  # recorded before the failed try
+    assert failed and failed[0][0] is not None  # recorded before the failed try
     assert len(calls) == 1 and len(calls[0]) == 1  # recorded once: not again by intake
     assert replies, "no answer to /status after the retry"
     assert _inbox(h, calls[0][0]) == [("done", 0)]
