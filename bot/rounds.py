@@ -65,8 +65,14 @@ _OPEN_ROUNDS = (  # built once: /isi, /status and most commands ask
 )
 
 
-def open_rounds(s: Session, office_id: int) -> list[CollectionRound]:
-    return list(s.scalars(_OPEN_ROUNDS, {"office": office_id}))
+# a section head's /isi reads the rounds' state only: a shared lock, as `get_round(shared=True)`
+_OPEN_ROUNDS_SHARED = _OPEN_ROUNDS.with_for_update(read=True)
+
+
+def open_rounds(s: Session, office_id: int, shared: bool = False) -> list[CollectionRound]:
+    """The office's open rounds, newest first; with `shared`, locked as `get_round` locks for
+    an action that only reads their state (no second statement needed to lock one)."""
+    return list(s.scalars(_OPEN_ROUNDS_SHARED if shared else _OPEN_ROUNDS, {"office": office_id}))
 
 
 def current_round(ctx: Ctx) -> CollectionRound | None:
@@ -229,10 +235,11 @@ def submissions(s: Session, rnd: CollectionRound) -> list[Submission]:
     )
 
 
+_ANSWERS = select(Answer).where(Answer.submission_id == bindparam("sub"))  # built once
+
+
 def answers_by_indicator(s: Session, sub: Submission) -> dict[int, Answer]:
-    return {
-        a.indicator_id: a for a in s.scalars(select(Answer).where(Answer.submission_id == sub.id))
-    }
+    return {a.indicator_id: a for a in s.scalars(_ANSWERS, {"sub": sub.id})}
 
 
 def role_holders(ctx: Ctx, role: Role, section_id: int | None = None) -> list[Holder]:

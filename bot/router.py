@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.errors import UserError
 from bot.roles import Role
@@ -174,6 +174,10 @@ def light(msg: Inbound) -> bool:
     return msg.button is None or "." in msg.button
 
 
+# built once: every press asks
+_TOKEN = select(ActionToken).where(ActionToken.token == bindparam("token")).with_for_update()
+
+
 def press(ctx: Ctx, data: str) -> None:
     """A button press: the token must exist, belong to this office and person, and be
     unused; the action itself then checks role and state (buttons can be old or forged).
@@ -183,7 +187,7 @@ def press(ctx: Ctx, data: str) -> None:
     allows, and the form refuses any `seq` but the current one — so the form's prompts
     write no token rows at all."""
     token, _, rest = data.partition(".")
-    row = ctx.s.scalar(select(ActionToken).where(ActionToken.token == token).with_for_update())
+    row = ctx.s.scalar(_TOKEN, {"token": token})
     if row is None or row.office_id != ctx.me.office_id:
         raise UserError(t("button_unknown"))
     if row.person_id is not None and row.person_id != ctx.me.id:

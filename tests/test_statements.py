@@ -129,3 +129,19 @@ async def test_a_pressed_form_button_is_one_transaction_of_at_most_8_statements(
     assert set(c.commits) == {"handler", "delivery"}, c.show("button press")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("button press")
     assert len(delivery_writes(c)) == 1 and "sent_at" in delivery_writes(c)[0], c.show("press")
+
+
+async def test_opening_the_form_reads_the_round_once(harness: Harness):
+    """/isi finds the open round and locks it in the same statement (shared, as an answer
+    does); opening the form does not read it again."""
+    h = harness
+    o = await flows.setup_office(h, group=False)
+    await flows.start_collection(h, o)
+    head = o.heads["pmd"]
+    with counting(h) as c:
+        await h.say(head, "/isi")
+    assert "indikator 1 dari 4" in h.last(head), h.last(head)
+    rounds = [q for q in c.statements["handler"] if "FROM collection_round" in q]
+    assert len(rounds) == 1, c.show("/isi")
+    if h.db.engine.dialect.name == "postgresql":
+        assert "FOR SHARE" in rounds[0], c.show("/isi")

@@ -104,7 +104,7 @@ def cmd_fill(ctx: Ctx) -> None:
     """Open (or resume) the form of the section the person heads."""
     sections = {s.id: s for s in _headed(ctx)}
     subs: list[tuple[CollectionRound, Submission]] = []
-    for rnd in open_rounds(ctx.s, ctx.me.office_id):
+    for rnd in open_rounds(ctx.s, ctx.me.office_id, shared=True):
         params = {"round": rnd.id, "sections": list(sections)}
         subs += [(rnd, sub) for sub in ctx.s.scalars(_MINE, params)]
     open_subs = [
@@ -121,7 +121,7 @@ def cmd_fill(ctx: Ctx) -> None:
             raise UserError(t("form_nothing_open", lines="\n".join(lines)))
         raise UserError(t("form_no_round"))
     if len(open_subs) == 1:
-        open_form(ctx, open_subs[0][1])
+        open_form(ctx, open_subs[0][1], rnd=open_subs[0][0])
         return
     rows = [
         [
@@ -306,8 +306,11 @@ def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> No
         ctx.reply(text, buttons=buttons)
 
 
-def open_form(ctx: Ctx, sub: Submission, edit: bool = False) -> None:
-    rnd = _check_open(ctx, sub)
+def open_form(
+    ctx: Ctx, sub: Submission, edit: bool = False, rnd: CollectionRound | None = None
+) -> None:
+    """Open (or resume) the section's form; `rnd`: its round, already read and locked."""
+    rnd = _check_open(ctx, sub, rnd)
     inds = round_indicators(ctx.s, rnd, sub.section_id)
     answers = answers_by_indicator(ctx.s, sub)
     if sub.status == "not_started":
@@ -699,6 +702,13 @@ def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 # --- summary and sending ---------------------------------------------------------------------
 
 
+_ATTACHMENTS = (  # built once: every summary asks
+    select(Attachment)
+    .where(Attachment.answer_id.in_(bindparam("answers", expanding=True)))
+    .order_by(Attachment.id)
+)
+
+
 def summary_lines(
     ctx: Ctx, sub: Submission, rnd: CollectionRound, form: Form | None = None
 ) -> list[str]:
@@ -712,9 +722,7 @@ def summary_lines(
         indicators = round_indicators(ctx.s, rnd, sub.section_id)
     files: dict[int, list[Attachment]] = {}
     ids = [a.id for a in answers.values()]
-    for att in ctx.s.scalars(
-        select(Attachment).where(Attachment.answer_id.in_(ids)).order_by(Attachment.id)
-    ):
+    for att in ctx.s.scalars(_ATTACHMENTS, {"answers": ids}):
         files.setdefault(att.answer_id, []).append(att)
     lines = []
     for n, ind in enumerate(indicators, start=1):
