@@ -16,12 +16,13 @@ the named indicators open first, showing the saved value and explanation to keep
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute, defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
@@ -202,58 +203,80 @@ def _answers_and_indicators(
     """The section's answers with their indicators and the round's targets, in one
     statement (one row per answer)."""
     keys = target_periods(rnd.period)
-    period, year = keys[0], keys[-1]
-    rows = ctx.s.execute(_ANSWERS_WITH_INDICATORS, {"sub": sub.id, "period": period, "year": year})
+    params = {"sub": sub.id, "period": keys[0], "year": keys[-1]}
+    return _views(ctx.s.execute(_ANSWERS_WITH_INDICATORS, params), rnd.period)
+
+
+def _views(rows: Iterable[Any], period: str) -> tuple[dict[int, Answer], dict[int, IndicatorView]]:
+    """Answers and indicator views by indicator id, from rows that begin as
+    `_answers_with_indicators` selects them."""
     answers, inds = {}, {}
-    for ans, ind_id, code, name, unit, polarity, lower_method, target in rows:
-        targets = (PeriodTarget(rnd.period, target),) if target is not None else ()
+    for ans, ind_id, code, name, unit, polarity, lower_method, target, *_ in rows:
+        targets = (PeriodTarget(period, target),) if target is not None else ()
         inds[ind_id] = IndicatorView(ind_id, code, name, unit, polarity, lower_method, targets)
         answers[ind_id] = ans
     return answers, inds
 
 
-# The form's two statements, run on every answer, are built once (SQLAlchemy reuses their
-# cache key and compiled SQL): the submission with its round and section, locking the round
-# against changes while the answer is written; the answers with indicators and targets. The
-# round's lists (every indicator and team member of the office: JSON that grows with it) are
-# not read by the form, and load on their own if something later in the update asks.
+# The form's statements are built once (SQLAlchemy reuses their cache key and compiled SQL).
+# An answer reads the whole open form in one: the answers with their indicators and the
+# round's targets, and the submission with its round and section, locking the round against
+# changes while the answer is written (shared: answers never change it). The round's lists
+# (every indicator and team member of the office: JSON that grows with it) are not read by
+# the form, and load on their own if something later in the update asks.
+_ROUND_COLUMNS = (
+    joinedload(Submission.section).lazyload(Section.head),
+    defer(CollectionRound.indicator_ids),
+    defer(CollectionRound.team_ids),
+    defer(CollectionRound.plan),
+)
 _SUBMISSION_AND_ROUND = (
     select(Submission, CollectionRound)
     .join(CollectionRound, CollectionRound.id == Submission.round_id)
-    .options(
-        joinedload(Submission.section).lazyload(Section.head),
-        defer(CollectionRound.indicator_ids),
-        defer(CollectionRound.team_ids),
-        defer(CollectionRound.plan),
-    )
+    .options(*_ROUND_COLUMNS)
     .where(Submission.id == bindparam("sub"))
-    .with_for_update(read=True, of=CollectionRound)  # answers never change the round
+    .with_for_update(read=True, of=CollectionRound)
 )
 
 
-def _target(key: str) -> ScalarSelect[str]:
+def _target(period: ColumnElement[str] | InstrumentedAttribute[str]) -> ScalarSelect[str]:
     return (
         select(IndicatorTarget.target)
-        .where(
-            IndicatorTarget.indicator_id == Indicator.id, IndicatorTarget.period == bindparam(key)
-        )
+        .where(IndicatorTarget.indicator_id == Indicator.id, IndicatorTarget.period == period)
         .scalar_subquery()
     )
 
 
-_ANSWERS_WITH_INDICATORS = (
-    select(
-        Answer,
-        Indicator.id,
-        Indicator.code,
-        Indicator.name,
-        Indicator.unit,
-        Indicator.polarity,
-        Indicator.lower_method,
-        func.coalesce(_target("period"), _target("year")),  # as `target_text` chooses
+def _answers_with_indicators(
+    period: ColumnElement[str] | InstrumentedAttribute[str], year: ColumnElement[str]
+) -> Select:  # type: ignore[type-arg]
+    """A submission's answers (parameter `sub`), each with its indicator's columns and its
+    target for `period`, else for `year` (as `target_text` chooses)."""
+    return (
+        select(
+            Answer,
+            Indicator.id,
+            Indicator.code,
+            Indicator.name,
+            Indicator.unit,
+            Indicator.polarity,
+            Indicator.lower_method,
+            func.coalesce(_target(period), _target(year)),
+        )
+        .join(Indicator, Indicator.id == Answer.indicator_id)
+        .where(Answer.submission_id == bindparam("sub"))
     )
-    .join(Indicator, Indicator.id == Answer.indicator_id)
-    .where(Answer.submission_id == bindparam("sub"))
+
+
+_ANSWERS_WITH_INDICATORS = _answers_with_indicators(bindparam("period"), bindparam("year"))
+# the year of a period key ("2026-Q3", "2026") is its first four characters (sop.parse_period)
+_FORM = (
+    _answers_with_indicators(CollectionRound.period, func.substr(CollectionRound.period, 1, 4))
+    .add_columns(Submission, CollectionRound)
+    .join(Submission, Submission.id == Answer.submission_id)
+    .join(CollectionRound, CollectionRound.id == Submission.round_id)
+    .options(*_ROUND_COLUMNS)
+    .with_for_update(read=True, of=CollectionRound)
 )
 
 
@@ -266,18 +289,23 @@ def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -
 
 def _form(ctx: Ctx) -> Form:
     """The open form: conversation, submission, round, indicators and answers (memoized;
-    three statements: the submission with its section and round, the answers with their
-    indicators — the conversation came with the person)."""
+    one statement — the conversation came with the person)."""
 
     def compute() -> Form:
         conv = ctx.conversation()
         if conv is None or conv.kind != "form":
             raise Stale(t("form_not_open"))
-        row = ctx.s.execute(_SUBMISSION_AND_ROUND, {"sub": conv.data["sub"]}).first()
-        if row is None:
-            raise Stale(t("form_not_open"))
-        sub, rnd = row
-        return _load(ctx, sub, _check_open(ctx, sub, rnd), conv)
+        rows = ctx.s.execute(_FORM, {"sub": conv.data["sub"]}).all()
+        if not rows:  # no answers (a section without indicators), or no such submission
+            row = ctx.s.execute(_SUBMISSION_AND_ROUND, {"sub": conv.data["sub"]}).first()
+            if row is None:
+                raise Stale(t("form_not_open"))
+            sub, rnd = row
+            return _load(ctx, sub, _check_open(ctx, sub, rnd), conv)
+        sub, rnd = rows[0][-2:]
+        rnd = _check_open(ctx, sub, rnd)
+        answers, inds = _views(rows, rnd.period)
+        return Form(conv, sub, rnd, inds, answers)
 
     return ctx.memo("form", compute)  # type: ignore[no-any-return]
 
