@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import bot.features  # noqa: F401  (registers the commands the router is asked about)
 from bot.core import Inbound, InboundFile
@@ -105,3 +105,25 @@ def test_the_loops_postgresql_connections_keep_the_urls_own_options() -> None:
     assert _with_lock_timeout("postgresql+psycopg://u@h/db") == "-c lock_timeout=50"
     url = "postgresql+psycopg://u@h/db?options=-csearch_path%3Dsakip"
     assert _with_lock_timeout(url) == "-csearch_path=sakip -c lock_timeout=50"
+
+
+def test_a_single_statement_commits_on_its_own_and_the_pool_gets_its_connection_back(
+    db: Database, office: int
+) -> None:
+    """`single_statement` (a sent mark): the statement's change is visible to everyone as
+    soon as it ran — on PostgreSQL in autocommit, with no BEGIN or COMMIT round trip — and
+    the connection, back in the pool, is transactional again."""
+    raw = None
+    with db.single_statement() as conn:
+        conn.execute(update(Office).where(Office.id == office).values(name="Kecamatan Baru"))
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as other:  # another connection sees it already
+                assert other.scalar(select(Office.name).where(Office.id == office)) == (
+                    "Kecamatan Baru"
+                )
+            raw = conn.connection.driver_connection
+            assert raw is not None and raw.autocommit
+    if raw is not None:
+        assert not raw.autocommit  # back in the pool, reset
+    with db.transaction() as s:
+        assert s.scalar(select(Office.name).where(Office.id == office)) == "Kecamatan Baru"

@@ -120,6 +120,8 @@ class Plain:
     batch of them needs no ORM session (the `sent` mark of every message is one)."""
 
     run: Callable[[Connection], Any]
+    # one statement, which may commit on its own (`Database.single_statement`)
+    single: bool = False
 
 
 Op = Callable[[Session], Any] | Plain
@@ -199,6 +201,9 @@ class Batcher:
             self._running = None
 
     def _apply(self, ops: list[Op]) -> list[Any]:
+        if len(ops) == 1 and isinstance(ops[0], Plain) and ops[0].single:
+            with self.db.single_statement() as conn:  # one message's mark: the common case
+                return [ops[0].run(conn)]
         if all(isinstance(op, Plain) for op in ops):
             with self.db.plain_transaction() as conn:
                 return [op.run(conn) for op in ops]  # type: ignore[union-attr]
@@ -512,7 +517,10 @@ class DeliveryWorker:
 
     @staticmethod
     def _sent_op(row_id: int, remote_id: str, now: datetime) -> Plain:
-        return Plain(lambda c: c.execute(_SENT, {"row": row_id, "remote": remote_id, "at": now}))
+        return Plain(
+            lambda c: c.execute(_SENT, {"row": row_id, "remote": remote_id, "at": now}),
+            single=True,
+        )
 
     def _defer(self, s: Session, row_id: int, exc: Defer) -> None:
         """Back to pending until the quota frees, with the chat's later rows behind it."""
