@@ -65,14 +65,8 @@ _OPEN_ROUNDS = (  # built once: /isi, /status and most commands ask
 )
 
 
-# a section head's /isi reads the rounds' state only: a shared lock, as `get_round(shared=True)`
-_OPEN_ROUNDS_SHARED = _OPEN_ROUNDS.with_for_update(read=True)
-
-
-def open_rounds(s: Session, office_id: int, shared: bool = False) -> list[CollectionRound]:
-    """The office's open rounds, newest first; with `shared`, locked as `get_round` locks for
-    an action that only reads their state (no second statement needed to lock one)."""
-    return list(s.scalars(_OPEN_ROUNDS_SHARED if shared else _OPEN_ROUNDS, {"office": office_id}))
+def open_rounds(s: Session, office_id: int) -> list[CollectionRound]:
+    return list(s.scalars(_OPEN_ROUNDS, {"office": office_id}))
 
 
 def current_round(ctx: Ctx) -> CollectionRound | None:

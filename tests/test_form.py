@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from db.models import Answer, Attachment, Indicator, IndicatorTarget
+from bot.texts import t
+from db.models import Answer, Attachment, Indicator, IndicatorTarget, Person, Section
 from tests import flows
 from tests.harness import Harness, User
 
@@ -200,3 +201,35 @@ async def test_each_answer_is_measured_against_the_quarter_target_or_else_the_ye
     assert "Target Triwulan III 2026: 80" in msg  # no quarter target: the year's
     msg = (await h.say(head, "80"))[-1]
     assert msg.startswith("✅ PMD-4: 80 % → capaian 100%"), msg
+
+
+async def test_a_head_of_two_sections_chooses_and_a_sent_form_is_not_opened_again(
+    harness: Harness,
+):
+    """/isi with two sections' forms open asks which one (one button each, naming the section
+    and the period); pressing one opens that form. Once both are sent, /isi lists them with
+    their status instead of opening anything."""
+    h = harness
+    o = await flows.setup_office(h, group=False)
+    head = o.heads["trantib"]
+    with h.db.transaction() as s:  # the Kasi Trantib also heads Kesos
+        me = s.scalar(select(Person.id).where(Person.nip == head.nip))
+        s.execute(update(Section).where(Section.code == "kesos").values(head_id=me))
+        names = {code: name for code, name in s.execute(select(Section.code, Section.name))}
+    await flows.start_collection(h, o)
+    assert await h.say(head, "/isi") == [t("form_choose")]
+    choices = h.buttons(head)
+    assert sorted(choices) == sorted(
+        f"{names[c]} — Triwulan III 2026" for c in ("trantib", "kesos")
+    ), choices
+    await h.press(head, f"{names['kesos']} — ")
+    assert names["kesos"] in h.last(head) and "indikator 1 dari 2" in h.last(head), h.last(head)
+    for value in flows.VALUES["kesos"]:
+        await flows.answer(h, head, value)
+    await h.press(head, "📤 Kirim")
+    # the other section's form is the only one open now: /isi opens it at once
+    await flows.fill_section(h, head, flows.VALUES["trantib"])
+    reply = await h.say(head, "/isi")
+    assert reply[0].startswith(t("form_nothing_open", lines="").strip()), reply
+    for code in ("trantib", "kesos"):
+        assert f"• {names[code]} (Triwulan III 2026): " in reply[0], reply

@@ -38,11 +38,11 @@ from bot.fmt import (
 )
 from bot.roles import Role, headed_sections, heads
 from bot.rounds import (
+    OPEN_STATES,
     IndicatorView,
     PeriodTarget,
     answers_by_indicator,
     get_round,
-    open_rounds,
     role_holders,
     round_indicators,
     target_display,
@@ -89,14 +89,18 @@ def explanation_required(cap: Decimal | None) -> bool:
     return cap is None or cap < 100
 
 
-_MINE = (  # built once: the submissions of the sections a head heads, in one round
-    select(Submission)
+_MINE = (  # built once: the submissions of the sections a head heads, in the office's open
+    # rounds, newest first; the rounds locked shared, as an answer locks its round
+    select(CollectionRound, Submission)
+    .join(Submission, Submission.round_id == CollectionRound.id)
     .options(joinedload(Submission.section).lazyload(Section.head))
     .where(
-        Submission.round_id == bindparam("round"),
+        CollectionRound.office_id == bindparam("office"),
+        CollectionRound.state.in_(OPEN_STATES),
         Submission.section_id.in_(bindparam("sections", expanding=True)),
     )
-    .order_by(Submission.id)
+    .order_by(CollectionRound.id.desc(), Submission.id)
+    .with_for_update(read=True, of=CollectionRound)
 )
 
 
@@ -104,10 +108,8 @@ _MINE = (  # built once: the submissions of the sections a head heads, in one ro
 def cmd_fill(ctx: Ctx) -> None:
     """Open (or resume) the form of the section the person heads."""
     sections = {s.id: s for s in _headed(ctx)}
-    subs: list[tuple[CollectionRound, Submission]] = []
-    for rnd in open_rounds(ctx.s, ctx.me.office_id, shared=True):
-        params = {"round": rnd.id, "sections": list(sections)}
-        subs += [(rnd, sub) for sub in ctx.s.scalars(_MINE, params)]
+    params = {"office": ctx.me.office_id, "sections": list(sections)}
+    subs = [(rnd, sub) for rnd, sub in ctx.s.execute(_MINE, params)]
     open_subs = [
         (r, s)
         for r, s in subs
