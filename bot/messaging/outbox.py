@@ -8,11 +8,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Office, Outbox, Person
+from db.plain import LAST, Last, constant_defaults
 
 Buttons = list[list[list[str]]]  # rows of [label, token]
 
@@ -114,27 +115,47 @@ def enqueue(
     return msg
 
 
-@event.listens_for(Session, "before_commit")
-def _insert_new(session: Session) -> None:
-    """Write the transaction's new messages, in one INSERT, just before it commits. A message
-    only names rows that exist already (a stored file, an original by their ids), so it can
-    go before the unit of work's last flush. With `watch(take_now=…)`, a message its process
-    will send at once is written `sending` (attempt 1) in the same INSERT."""
+# One row, which on PostgreSQL may carry the transaction's staged rows as `WITH` clauses:
+# its parameters are prefixed (SQLAlchemy would read a bare column name as a column to set
+# in those clauses too) and it carries its columns' defaults itself (SQLAlchemy gives them
+# to no statement with such clauses).
+_ONE_DEFAULTS = constant_defaults(Outbox, _COLUMNS) or {}
+_ONE = (
+    insert(Outbox)
+    .values({c: bindparam(f"o_{c}") for c in (*_COLUMNS, *_ONE_DEFAULTS)})
+    .returning(Outbox.id)
+)
+
+
+def _insert_new(session: Session) -> Last | None:
+    """The transaction's new messages, in one INSERT, written last before it commits
+    (`db.plain.LAST`; on PostgreSQL a single row carries the staged rows with it). A message
+    only names rows that exist already (a stored file, an original by their ids). With
+    `watch(take_now=…)`, a message its process will send at once is written `sending`
+    (attempt 1) in the same INSERT."""
     if session.in_nested_transaction():
-        return  # a savepoint's release: the outer commit writes them
+        return None  # a savepoint's release: the outer commit writes them
     new: list[NewMessage] | None = session.info.pop(_PENDING, None)
     if not new:
-        return
+        return None
     take_now = session.info.get(_TAKE_NOW)
     if take_now is not None:
         for m in new:
             if m.status == "pending" and take_now(m):
                 m.status, m.attempts = "sending", 1
-    params = [{c: getattr(m, c) for c in _COLUMNS} for m in new]
-    ids = session.connection().execute(_INSERT, params if len(params) > 1 else params[0])
-    for m, row_id in zip(new, ids.scalars(), strict=True):
-        m.id = row_id
-    session.info.setdefault(_WRITTEN, []).extend(new)
+
+    def done(ids: Any) -> None:
+        for m, row_id in zip(new, ids.scalars(), strict=True):
+            m.id = row_id
+        session.info.setdefault(_WRITTEN, []).extend(new)
+
+    if len(new) == 1:
+        row = {**_ONE_DEFAULTS, **{c: getattr(new[0], c) for c in _COLUMNS}}
+        return Last(_ONE, {f"o_{c}": v for c, v in row.items()}, done, one_row=True)
+    return Last(_INSERT, [{c: getattr(m, c) for c in _COLUMNS} for m in new], done)
+
+
+LAST.append(_insert_new)
 
 
 @event.listens_for(Session, "after_soft_rollback")
