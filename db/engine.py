@@ -144,10 +144,7 @@ class Database:
         self._here = threading.local()  # .loop: this thread is the loop running work
         # the same pools, their connections in autocommit while checked out this way
         self._autocommit = {
-            False: self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-            True: (self._loop_engine or self.engine).execution_options(
-                isolation_level="AUTOCOMMIT"
-            ),
+            e: e.execution_options(isolation_level="AUTOCOMMIT") for e in self.engines
         }
 
     @property
@@ -214,7 +211,7 @@ class Database:
             with self.plain_transaction() as conn:
                 yield conn
             return
-        with self._autocommit[self._bind() is self._loop_engine].connect() as conn:
+        with self._autocommit[self._bind()].connect() as conn:
             yield conn
 
     def session(self) -> Session:

@@ -31,6 +31,7 @@ of the session), a row deleted at once by its key and its object forgotten.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -129,7 +130,7 @@ class Last:
     one_row: bool = False
 
 
-# Modules below which this one sits register what they write last (`outbox` does).
+# What modules above this one write last (`outbox` registers its new rows here).
 LAST: list[Callable[[Session], Last | None]] = []
 
 
@@ -189,7 +190,11 @@ def constant_defaults(model: type, given: Iterable[str]) -> dict[str, Any] | Non
     """The defaults of the columns a row leaves out, where each is a constant; None where
     one is computed. A statement's `WITH` clauses get no defaults from SQLAlchemy (nor, then,
     does the statement itself): such rows must carry them."""
-    given = set(given)
+    return _constant_defaults(model, frozenset(given))
+
+
+@functools.cache  # per model and set of columns: asked on every commit that merges
+def _constant_defaults(model: type, given: frozenset[str]) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     columns: dict[str, Any] = dict(inspect(model).columns.items())
     for key, col in columns.items():

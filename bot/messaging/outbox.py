@@ -119,10 +119,10 @@ def enqueue(
 # its parameters are prefixed (SQLAlchemy would read a bare column name as a column to set
 # in those clauses too) and it carries its columns' defaults itself (SQLAlchemy gives them
 # to no statement with such clauses).
-_ONE_DEFAULTS = constant_defaults(Outbox, _COLUMNS) or {}
+_ONE_DEFAULTS = constant_defaults(Outbox, _COLUMNS)  # None: a computed one (then no `WITH`)
 _ONE = (
     insert(Outbox)
-    .values({c: bindparam(f"o_{c}") for c in (*_COLUMNS, *_ONE_DEFAULTS)})
+    .values({c: bindparam(f"o_{c}") for c in (*_COLUMNS, *(_ONE_DEFAULTS or {}))})
     .returning(Outbox.id)
 )
 
@@ -149,7 +149,7 @@ def _insert_new(session: Session) -> Last | None:
             m.id = row_id
         session.info.setdefault(_WRITTEN, []).extend(new)
 
-    if len(new) == 1:
+    if len(new) == 1 and _ONE_DEFAULTS is not None:
         row = {**_ONE_DEFAULTS, **{c: getattr(new[0], c) for c in _COLUMNS}}
         return Last(_ONE, {f"o_{c}": v for c, v in row.items()}, done, one_row=True)
     return Last(_INSERT, [{c: getattr(m, c) for c in _COLUMNS} for m in new], done)
