@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import LRUCache
 
 POOL_SIZE = 16
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
@@ -22,6 +23,65 @@ T = TypeVar("T")
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; SQLite gets WAL, foreign keys and a busy timeout (many writers, one file)."""
+    engine = _make_engine(url, **kwargs)
+    engine.update_execution_options(compiled_cache=CompiledCache(QUERY_CACHE_SIZE))
+    return engine
+
+
+QUERY_CACHE_SIZE = 500  # SQLAlchemy's default
+
+
+class CompiledCache(LRUCache):  # type: ignore[type-arg]
+    """SQLAlchemy's cache of compiled statements, asked first by the identity of the
+    statement's cache key.
+
+    Every execution looks its statement up by its cache key: a tuple describing the whole
+    statement, which Python hashes anew each time (the key is kept with the statement, its
+    hash is not). For the statements run on every update, built once, that hashing was the
+    largest single cost SQLAlchemy had per statement on PostgreSQL (a `WITH` statement's key
+    is thousands of elements). The key object is the same on every run of the same
+    statement object, so its identity finds the compiled form without hashing it; the
+    cache holds the key, so the identity cannot be reused while it is cached. Anything
+    else (statements built on each call) goes to the usual lookup by value."""
+
+    __slots__ = ("_by_identity",)
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self._by_identity: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        # key: (dialect, statement's cache key, column keys, schema map?, executemany?)
+        fast = self._identity(key)
+        if fast is not None:
+            hit = self._by_identity.get(fast)
+            if hit is not None and hit[0] is key[1]:
+                return hit[1]
+        got = super().get(key)
+        if got is None:
+            return default
+        self._remember(fast, key, got)
+        return got
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._remember(self._identity(key), key, value)
+
+    @staticmethod
+    def _identity(key: Any) -> tuple[Any, ...] | None:
+        if type(key) is tuple and len(key) == 5:
+            return (id(key[1]), key[0], *key[2:])
+        return None
+
+    def _remember(self, fast: tuple[Any, ...] | None, key: Any, compiled: Any) -> None:
+        if fast is None:
+            return
+        if len(self._by_identity) >= self.capacity:
+            self._by_identity.clear()  # (statements built per call: their keys come and go)
+        self._by_identity[fast] = (key[1], compiled)
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from unittest.mock import patch
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.util import LRUCache
 
 import bot.features  # noqa: F401  (registers the commands the router is asked about)
 from bot.core import Inbound, InboundFile
 from bot.router import family_data, light
-from db.engine import Database
+from db.engine import CompiledCache, Database
 from db.models import Office
 
 
@@ -127,3 +129,37 @@ def test_a_single_statement_commits_on_its_own_and_the_pool_gets_its_connection_
         assert not raw.autocommit  # back in the pool, reset
     with db.transaction() as s:
         assert s.scalar(select(Office.name).where(Office.id == office)) == "Kecamatan Baru"
+
+
+def test_a_statement_built_once_is_found_by_its_key_object_and_one_built_per_call_by_value(
+    db: Database, office: int
+) -> None:
+    """The compiled-statement cache answers a statement run again from the identity of its
+    cache key (no hashing of the key), and a statement built anew on each call (an equal key
+    in another object) from the usual lookup by value: compiled once either way, and each
+    gets its own parameters' result."""
+    cache = db.engine.get_execution_options()["compiled_cache"]
+    assert isinstance(cache, CompiledCache)
+    compiled: list[object] = []
+    fallback: list[object] = []
+    super_get = LRUCache.get
+
+    def counting_get(self: LRUCache, key: object, default: object = None) -> object:  # type: ignore[type-arg]
+        fallback.append(key)
+        return super_get(self, key, default)
+
+    once = select(Office.name).where(Office.id == bindparam("office"))
+    with db.engine.connect() as conn, patch.object(LRUCache, "get", counting_get):
+        names = [conn.execute(once, {"office": office}).scalar() for _ in range(3)]
+        assert fallback[:1] and len(fallback) == 1  # compiled on the first run only
+        fallback.clear()
+        for n in (office, -1):
+            per_call = select(Office.name).where(Office.id == bindparam("office"))
+            compiled.append(conn.execute(per_call, {"office": n}).scalar())
+        assert len(fallback) == 2  # new key objects: asked by value, and found
+    assert names == [names[0]] * 3 and names[0]
+    assert compiled == [names[0], None]
+    with db.engine.connect() as conn:  # by value, from a fresh start: the same compiled form
+        key_count = len(cache)
+        conn.execute(select(Office.name).where(Office.id == bindparam("office")), {"office": 1})
+        assert len(cache) == key_count
