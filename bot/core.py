@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from bot.calendar import WorkCalendar
 from bot.clock import Clock
@@ -28,16 +28,24 @@ from bot.roles import (
     NotAllowed,
     Role,
     acting_near_params,
+    held_roles,
     no_acting_near,
     not_allowed,
-    roles_of,
 )
 from bot.router import dispatch
 from bot.settings import Settings
 from bot.texts import t
 from db.engine import Database
-from db.models import ActionToken, AuditLog, Conversation, Office, Person, Reminder
-from db.plain import delete_now, insert_now, stage_insert, stage_update
+from db.models import (
+    ActionToken,
+    AuditLog,
+    Conversation,
+    Office,
+    Person,
+    PersonRole,
+    Reminder,
+)
+from db.plain import Row, delete_now, insert_now, stage_insert, stage_update
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +88,70 @@ class Outcome:
 _UNSET = object()
 
 
+@dataclass(slots=True)
+class Who:
+    """The person behind an update, as every update needs them: read with a plain statement
+    (`Core.find_person`), with their office's calendar, their own roles and their open form.
+    The ORM `Person` (`Ctx.me`) is loaded only where a feature asks for it."""
+
+    id: int
+    office_id: int
+    name: str
+    active: bool
+    timezone: str  # their office's, and its extra days off: the calendar
+    days_off: list[Any]
+    roles: frozenset[str]
+    conversation: Conversation | Row | None
+    acting_near: bool = True  # their office has an acting appointment around today
+
+    @classmethod
+    def of(cls, person: Person) -> Who:
+        return cls(
+            person.id,
+            person.office_id,
+            person.name,
+            person.active,
+            person.office.timezone,
+            list(person.office.days_off or ()),
+            frozenset(r.role for r in person.roles),
+            person.conversation,
+        )
+
+
 class Ctx:
     """One unit of work: the session, who is acting, and helpers to reply and record."""
 
-    def __init__(self, core: Core, session: Session, msg: Inbound, person: Person | None):
+    def __init__(self, core: Core, session: Session, msg: Inbound, who: Who | None):
         self.core = core
         self.s = session
         self.msg = msg
-        self.person = person
+        self.found = who
+        self._person: Person | None = None
         self.now: datetime = core.clock.now()
         self.outcome = Outcome()
         self._memo: dict[object, Any] = {}
         self._conv: object = _UNSET
+
+    @property
+    def person(self) -> Person | None:
+        """The person behind the update as an ORM object, loaded when first asked (most
+        updates need only `who`)."""
+        if self._person is None and self.found is not None:
+            self._person = self.s.get(Person, self.found.id)
+        return self._person
+
+    @person.setter
+    def person(self, person: Person | None) -> None:
+        """A person found by the update itself (an invitation taken up)."""
+        self._person = person
+        self.found = Who.of(person) if person is not None else None
+        self._conv = _UNSET
+
+    @property
+    def who(self) -> Who:
+        """The person behind the update (the router lets only known people through)."""
+        assert self.found is not None
+        return self.found
 
     def memo(self, key: object, compute: Callable[[], Any]) -> Any:
         """Compute once per unit of work (role and permission lookups repeat within one)."""
@@ -111,7 +171,7 @@ class Ctx:
 
     @property
     def cal(self) -> WorkCalendar:
-        return self.core.calendar_for(self.office)
+        return self.core.calendar_for(self.who)
 
     @property
     def today(self) -> date:
@@ -120,13 +180,17 @@ class Ctx:
     def roles(self) -> set[Role]:
         """Roles held today: own, acting (Plt/Plh), and admin by ADMIN_TELEGRAM_IDS."""
 
+        who = self.found
+
         def compute() -> set[Role]:
-            have = roles_of(self.s, self.person, self.today) if self.person else set()
+            have = set()
+            if who is not None and who.active:
+                have = held_roles(self.s, who.id, who.office_id, who.roles, self.today)
             if self.is_settings_admin:
                 have.add(Role.ADMIN)
             return have
 
-        return set(self.memo(("roles", self.person.id if self.person else None), compute))
+        return set(self.memo(("roles", who.id if who else None), compute))
 
     @property
     def is_settings_admin(self) -> bool:
@@ -151,8 +215,8 @@ class Ctx:
             channel=self.msg.channel,
             chat_id=self.msg.chat_id,
             text=text,
-            office_id=self.person.office_id if self.person else None,
-            person_id=self.person.id if self.person and not self.msg.is_group else None,
+            office_id=self.found.office_id if self.found else None,
+            person_id=self.found.id if self.found and not self.msg.is_group else None,
             buttons=buttons,
             **kw,
         )
@@ -167,7 +231,7 @@ class Ctx:
         self,
         label: str,
         action: str,
-        person: Person | None = None,
+        person: Person | Who | None = None,
         reusable: bool = False,
         **payload: Any,
     ) -> list[str]:
@@ -177,7 +241,7 @@ class Ctx:
             self.s,
             ActionToken,
             token=token,
-            office_id=self.office.id,
+            office_id=self._office_id,
             action=action,
             payload=payload,
             person_id=person.id if person else None,
@@ -201,8 +265,8 @@ class Ctx:
             text=text,
             buttons=buttons,
             template={"edit_remote": self.msg.button_message_id},
-            office_id=self.person.office_id if self.person else None,
-            person_id=self.person.id if self.person and not self.msg.is_group else None,
+            office_id=self.found.office_id if self.found else None,
+            person_id=self.found.id if self.found and not self.msg.is_group else None,
         )
         return True
 
@@ -213,26 +277,30 @@ class Ctx:
         stage_insert(
             self.s,
             AuditLog,
-            office_id=self.office.id,
+            office_id=self._office_id,
             round_id=round_id,
-            person_id=self.person.id if self.person else None,
+            person_id=self.found.id if self.found else None,
             action=action,
             detail=_jsonable(detail),
             at=self.now,
         )
 
+    @property
+    def _office_id(self) -> int:
+        return self.who.office_id
+
     # --- conversation (the persisted form state) ---------------------------------------
-    def conversation(self) -> Conversation | None:
-        """The person's open form (loaded with the person: no query of its own)."""
+    def conversation(self) -> Conversation | Row | None:
+        """The person's open form (read with the person: no query of its own)."""
         if self._conv is _UNSET:
-            self._conv = self.me.conversation
+            self._conv = self.who.conversation
         return self._conv  # type: ignore[return-value]
 
-    def set_conversation(self, kind: str, **data: Any) -> Conversation:
+    def set_conversation(self, kind: str, **data: Any) -> Conversation | Row:
         conv = self.conversation()
         values = {"kind": kind, "data": _jsonable(data), "updated_at": self.now}
         if conv is None:
-            (conv,) = insert_now(self.s, Conversation, [{"person_id": self.me.id, **values}])
+            (conv,) = insert_now(self.s, Conversation, [{"person_id": self.who.id, **values}])
         else:
             stage_update(self.s, conv, **values)
         self._conv = conv
@@ -263,15 +331,34 @@ def _jsonable(data: Any) -> Any:
 
 
 # Statements run on every update are built once: SQLAlchemy then reuses their cache key and
-# compiled form instead of rebuilding both per execution (bindparam carries the values). With
-# the person, whether their office has a Plt/Plh appointment around today: mostly not, and
-# then the role checks need no statement of their own.
-_PERSON = select(Person, ACTING_NEAR).options(
-    joinedload(Person.roles), joinedload(Person.conversation)
+# compiled form instead of rebuilding both per execution (bindparam carries the values). The
+# person behind an update is read as plain rows, one per role they hold (usually one or two),
+# with their office's calendar, their open form, and whether their office has a Plt/Plh
+# appointment around today: mostly not, and then the role checks need no statement of their
+# own. As ORM objects (a person, an office, roles, a form) the same read cost three times as
+# much, and most updates use only these columns.
+_P, _O, _R, _C = Person.__table__, Office.__table__, PersonRole.__table__, Conversation.__table__
+_PERSON = (
+    select(
+        _P.c.id,
+        _P.c.office_id,
+        _P.c.name,
+        _P.c.active,
+        _O.c.timezone,
+        _O.c.days_off,
+        _R.c.role,
+        _C.c.kind.label("conv_kind"),
+        _C.c.data.label("conv_data"),
+        _C.c.updated_at.label("conv_updated_at"),
+        ACTING_NEAR,
+    )
+    .join(_O, _O.c.id == _P.c.office_id)
+    .outerjoin(_R, _R.c.person_id == _P.c.id)
+    .outerjoin(_C, _C.c.person_id == _P.c.id)
 )
-_PERSON_BY_TELEGRAM = _PERSON.where(Person.telegram_user_id == bindparam("uid"))
+_PERSON_BY_TELEGRAM = _PERSON.where(_P.c.telegram_user_id == bindparam("uid"))
 _PERSON_BY_WHATSAPP = _PERSON.where(
-    (Person.whatsapp_user_id == bindparam("uid")) | (Person.whatsapp_number == bindparam("uid"))
+    (_P.c.whatsapp_user_id == bindparam("uid")) | (_P.c.whatsapp_number == bindparam("uid"))
 )
 
 
@@ -305,7 +392,7 @@ class Core:
             lambda session, _t: session.info.pop(_REMINDERS_CHANGED, None),
         )
 
-    def calendar_for(self, office: Office) -> WorkCalendar:
+    def calendar_for(self, office: Office | Who) -> WorkCalendar:
         key = (office.timezone, tuple(office.days_off or ()))
         cal = self._calendars.get(key)
         if cal is None:
@@ -321,9 +408,10 @@ class Core:
             self._calendars[key] = cal
         return cal
 
-    def find_person(self, session: Session, channel: str, user_id: str) -> Person | None:
-        """The person behind an update, with their office, roles and open form, and whether
-        their office has an acting appointment around today, in one query."""
+    def find_person(self, session: Session, channel: str, user_id: str) -> Who | None:
+        """The person behind an update, with their office's calendar, their roles and open
+        form, and whether their office has an acting appointment around today, in one
+        statement."""
         day = self.clock.now().date()
         uid: int | str
         if channel == "telegram":
@@ -334,13 +422,21 @@ class Core:
             stmt, uid = _PERSON_BY_WHATSAPP, user_id
         params: dict[str, object] = {"uid": uid}
         params.update(acting_near_params(day))
-        row = session.execute(stmt, params).unique().first()
-        if row is None:
+        rows = session.connection().execute(stmt, params).all()
+        if not rows:
             return None
-        person, acting_near = row
-        if not acting_near:
-            no_acting_near(session, person.office_id, day)
-        return person  # type: ignore[no-any-return]
+        r = rows[0]
+        conv = None
+        if r.conv_kind is not None:
+            values = {"person_id": r.id, "kind": r.conv_kind, "data": r.conv_data}
+            conv = Row(Conversation, {**values, "updated_at": r.conv_updated_at})
+        roles = frozenset(x.role for x in rows if x.role is not None)
+        who = Who(
+            r.id, r.office_id, r.name, r.active, r.timezone, r.days_off, roles, conv, r.acting_near
+        )
+        if not r.acting_near:
+            no_acting_near(session, r.office_id, day)
+        return who
 
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.
@@ -356,7 +452,9 @@ class Core:
                 ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
                 dispatch(ctx)
                 outcome = ctx.outcome
-                if item is not None and not Inbox.mark(s, item, ctx.now):
+                if item is not None and not Inbox.mark_at_commit(
+                    s, item, ctx.now, lost=_AlreadyHandled
+                ):
                     raise _AlreadyHandled
             if item is not None:
                 item.done = True
@@ -378,15 +476,15 @@ class Core:
             if item is not None and not Inbox.mark(s, item, self.clock.now()):
                 return Outcome()
             if msg.button is None:
-                person = self.find_person(s, msg.channel, msg.user_id)
+                who = self.find_person(s, msg.channel, msg.user_id)
                 outbox.enqueue(
                     s,
                     now=self.clock.now(),
                     channel=msg.channel,
                     chat_id=msg.chat_id,
                     text=text,
-                    office_id=person.office_id if person else None,
-                    person_id=person.id if person and not msg.is_group else None,
+                    office_id=who.office_id if who else None,
+                    person_id=who.id if who and not msg.is_group else None,
                 )
         if item is not None:
             item.done = True

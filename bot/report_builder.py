@@ -345,7 +345,7 @@ def _summary(data: Any) -> dict[str, Any]:
 
 def _store_files(ctx: Ctx, files: Any, prefix: str) -> dict[str, Any]:
     put = ctx.core.files.put_path
-    oid = ctx.me.office_id
+    oid = ctx.who.office_id
     xlsx_mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return {
         f"{prefix}pdf": put(ctx.s, oid, files.pdf, "application/pdf", "report", ctx.now).id,

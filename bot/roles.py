@@ -6,9 +6,11 @@ range; while the appointment runs they receive that position's tasks instead of 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session, lazyload
@@ -115,7 +117,7 @@ def _active_acting(session: Session, office_id: int, today: date) -> list[Acting
     return cached  # type: ignore[no-any-return]
 
 
-def heads(session: Session, person: Person, section: Section, today: date) -> bool:
+def heads(session: Session, person: Someone, section: Section, today: date) -> bool:
     """Whether the person heads this (already loaded) section today: as its head while no one
     acts in their place, or acting for it."""
     acting = {
@@ -168,11 +170,29 @@ def roles_of(session: Session, person: Person, today: date) -> set[Role]:
     """Roles held by the person today, own and acting."""
     if not person.active:
         return set()
-    roles = {Role(r.role) for r in person.roles}
-    for act in _active_acting(session, person.office_id, today):
-        if act.person_id == person.id:
+    own = [r.role for r in person.roles]
+    return held_roles(session, person.id, person.office_id, own, today)
+
+
+def held_roles(
+    session: Session, person_id: int, office_id: int, own: Iterable[str], today: date
+) -> set[Role]:
+    """An active person's roles today: their own (`own`) and those they act in."""
+    roles = {Role(r) for r in own}
+    for act in _active_acting(session, office_id, today):
+        if act.person_id == person_id:
             roles.add(Role(act.role))
     return roles
+
+
+class Someone(Protocol):
+    """A person as the role checks need them: a `Person`, or the `Who` of an update."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def office_id(self) -> int: ...
 
 
 _HEADED = (  # built once: every /isi asks
@@ -190,7 +210,7 @@ _HEADED = (  # built once: every /isi asks
 )
 
 
-def headed_sections(session: Session, person: Person, today: date) -> list[Section]:
+def headed_sections(session: Session, person: Someone, today: date) -> list[Section]:
     """Sections whose head the person is today, by holding or acting for the position."""
     acting = {
         a.section_id: a.person_id

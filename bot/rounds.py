@@ -39,7 +39,7 @@ def get_round(ctx: Ctx, round_id: int, shared: bool = False) -> CollectionRound:
     that only read the state (a section head's answers) take a shared lock, so answers from
     many sections run side by side on PostgreSQL; state changes take an exclusive one."""
     rnd = ctx.s.get(CollectionRound, round_id, with_for_update={"read": shared})
-    if rnd is None or rnd.office_id != ctx.me.office_id:
+    if rnd is None or rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     return rnd
 
@@ -70,7 +70,7 @@ def open_rounds(s: Session, office_id: int) -> list[CollectionRound]:
 
 
 def current_round(ctx: Ctx) -> CollectionRound | None:
-    rounds = open_rounds(ctx.s, ctx.me.office_id)
+    rounds = open_rounds(ctx.s, ctx.who.office_id)
     return rounds[0] if rounds else None
 
 
@@ -237,4 +237,4 @@ def answers_by_indicator(s: Session, sub: Submission) -> dict[int, Answer]:
 
 
 def role_holders(ctx: Ctx, role: Role, section_id: int | None = None) -> list[Holder]:
-    return holders(ctx.s, ctx.me.office_id, role, ctx.today, section_id)
+    return holders(ctx.s, ctx.who.office_id, role, ctx.today, section_id)

@@ -81,10 +81,10 @@ router = Router()
 
 def dispatch(ctx: Ctx) -> None:
     msg = ctx.msg
-    if ctx.person is None:
+    if ctx.found is None:
         _stranger(ctx)
         return
-    if not ctx.person.active:
+    if not ctx.found.active:
         ctx.reply(t("inactive")) if msg.button is None else ctx.notice(t("inactive"), alert=True)
         return
     if msg.button is not None:
@@ -188,9 +188,9 @@ def press(ctx: Ctx, data: str) -> None:
     write no token rows at all."""
     token, _, rest = data.partition(".")
     row = ctx.s.scalar(_TOKEN, {"token": token})
-    if row is None or row.office_id != ctx.me.office_id:
+    if row is None or row.office_id != ctx.who.office_id:
         raise UserError(t("button_unknown"))
-    if row.person_id is not None and row.person_id != ctx.me.id:
+    if row.person_id is not None and row.person_id != ctx.who.id:
         from db.models import Person
 
         owner = ctx.s.get(Person, row.person_id)

@@ -24,6 +24,10 @@ single-row `INSERT … RETURNING` carries the staged rows as `WITH` clauses: one
 a typed value's answer, form state and reply. The staged rows cannot depend on each other
 there: every clause sees the database as it was before the statement.
 
+`Row` is a row read with a plain statement instead of as an ORM object (the person behind an
+update and their open form, read on every update): its columns as attributes, and its model,
+so that `stage_update` and `delete_now` write it as they write a loaded object.
+
 `insert_now` and `delete_now` are for rows whose objects the transaction goes on using: new
 rows written at once in one `INSERT … RETURNING` (the objects come back with their ids, part
 of the session), a row deleted at once by its key and its object forgotten.
@@ -36,20 +40,44 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, insert, inspect, update
+from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Delete, ReturningInsert, Update
 
 _STAGED = "plain_staged"  # session.info: {id(obj): (obj, {attribute: value})}
 _NEW = "plain_new"  # session.info: {model: [row values]}
+_CLAIM = "plain_claim"  # session.info: the transaction's Claim
 _BUILT: dict[tuple[type, tuple[str, ...]], tuple[Update, tuple[str, ...]]] = {}
 _DELETES: dict[type, tuple[Delete, tuple[str, ...]]] = {}
 _INSERTS: dict[type, ReturningInsert[Any]] = {}
 
 
+class Row:
+    """A row read with a plain statement: its columns as attributes, and the model it is a
+    row of. Making one costs a dict, where an ORM object costs its instance state, its
+    identity-map entry and the loader's row processors (about 25 µs an entity)."""
+
+    def __init__(self, model: type, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+        self.__dict__["_model"] = model
+        self.__dict__["_gone"] = False
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes that are not there
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return f"Row({self._model.__name__}, {shown})"
+
+
 def stage_update(session: Session, obj: Any, **values: Any) -> None:
     """Change a loaded row now in memory, and in the database just before the commit."""
+    if isinstance(obj, Row):
+        obj.__dict__.update(values)
+        staged = session.info.setdefault(_STAGED, {})
+        staged.setdefault(id(obj), (obj, {}))[1].update(values)
+        return
     state = inspect(obj)
     if not state.persistent:
         for key, value in values.items():
@@ -82,12 +110,20 @@ def delete_now(session: Session, obj: Any) -> None:
     """Delete a loaded row with one plain `DELETE … WHERE pk = …`, now, and forget the object:
     the unit of work's delete (cascades, relationship bookkeeping, its flush) cost more than
     the statement. Only for rows nothing else in the session refers to by relationship."""
+    if isinstance(obj, Row):
+        _delete_by_key(session, obj._model, obj)
+        obj.__dict__["_gone"] = True
+        return
     state = inspect(obj)
     if not state.persistent:
         if state.pending:
             session.expunge(obj)
         return
-    cls = type(obj)
+    _delete_by_key(session, type(obj), obj)
+    session.expunge(obj)
+
+
+def _delete_by_key(session: Session, cls: type, obj: Any) -> None:
     built = _DELETES.get(cls)
     if built is None:
         pk, where = _by_key(cls)
@@ -97,7 +133,6 @@ def delete_now(session: Session, obj: Any) -> None:
     if staged:
         staged.pop(id(obj), None)
     session.connection().execute(stmt, {f"pk_{k}": getattr(obj, k) for k in pk})
-    session.expunge(obj)
 
 
 def _statement(cls: type, keys: tuple[str, ...]) -> tuple[Update, tuple[str, ...]]:
@@ -126,7 +161,7 @@ class Last:
 
     statement: Any
     params: Any  # a row's parameters, or a list of rows'
-    done: Callable[[Any], None]
+    done: Callable[[list[Any]], None]  # given the first column returned, row by row
     one_row: bool = False
 
 
@@ -134,18 +169,51 @@ class Last:
 LAST: list[Callable[[Session], Last | None]] = []
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A row the whole transaction depends on (the inbox row of the update it handles:
+    written, or moved out of `pending`, by this transaction and no other), written at the
+    commit. `statement` is a single-row `INSERT … ON CONFLICT DO NOTHING` or `UPDATE …`,
+    `RETURNING` the row's id, its parameters prefixed (it may go as a `WITH` clause). No
+    row back means another transaction got there first: `lost()` is raised, and the
+    transaction rolls back; otherwise `won(id)`."""
+
+    statement: Any
+    params: dict[str, Any]
+    won: Callable[[Any], None]
+    lost: Callable[[], BaseException]
+
+
+def stage_claim(session: Session, claim: Claim) -> None:
+    """Write `claim` at the commit: on PostgreSQL with the transaction's last statement
+    when that can carry it (a round trip less), else on its own, before the staged rows."""
+    session.info[_CLAIM] = claim
+
+
+def _settle(claim: Claim, row_id: Any) -> None:
+    if row_id is None:
+        raise claim.lost()
+    claim.won(row_id)
+
+
 def _staged_rows(session: Session) -> list[tuple[type, tuple[str, ...], dict[str, Any]]]:
     """The staged updates still to write: (model, changed attributes, the row's values)."""
     staged = session.info.pop(_STAGED, None) or {}
     out = []
     for obj, values in staged.values():
-        if inspect(obj).deleted or inspect(obj).detached:
+        if isinstance(obj, Row):
+            if obj._gone:
+                continue
+            model = obj._model
+        elif inspect(obj).deleted or inspect(obj).detached:
             continue
+        else:
+            model = type(obj)
         keys = tuple(sorted(values))
-        _, pk = _statement(type(obj), keys)
+        _, pk = _statement(model, keys)
         row = {f"v_{k}": values[k] for k in keys}
         row.update({f"pk_{k}": getattr(obj, k) for k in pk})
-        out.append((type(obj), keys, row))
+        out.append((model, keys, row))
     return out
 
 
@@ -158,6 +226,7 @@ def _write_staged(session: Session) -> None:
     runs them one by one (no round trips to save)."""
     if session.in_nested_transaction():
         return  # a savepoint's release: the outer commit writes them
+    claim: Claim | None = session.info.pop(_CLAIM, None)
     new = session.info.pop(_NEW, None) or {}
     updates = _staged_rows(session)
     lasts = [last for last in (f(session) for f in LAST) if last is not None]
@@ -166,21 +235,27 @@ def _write_staged(session: Session) -> None:
         conn.dialect.name == "postgresql"
         and len(lasts) == 1
         and lasts[0].one_row
-        and (new or updates)
+        and (new or updates or claim)
         and all(len(rows) == 1 for rows in new.values())  # (many rows: SQLAlchemy compiles
         # such a statement on every run, which costs more than the round trips it saves)
         and all(constant_defaults(model, rows[0]) is not None for model, rows in new.items())
     ):
         last = lasts[0]
-        stmt, params = _with_staged(last, new, updates)
-        last.done(conn.execute(stmt, params))
+        stmt, params = _with_staged(last, new, updates, claim)
+        rows = conn.execute(stmt, params).all()
+        if claim is not None:  # its id is the last column returned
+            _settle(claim, rows[0][-1])
+        last.done([r[0] for r in rows])
         return
+    if claim is not None:
+        got = conn.execute(claim.statement, claim.params).first()
+        _settle(claim, got[0] if got is not None else None)
     for model, rows in new.items():
         conn.execute(insert(model), rows)
     for model, keys, row in updates:
         conn.execute(_statement(model, keys)[0], row)
     for last in lasts:
-        last.done(conn.execute(last.statement, last.params))
+        last.done(list(conn.execute(last.statement, last.params).scalars()))
 
 
 _WITH: dict[tuple[Any, ...], Any] = {}
@@ -210,14 +285,17 @@ def _with_staged(
     last: Last,
     new: dict[type, list[dict[str, Any]]],
     updates: list[tuple[type, tuple[str, ...], dict[str, Any]]],
+    claim: Claim | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """`last` carrying the staged inserts (one row each) and updates as `WITH` clauses,
-    built once per shape (which tables and columns), and its parameters."""
+    """`last` carrying the staged inserts (one row each), updates and claim as `WITH`
+    clauses, built once per shape (which tables and columns), and its parameters. The
+    claim's id comes back as the last column (NULL: it wrote nothing)."""
     rows = {model: {**(constant_defaults(model, r[0]) or {}), **r[0]} for model, r in new.items()}
     shape = (
         id(last.statement),
         tuple((model, tuple(row)) for model, row in rows.items()),
         tuple((model, keys) for model, keys, _ in updates),
+        id(claim.statement) if claim is not None else None,
     )
     stmt = _WITH.get(shape)
     if stmt is None:
@@ -229,8 +307,14 @@ def _with_staged(
             _, where = _by_key(model, f"u{i}_")
             changes: dict[str, Any] = {k: bindparam(f"u{i}_v_{k}") for k in keys}
             ctes.append(update(model).where(*where).values(changes).cte(f"u{i}"))
-        stmt = _WITH[shape] = last.statement.add_cte(*ctes)
+        stmt = last.statement.add_cte(*ctes)
+        if claim is not None:
+            claimed = claim.statement.cte("claim")
+            stmt = stmt.add_cte(claimed).returning(select(claimed.c[0]).scalar_subquery())
+        _WITH[shape] = stmt
     params = dict(last.params)
+    if claim is not None:
+        params.update(claim.params)
     for i, row in enumerate(rows.values()):
         params.update({f"n{i}_{c}": v for c, v in row.items()})
     for i, (_, _, changed) in enumerate(updates):
@@ -243,3 +327,4 @@ def _forget_staged(session: Session, _previous: object) -> None:
     if not session.in_transaction():
         session.info.pop(_STAGED, None)
         session.info.pop(_NEW, None)
+        session.info.pop(_CLAIM, None)

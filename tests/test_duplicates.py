@@ -9,15 +9,19 @@ chat comes no sooner than `retry_after`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
+from bot.core import Inbound
 from bot.messaging import outbox
-from db.models import Answer, AuditLog, Indicator, Person
+from bot.messaging.inbox import Item
+from db.models import Answer, AuditLog, Conversation, InboxUpdate, Indicator, Outbox, Person
 from handlers.web import create_app
 from tests import flows
 from tests.harness import Harness
@@ -119,3 +123,55 @@ async def test_faults_on_a_fifth_of_the_calls_delay_but_lose_nothing(harness: Ha
     assert h.fake.retry_gaps
     for gap in h.fake.retry_gaps:
         assert gap["gap"] >= gap["retry_after"] - 0.05, gap
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["arriving", "recorded"])
+async def test_an_update_another_worker_handled_first_changes_nothing(
+    harness: Harness, recorded: bool
+):
+    """Two workers with one update (a lease ran out while the first was still at it): the
+    one whose inbox mark finds the row no longer pending rolls back all it did. The mark is
+    the last thing written (on PostgreSQL with the answer and the reply, in one statement):
+    nothing of the answer, the form's state or the reply may be left."""
+    h = harness
+    assert h.rt is not None
+    o = await flows.setup_office(h, group=False)
+    await flows.start_collection(h, o)
+    head = o.heads["pmd"]
+    await h.say(head, "/isi")
+    now = h.clock.now()
+    with h.db.transaction() as s:  # the other worker's: done
+        row = InboxUpdate(
+            channel="telegram",
+            external_id="990001",
+            actor=f"telegram:{head.id}",
+            payload={},
+            status="done",
+            attempts=1,
+            received_at=now,
+            handled_at=now,
+        )
+        s.add(row)
+        s.flush()
+        row_id = row.id
+
+    def state() -> tuple[object, ...]:
+        with h.db.transaction() as s:
+            return (
+                s.scalars(select(Answer.realisation).order_by(Answer.id)).all(),
+                s.scalars(select(Conversation.data)).all(),
+                s.scalar(select(func.count()).select_from(Outbox)),
+                s.scalar(select(func.count()).select_from(InboxUpdate)),
+            )
+
+    before = state()
+    item = Item(row_id if recorded else None, "telegram", f"telegram:{head.id}", {})
+    item.external_id = "990001"
+    msg = Inbound("telegram", str(head.id), str(head.id), text="13")
+    outcome = await asyncio.to_thread(h.rt.core.handle, msg, item)
+    assert outcome.notice is None and not item.done
+    assert item.id == (row_id if recorded else None)
+    assert state() == before
+    # and the same answer as an update of its own takes effect
+    assert (await h.say(head, "13"))[0].startswith("✅ PMD-1")
+    assert state()[0] != before[0]

@@ -47,7 +47,7 @@ def cmd_archive(ctx: Ctx) -> None:
     rounds = ctx.s.scalars(
         select(CollectionRound)
         .where(
-            CollectionRound.office_id == ctx.me.office_id,
+            CollectionRound.office_id == ctx.who.office_id,
             CollectionRound.state == RoundState.APPROVED,
         )
         .order_by(CollectionRound.id.desc())
@@ -65,7 +65,7 @@ def cmd_archive(ctx: Ctx) -> None:
                 ctx.button(
                     t("btn_archive", period=rnd.period_label),
                     "archive_zip",
-                    person=ctx.me,
+                    person=ctx.who,
                     reusable=True,
                     round=rnd.id,
                 )
@@ -78,7 +78,7 @@ def cmd_archive(ctx: Ctx) -> None:
 def act_zip(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     ctx.require(Role.KASUBAG_PROGRAM, Role.SEKRETARIS, Role.CAMAT, Role.ADMIN)
     rnd = ctx.s.get(CollectionRound, tok.payload["round"])
-    if rnd is None or rnd.office_id != ctx.me.office_id:
+    if rnd is None or rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     data_dir = Path(ctx.core.settings.data_dir)
     tmp = data_dir / "tmp" / f"arsip_{rnd.period.replace('-', '_')}_putaran{rnd.id}.zip"
@@ -87,7 +87,7 @@ def act_zip(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     except ArchiveError as exc:
         raise UserError(str(exc)) from None
     stored = ctx.core.files.put_path(
-        ctx.s, ctx.me.office_id, tmp, "application/zip", "archive", ctx.now
+        ctx.s, ctx.who.office_id, tmp, "application/zip", "archive", ctx.now
     )
     tmp.unlink(missing_ok=True)
     ctx.audit("archive_downloaded", round_id=rnd.id, sha256=stored.sha256)

@@ -19,7 +19,7 @@ def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
     step3 = open_step(ctx.s, rnd, 3)
     if step3 is None:
         return
-    end_step(ctx.s, rnd, 3, ctx.now, step3.actor_id or ctx.me.id)
+    end_step(ctx.s, rnd, 3, ctx.now, step3.actor_id or ctx.who.id)
     start_step(ctx.s, rnd, 4, ctx.now, ctx.cal)
 
 
@@ -37,9 +37,9 @@ def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
     move(rnd, RoundState.DRAFTED)
     if first:
         end_collection(ctx, rnd)  # compiled before every reply was in (/kompilasi)
-        end_step(ctx.s, rnd, 4, ctx.now, ctx.me.id)
+        end_step(ctx.s, rnd, 4, ctx.now, ctx.who.id)
     elif open_step(ctx.s, rnd, 6) is not None:
-        end_step(ctx.s, rnd, 6, ctx.now, ctx.me.id)  # corrections done without minutes
+        end_step(ctx.s, rnd, 6, ctx.now, ctx.who.id)  # corrections done without minutes
         from bot.reminders import remind_minutes
 
         remind_minutes(ctx, rnd, version.version)

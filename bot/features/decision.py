@@ -51,7 +51,7 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     version = _version(ctx, rnd, tok.payload["version"])
     move(rnd, RoundState.SUBMITTED)
     version.status, version.submitted_at = "submitted", ctx.now
-    end_step(ctx.s, rnd, 5, ctx.now, ctx.me.id)
+    end_step(ctx.s, rnd, 5, ctx.now, ctx.who.id)
     start_step(ctx.s, rnd, 7, ctx.now, ctx.cal, iteration=version.version)
     ctx.edit_pressed(buttons=[])
     ctx.audit("report_submitted", round_id=rnd.id, version=version.version)
@@ -65,7 +65,7 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
             t(
                 "decision_ask",
                 title=h.title,
-                kasubag=ctx.me.name,
+                kasubag=ctx.who.name,
                 version=version.version,
                 period=rnd.period_label,
             ),
@@ -101,7 +101,7 @@ def act_approve(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     decision = Decision(
         report_id=version.id,
         kind="approve",
-        person_id=ctx.me.id,
+        person_id=ctx.who.id,
         acting_label=label if label.startswith(("Plt", "Plh")) else None,
         at=ctx.now,
         content_hash=version.content_hash,
@@ -110,7 +110,7 @@ def act_approve(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     move(rnd, RoundState.APPROVED)
     rnd.closed_at = ctx.now
     version.status = "approved"
-    end_step(ctx.s, rnd, 7, ctx.now, ctx.me.id)
+    end_step(ctx.s, rnd, 7, ctx.now, ctx.who.id)
     from bot.reminders import cancel_round
     from bot.report_builder import finalize_version
 
@@ -130,14 +130,14 @@ def act_approve(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
             t(
                 "approved_camat",
                 period=rnd.period_label,
-                sek=ctx.me.name,
+                sek=ctx.who.name,
                 title=label,
-                when=format_datetime_id(ctx.now, ctx.office.timezone),
+                when=format_datetime_id(ctx.now, ctx.who.timezone),
             ),
             final=True,
         )
     ctx.group(
-        t("approved_group", period=rnd.period_label, version=version.version, sek=ctx.me.name)
+        t("approved_group", period=rnd.period_label, version=version.version, sek=ctx.who.name)
     )
 
 
@@ -216,7 +216,7 @@ def on_revise(ctx: Ctx) -> None:
                     ctx.button(
                         t("btn_meeting_default", time=label),
                         "revise_meeting",
-                        person=ctx.me,
+                        person=ctx.who,
                         round=rnd.id,
                         at=default.isoformat(),
                     )
@@ -239,7 +239,7 @@ def on_revise(ctx: Ctx) -> None:
 
 def _slot_text(ctx: Ctx, when: datetime) -> str:
     """ "10.00 WITA" today, or "08.00 WITA, Selasa 24 November 2026" on another day."""
-    tz = ctx.office.timezone
+    tz = ctx.who.timezone
     if ctx.cal.local(when).date() == ctx.today:
         return format_time_id(when, tz)
     return f"{format_time_id(when, tz)}, {format_date_long_id(ctx.cal.local(when).date())}"
@@ -268,7 +268,7 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
         Decision(
             report_id=version.id,
             kind="revise",
-            person_id=ctx.me.id,
+            person_id=ctx.who.id,
             at=ctx.now,
             note="\n".join(i["comment"] for i in items),
             items=items,
@@ -276,17 +276,17 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
     )
     move(rnd, RoundState.REVISION)
     version.status = "revision"
-    end_step(ctx.s, rnd, 7, ctx.now, ctx.me.id)
+    end_step(ctx.s, rnd, 7, ctx.now, ctx.who.id)
     start_step(ctx.s, rnd, 6, meeting_at, ctx.cal, iteration=version.version)
     ctx.s.add(Meeting(round_id=rnd.id, version=version.version, meeting_at=meeting_at))
     ctx.audit("report_revision", round_id=rnd.id, version=version.version, items=items)
-    tz = ctx.office.timezone
+    tz = ctx.who.timezone
     notes = "\n".join(f"• {i['code'] + ': ' if i['code'] else ''}{i['comment']}" for i in items)
     minutes = t("minutes_until", next=version.version + 1)
     ctx.group(
         t(
             "meeting_group",
-            sek=ctx.me.name,
+            sek=ctx.who.name,
             version=version.version,
             period=rnd.period_label,
             when=format_datetime_id(meeting_at, tz),
@@ -358,7 +358,7 @@ def _reopen(
                     "revise_head",
                     section=sub.section.name,
                     notes=lines,
-                    deadline=format_datetime_id(deadline, ctx.office.timezone),
+                    deadline=format_datetime_id(deadline, ctx.who.timezone),
                 ),
                 buttons=[
                     [
@@ -415,7 +415,7 @@ def on_minutes(ctx: Ctx) -> None:
             raise UserError(t("file_download_failed", reason="-"))
         stored = ctx.core.files.put(
             ctx.s,
-            ctx.me.office_id,
+            ctx.who.office_id,
             f.content,
             f.name,
             f.mime,
@@ -429,8 +429,8 @@ def on_minutes(ctx: Ctx) -> None:
         if len(text) < 10:
             raise UserError(t("minutes_short"))
         meeting.notulen = text
-    meeting.recorded_by_id, meeting.recorded_at = ctx.me.id, ctx.now
+    meeting.recorded_by_id, meeting.recorded_at = ctx.who.id, ctx.now
     ctx.end_conversation()
-    end_step(ctx.s, rnd, 6, ctx.now, ctx.me.id)
+    end_step(ctx.s, rnd, 6, ctx.now, ctx.who.id)
     ctx.audit("minutes_recorded", round_id=rnd.id, meeting=meeting.id)
     ctx.reply(t("minutes_saved"))

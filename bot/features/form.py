@@ -62,7 +62,7 @@ from db.models import (
     StoredFile,
     Submission,
 )
-from db.plain import insert_now, stage_update
+from db.plain import Row, insert_now, stage_update
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -108,7 +108,7 @@ _MINE = (  # built once: the submissions of the sections a head heads, in the of
 def cmd_fill(ctx: Ctx) -> None:
     """Open (or resume) the form of the section the person heads."""
     sections = {s.id: s for s in _headed(ctx)}
-    params = {"office": ctx.me.office_id, "sections": list(sections)}
+    params = {"office": ctx.who.office_id, "sections": list(sections)}
     subs = [(rnd, sub) for rnd, sub in ctx.s.execute(_MINE, params)]
     open_subs = [
         (r, s)
@@ -131,7 +131,7 @@ def cmd_fill(ctx: Ctx) -> None:
             ctx.button(
                 f"{sections[s.section_id].name} — {r.period_label}",
                 "form_open",
-                person=ctx.me,
+                person=ctx.who,
                 reusable=True,
                 submission=s.id,
             )
@@ -150,17 +150,17 @@ def act_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 def _headed(ctx: Ctx) -> list:  # type: ignore[type-arg]
-    return ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.me, ctx.today))  # type: ignore[no-any-return]
+    return ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.who, ctx.today))  # type: ignore[no-any-return]
 
 
 def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -> CollectionRound:
     """The person must head the section today, and the form must be open for answers."""
     ctx.require(Role.KEPALA_SEKSI)
-    if not heads(ctx.s, ctx.me, sub.section, ctx.today):
+    if not heads(ctx.s, ctx.who, sub.section, ctx.today):
         raise UserError(t("form_not_your_section", section=sub.section.name))
     if rnd is None:
         rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
-    elif rnd.office_id != ctx.me.office_id:
+    elif rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
         raise Stale(t("form_closed", section=sub.section.name, status=STATUS_TEXT[sub.status]))
@@ -172,7 +172,7 @@ def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -
 
 @dataclass
 class Form:
-    conv: Conversation
+    conv: Conversation | Row
     sub: Submission
     rnd: CollectionRound
     indicators: Mapping[int, Indicator | IndicatorView]
@@ -282,7 +282,7 @@ _FORM = (
 )
 
 
-def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation) -> Form:
+def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation | Row) -> Form:
     answers, inds = _answers_and_indicators(ctx, sub, rnd)
     form = Form(conv, sub, rnd, inds, answers)
     ctx.memo("form", lambda: form)
@@ -325,7 +325,7 @@ def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = Non
 
 def _family_token(ctx: Ctx, sub: Submission) -> str:
     """The one reusable token all buttons of this person's form share."""
-    return ctx.button("", FAMILY, person=ctx.me, reusable=True, prefix="form_", sub=sub.id)[1]
+    return ctx.button("", FAMILY, person=ctx.who, reusable=True, prefix="form_", sub=sub.id)[1]
 
 
 def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> None:
@@ -613,7 +613,7 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
     name = evidence_name(ind.code, f.name, f.is_photo, ctx.today, same_day + 1)
     stored = ctx.core.files.put(
         ctx.s,
-        ctx.me.office_id,
+        ctx.who.office_id,
         f.content,
         name,
         f.mime,
@@ -794,7 +794,7 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
         "sum_header",
         section=sub.section.name,
         period=rnd.period_label,
-        deadline=format_datetime_id(sub.deadline, ctx.office.timezone),
+        deadline=format_datetime_id(sub.deadline, ctx.who.timezone),
     )
     text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
     edit = [

@@ -69,7 +69,7 @@ def bind_invitation(ctx: Ctx, token: str) -> None:
 
 
 def welcome_back(ctx: Ctx) -> None:
-    ctx.reply(t("welcome_back", name=ctx.me.name, roles=roles_text(ctx.roles())))
+    ctx.reply(t("welcome_back", name=ctx.who.name, roles=roles_text(ctx.roles())))
 
 
 @router.stranger

@@ -32,13 +32,13 @@ def cmd_rekap(ctx: Ctx) -> None:
     """Every office of the monitor's scope at a glance, for a period."""
     arg = " ".join(ctx.msg.args).strip()
     if arg.lower() in ("berhenti", "stop"):
-        if ctx.s.get(DigestOptOut, ctx.me.id) is None:
-            ctx.s.add(DigestOptOut(person_id=ctx.me.id, at=ctx.now))
+        if ctx.s.get(DigestOptOut, ctx.who.id) is None:
+            ctx.s.add(DigestOptOut(person_id=ctx.who.id, at=ctx.now))
         ctx.audit("digest_stopped")
         ctx.reply(t("rekap_digest_stopped"))
         return
     if arg.lower() == "mulai":
-        row = ctx.s.get(DigestOptOut, ctx.me.id)
+        row = ctx.s.get(DigestOptOut, ctx.who.id)
         if row is not None:
             ctx.s.delete(row)
         ctx.audit("digest_started")
@@ -57,7 +57,7 @@ def cmd_rekap(ctx: Ctx) -> None:
         ctx.s,
         ctx.core.files,
         ctx.core.settings.data_dir,
-        ctx.me.office_id,
+        ctx.who.office_id,
         offices,
         period,
         ctx.core.calendar_for,
@@ -66,7 +66,7 @@ def cmd_rekap(ctx: Ctx) -> None:
     )
     ctx.reply(out.caption, kind="photo", file_id=out.chart_id)
     ctx.reply(t("rekap_xlsx_caption"), kind="document", file_id=out.xlsx_id)
-    digest = "berhenti" if ctx.s.get(DigestOptOut, ctx.me.id) else "aktif"
+    digest = "berhenti" if ctx.s.get(DigestOptOut, ctx.who.id) else "aktif"
     for i, text in enumerate(out.texts):
         last = i == len(out.texts) - 1
         ctx.reply(text + ("\n\n" + t("rekap_footer", digest=digest) if last else ""))
@@ -85,7 +85,7 @@ def cmd_dashboard(ctx: Ctx) -> None:
     ctx.s.add(
         DashboardLink(
             token=token_hash(token),
-            person_id=ctx.me.id,
+            person_id=ctx.who.id,
             created_at=ctx.now,
             expires_at=ctx.now + timedelta(minutes=LINK_MINUTES),
         )

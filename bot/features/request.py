@@ -50,7 +50,7 @@ def cmd_request(ctx: Ctx) -> None:
 
 def _ask_period(ctx: Ctx) -> None:
     options = period_options(ctx.today)
-    rows = [[ctx.button(period_label(p), "req_period", person=ctx.me, period=p)] for p in options]
+    rows = [[ctx.button(period_label(p), "req_period", person=ctx.who, period=p)] for p in options]
     ctx.reply(t("req_ask_period"), buttons=rows)
 
 
@@ -73,7 +73,7 @@ def _set_period(ctx: Ctx, period: str, data: dict) -> None:  # type: ignore[type
     sections = list(
         ctx.s.scalars(
             select(Section)
-            .where(Section.office_id == ctx.me.office_id, Section.active.is_(True))
+            .where(Section.office_id == ctx.who.office_id, Section.active.is_(True))
             .order_by(Section.position, Section.id)
         )
     )
@@ -87,7 +87,7 @@ def _section_buttons(ctx: Ctx) -> list[list[list[str]]]:
     chosen = set(conv.data.get("sections", []))
     sections = ctx.s.scalars(
         select(Section)
-        .where(Section.office_id == ctx.me.office_id, Section.active.is_(True))
+        .where(Section.office_id == ctx.who.office_id, Section.active.is_(True))
         .order_by(Section.position, Section.id)
     )
     rows = [
@@ -95,14 +95,14 @@ def _section_buttons(ctx: Ctx) -> list[list[list[str]]]:
             ctx.button(
                 ("✅ " if s.id in chosen else "⬜ ") + s.name,
                 "req_toggle",
-                person=ctx.me,
+                person=ctx.who,
                 reusable=True,
                 section=s.id,
             )
         ]
         for s in sections
     ]
-    rows.append([ctx.button(t("btn_next"), "req_sections_done", person=ctx.me)])
+    rows.append([ctx.button(t("btn_next"), "req_sections_done", person=ctx.who)])
     return rows
 
 
@@ -139,7 +139,7 @@ def _ask_deadline(ctx: Ctx) -> None:
                     ),
                 ),
                 "req_deadline",
-                person=ctx.me,
+                person=ctx.who,
                 days=d,
             )
         ]
@@ -193,12 +193,12 @@ def _summary(ctx: Ctx, deadline: datetime) -> None:
             "req_summary",
             period=period_label(conv.data["period"]),
             sections="\n".join(f"• {s.name}" for s in sections),
-            deadline=format_datetime_id(deadline, ctx.office.timezone),
+            deadline=format_datetime_id(deadline, ctx.who.timezone),
         ),
         buttons=[
             [
-                ctx.button(t("btn_send"), "req_send", person=ctx.me),
-                ctx.button(t("btn_cancel"), "req_cancel", person=ctx.me),
+                ctx.button(t("btn_send"), "req_send", person=ctx.who),
+                ctx.button(t("btn_cancel"), "req_cancel", person=ctx.who),
             ]
         ],
     )
@@ -221,18 +221,18 @@ def act_send(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     _set_period_check(ctx, data["period"])
     indicators = ctx.s.scalars(
         select(Indicator.id).where(
-            Indicator.office_id == ctx.me.office_id,
+            Indicator.office_id == ctx.who.office_id,
             Indicator.active.is_(True),
             Indicator.section_id.in_(data["sections"]),
         )
     ).all()
     rnd = CollectionRound(
-        office_id=ctx.me.office_id,
+        office_id=ctx.who.office_id,
         period=data["period"],
         period_label=period_label(data["period"]),
         state=RoundState.REQUESTED,
         open_key=1,
-        requested_by_id=ctx.me.id,
+        requested_by_id=ctx.who.id,
         proposed_deadline=datetime.fromisoformat(data["deadline"]),
         indicator_ids=list(indicators),
         team_ids=[],
@@ -246,17 +246,17 @@ def act_send(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
         raise UserError(t("req_duplicate_race", period=rnd.period_label)) from None
     started = datetime.fromisoformat(data["started"])
     start_step(ctx.s, rnd, 1, started, ctx.cal)
-    end_step(ctx.s, rnd, 1, ctx.now, ctx.me.id)
+    end_step(ctx.s, rnd, 1, ctx.now, ctx.who.id)
     start_step(ctx.s, rnd, 2, ctx.now, ctx.cal)
     ctx.end_conversation()
     ctx.edit_pressed(buttons=[])
     ctx.audit("round_requested", round_id=rnd.id, period=rnd.period, sections=data["sections"])
-    tz = ctx.office.timezone
+    tz = ctx.who.timezone
     n_sections = len({i.section_id for i in round_indicators(ctx.s, rnd)})
     ctx.group(
         t(
             "req_group",
-            camat=ctx.me.name,
+            camat=ctx.who.name,
             period=rnd.period_label,
             sections=n_sections,
             indicators=len(indicators),
@@ -271,13 +271,13 @@ def act_send(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 def _set_period_check(ctx: Ctx, period: str) -> None:
-    for rnd in open_rounds(ctx.s, ctx.me.office_id):
+    for rnd in open_rounds(ctx.s, ctx.who.office_id):
         if rnd.period == period:
             raise UserError(
                 t(
                     "req_duplicate",
                     period=period_label(period),
                     state=STATE_TEXT[rnd.state],
-                    date=format_datetime_id(rnd.created_at, ctx.office.timezone),
+                    date=format_datetime_id(rnd.created_at, ctx.who.timezone),
                 )
             )

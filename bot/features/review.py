@@ -37,8 +37,8 @@ def send_for_review(
         "review_ask",
         section=sub.section.name,
         period=rnd.period_label,
-        head=ctx.me.name,
-        when=format_datetime_id(ctx.now, ctx.office.timezone),
+        head=ctx.who.name,
+        when=format_datetime_id(ctx.now, ctx.who.timezone),
         late=t("late_note", days=late) if late else t("on_time_note"),
     )
     text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
@@ -88,7 +88,9 @@ def act_accept(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     ctx.audit("section_accepted", round_id=rnd.id, section=sub.section_id)
     ctx.reply(t("review_accepted", section=sub.section.name))
     for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
-        ctx.send(h.person, t("review_accepted_head", section=sub.section.name, kasubag=ctx.me.name))
+        ctx.send(
+            h.person, t("review_accepted_head", section=sub.section.name, kasubag=ctx.who.name)
+        )
     if all(s.status == "accepted" for s in submissions(ctx.s, rnd)):
         from bot.features.compile import compile_draft
 
@@ -129,7 +131,7 @@ def on_return_note(ctx: Ctx) -> None:
     for h in role_holders(ctx, Role.KEPALA_SEKSI, sub.section_id):
         ctx.send(
             h.person,
-            t("review_returned_head", section=sub.section.name, note=note, kasubag=ctx.me.name),
+            t("review_returned_head", section=sub.section.name, note=note, kasubag=ctx.who.name),
             buttons=[
                 [
                     ctx.button(

@@ -27,8 +27,8 @@ ICON = {
 
 
 def round_status(ctx: Ctx, rnd: CollectionRound) -> str:
-    tz = ctx.office.timezone
-    mine = {s.id for s in headed_sections(ctx.s, ctx.me, ctx.today)}
+    tz = ctx.who.timezone
+    mine = {s.id for s in headed_sections(ctx.s, ctx.who, ctx.today)}
     lines = [t("status_header", period=rnd.period_label, state=STATE_TEXT[rnd.state])]
     subs = submissions(ctx.s, rnd)
     subs.sort(key=lambda sub: sub.section_id not in mine)  # a head sees their own first
@@ -74,13 +74,13 @@ def last_round(ctx: Ctx) -> str:
     where its report is, as far as the person may open it."""
     rnd = ctx.s.scalar(
         select(CollectionRound)
-        .where(CollectionRound.office_id == ctx.me.office_id, CollectionRound.open_key.is_(None))
+        .where(CollectionRound.office_id == ctx.who.office_id, CollectionRound.open_key.is_(None))
         .order_by(CollectionRound.closed_at.desc().nulls_last(), CollectionRound.id.desc())
         .limit(1)
     )
     if rnd is None:
         return t("status_no_round")
-    when = format_datetime_id(rnd.closed_at or rnd.created_at, ctx.office.timezone)
+    when = format_datetime_id(rnd.closed_at or rnd.created_at, ctx.who.timezone)
     lines = [t("status_no_round")]
     approved = ctx.s.scalar(
         select(ReportVersion).where(
@@ -110,7 +110,7 @@ def last_round(ctx: Ctx) -> str:
 def undelivered(ctx: Ctx) -> str | None:
     rows = ctx.s.scalars(
         select(Outbox)
-        .where(Outbox.office_id == ctx.me.office_id, Outbox.status.in_(["failed", "uncertain"]))
+        .where(Outbox.office_id == ctx.who.office_id, Outbox.status.in_(["failed", "uncertain"]))
         .order_by(Outbox.id.desc())
         .limit(10)
     ).all()
@@ -123,7 +123,7 @@ def undelivered(ctx: Ctx) -> str | None:
             t(
                 "status_undelivered_line",
                 who=who.name if who else row.chat_id,
-                when=format_datetime_id(row.created_at, ctx.office.timezone),
+                when=format_datetime_id(row.created_at, ctx.who.timezone),
                 error=row.error or row.status,
             )
         )
@@ -133,7 +133,7 @@ def undelivered(ctx: Ctx) -> str | None:
 @router.command("status", where="any")
 def cmd_status(ctx: Ctx) -> None:
     """Where the open round stands, per role."""
-    rounds = open_rounds(ctx.s, ctx.me.office_id)
+    rounds = open_rounds(ctx.s, ctx.who.office_id)
     parts = [round_status(ctx, r) for r in rounds] or [last_round(ctx)]
     if ctx.roles() & {Role.KASUBAG_PROGRAM, Role.SEKRETARIS, Role.ADMIN}:
         extra = undelivered(ctx)

@@ -31,7 +31,7 @@ def candidates(ctx: Ctx) -> list[Person]:
     """Who can be on the team: the office's staff other than the Camat and the Sekretaris."""
     people = ctx.s.scalars(
         select(Person)
-        .where(Person.office_id == ctx.me.office_id, Person.active.is_(True))
+        .where(Person.office_id == ctx.who.office_id, Person.active.is_(True))
         .order_by(Person.id)
     ).all()
     return [p for p in people if not {r.role for r in p.roles} & {Role.CAMAT, Role.SEKRETARIS}]
@@ -108,7 +108,7 @@ def act_save(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     if not rnd.team_ids:
         raise UserError(t("team_empty"))
     move(rnd, RoundState.TEAM_FORMED)
-    end_step(ctx.s, rnd, 2, ctx.now, ctx.me.id)
+    end_step(ctx.s, rnd, 2, ctx.now, ctx.who.id)
     start_step(ctx.s, rnd, 3, ctx.now, ctx.cal)
     ctx.edit_pressed(buttons=[])
     members = ctx.s.scalars(
@@ -117,10 +117,10 @@ def act_save(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     names = "\n".join(f"• {p.name} — {p.position}" for p in members)
     ctx.audit("team_formed", round_id=rnd.id, team=rnd.team_ids)
     ctx.reply(t("team_saved", period=rnd.period_label, names=names))
-    ctx.group(t("team_group", sek=ctx.me.name, period=rnd.period_label, names=names))
+    ctx.group(t("team_group", sek=ctx.who.name, period=rnd.period_label, names=names))
     for member in members:
-        if member.id != ctx.me.id:
-            ctx.send(member, t("team_member", period=rnd.period_label, sek=ctx.me.name))
+        if member.id != ctx.who.id:
+            ctx.send(member, t("team_member", period=rnd.period_label, sek=ctx.who.name))
     for section in round_sections(ctx.s, rnd):
         for h in role_holders(ctx, Role.KEPALA_SEKSI, section.id):
             ctx.send(
@@ -154,7 +154,7 @@ def plan_deadlines(ctx: Ctx, rnd: CollectionRound) -> dict[int, datetime]:
 
 
 def _plan_message(ctx: Ctx, rnd: CollectionRound, who: Person) -> tuple[str, list[list[list[str]]]]:
-    tz = ctx.office.timezone
+    tz = ctx.who.timezone
     deadlines = plan_deadlines(ctx, rnd)
     sections = {s.id: s for s in round_sections(ctx.s, rnd)}
     lines = [
@@ -223,7 +223,7 @@ def cmd_deadline(ctx: Ctx) -> None:
             ctx.button(
                 sub.section.name,
                 "plan_edit",
-                person=ctx.me,
+                person=ctx.who,
                 reusable=True,
                 round=rnd.id,
                 section=sub.section_id,
@@ -278,9 +278,9 @@ def act_plan_ok(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     move(rnd, RoundState.COLLECTING)
     step3 = open_step(ctx.s, rnd, 3)  # runs on until every section's reply is in
     if step3 is not None:
-        step3.actor_id = ctx.me.id
+        step3.actor_id = ctx.who.id
     ctx.edit_pressed(buttons=[])
-    tz = ctx.office.timezone
+    tz = ctx.who.timezone
     sections = {s.id: s for s in round_sections(ctx.s, rnd)}
     for sid, deadline in deadlines.items():
         sub = Submission(round_id=rnd.id, section_id=sid, deadline=deadline, status="not_started")
@@ -336,7 +336,7 @@ def _move_deadline(ctx: Ctx, rnd: CollectionRound, section_id: int, deadline: da
     sub.deadline = deadline
     ctx.end_conversation()
     plan_section(ctx, rnd, sub)
-    tz = ctx.office.timezone
+    tz = ctx.who.timezone
     ctx.audit("deadline_moved", round_id=rnd.id, section=section_id, old=old, new=deadline)
     ctx.reply(
         t("deadline_moved", section=sub.section.name, deadline=format_datetime_id(deadline, tz))

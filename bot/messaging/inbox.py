@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.clock import Clock
 from db.engine import Database
 from db.models import InboxUpdate
+from db.plain import Claim, stage_claim
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,24 @@ def _row(
     }
 
 
+# The handler's mark on PostgreSQL, written at the commit with the transaction's last
+# statement (`db.plain.Claim`): its parameters prefixed, every column given (a `WITH`
+# clause gets no defaults from SQLAlchemy).
+_WRITTEN_COLUMNS = (*_row("", "", "", {}, datetime.min), "handled_at", "error")
+_CLAIM_NEW = (
+    postgresql.insert(InboxUpdate)
+    .values({c: bindparam(f"c_{c}") for c in _WRITTEN_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    .returning(InboxUpdate.id)
+)
+_CLAIM_MARK = (
+    update(InboxUpdate)
+    .where(InboxUpdate.id == bindparam("c_item"), InboxUpdate.status == "pending")
+    .values(status=bindparam("c_status"), handled_at=bindparam("c_at"), error=bindparam("c_error"))
+    .returning(InboxUpdate.id)
+)
+
+
 class Inbox:
     """The `inbox` table: record, mark, load and claim updates."""
 
@@ -154,6 +173,31 @@ class Inbox:
             for r in rows
             if r["external_id"] in got
         ]
+
+    @staticmethod
+    def mark_at_commit(
+        s: Session, item: Item, now: datetime, lost: Callable[[], BaseException]
+    ) -> bool:
+        """`mark` (done), for a transaction that goes on to commit: on PostgreSQL written
+        with its last statement (one round trip less a handled update); if the item turns
+        out taken, the commit raises `lost()` and rolls back. Elsewhere at once: False then,
+        and the caller rolls back."""
+        if s.get_bind().dialect.name != "postgresql":
+            return Inbox.mark(s, item, now)
+        statement: Any
+        if item.id is None:
+            row = _row(item.channel, item.external_id, item.actor, item.payload, now)
+            row.update(status="done", attempts=1, handled_at=now, error=None)
+            statement, params = _CLAIM_NEW, {f"c_{c}": v for c, v in row.items()}
+        else:
+            statement = _CLAIM_MARK
+            params = {"c_item": item.id, "c_status": "done", "c_at": now, "c_error": None}
+
+        def won(row_id: int) -> None:
+            item.id = row_id
+
+        stage_claim(s, Claim(statement, params, won, lost))
+        return True
 
     @staticmethod
     def mark(

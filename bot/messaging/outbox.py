@@ -144,8 +144,8 @@ def _insert_new(session: Session) -> Last | None:
             if m.status == "pending" and take_now(m):
                 m.status, m.attempts = "sending", 1
 
-    def done(ids: Any) -> None:
-        for m, row_id in zip(new, ids.scalars(), strict=True):
+    def done(ids: list[Any]) -> None:
+        for m, row_id in zip(new, ids, strict=True):
             m.id = row_id
         session.info.setdefault(_WRITTEN, []).extend(new)
 
