@@ -271,15 +271,6 @@ def _answers_with_indicators(
 
 
 _ANSWERS_WITH_INDICATORS = _answers_with_indicators(bindparam("period"), bindparam("year"))
-# the year of a period key ("2026-Q3", "2026") is its first four characters (sop.parse_period)
-_FORM = (
-    _answers_with_indicators(CollectionRound.period, func.substr(CollectionRound.period, 1, 4))
-    .add_columns(Submission, CollectionRound)
-    .join(Submission, Submission.id == Answer.submission_id)
-    .join(CollectionRound, CollectionRound.id == Submission.round_id)
-    .options(*_ROUND_COLUMNS)
-    .with_for_update(read=True, of=CollectionRound)
-)
 
 
 def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation | Row) -> Form:
@@ -287,6 +278,43 @@ def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation | 
     form = Form(conv, sub, rnd, inds, answers)
     ctx.memo("form", lambda: form)
     return form
+
+
+# An answer typed or pressed reads the open form as plain rows (`db.plain.Row`): no ORM
+# object is made (the answers, the submission, its section and its round cost about 25 us
+# each as ORM objects, and the form reads only their columns). Staged changes to them are
+# written as to loaded objects. The year of a period key ("2026-Q3", "2026") is its first
+# four characters (sop.parse_period).
+_A, _I = Answer.__table__, Indicator.__table__
+_S, _R, _SEC = Submission.__table__, CollectionRound.__table__, Section.__table__
+_DEFERRED = ("indicator_ids", "team_ids", "plan")  # the round's lists (see _ROUND_COLUMNS)
+_FORM = (
+    select(
+        *_A.c,
+        *(c.label(f"i_{c.key}") for c in (_I.c.code, _I.c.name, _I.c.unit)),
+        *(c.label(f"i_{c.key}") for c in (_I.c.polarity, _I.c.lower_method)),
+        func.coalesce(_target(_R.c.period), _target(func.substr(_R.c.period, 1, 4))).label(
+            "i_target"
+        ),
+        *(c.label(f"s_{c.key}") for c in _S.c),
+        *(c.label(f"r_{c.key}") for c in _R.c if c.key not in _DEFERRED),
+        *(c.label(f"sec_{c.key}") for c in (_SEC.c.id, _SEC.c.name, _SEC.c.active)),
+        _SEC.c.head_id.label("sec_head_id"),
+    )
+    .join(_I, _I.c.id == _A.c.indicator_id)
+    .join(_S, _S.c.id == _A.c.submission_id)
+    .join(_R, _R.c.id == _S.c.round_id)
+    .join(_SEC, _SEC.c.id == _S.c.section_id)
+    .where(_A.c.submission_id == bindparam("sub"))
+    .with_for_update(read=True, of=_R)
+)
+_ANSWER_KEYS = tuple(c.key for c in _A.c)
+
+
+def _plain(model: type, prefix: str, row: Any) -> Row:
+    """The columns of `row` named `<prefix><column>`, as a Row of `model`."""
+    n = len(prefix)
+    return Row(model, {k[n:]: v for k, v in row._mapping.items() if k.startswith(prefix)})
 
 
 def _form(ctx: Ctx) -> Form:
@@ -297,17 +325,34 @@ def _form(ctx: Ctx) -> Form:
         conv = ctx.conversation()
         if conv is None or conv.kind != "form":
             raise Stale(t("form_not_open"))
-        rows = ctx.s.execute(_FORM, {"sub": conv.data["sub"]}).all()
+        rows = ctx.s.connection().execute(_FORM, {"sub": conv.data["sub"]}).all()
         if not rows:  # no answers (a section without indicators), or no such submission
             row = ctx.s.execute(_SUBMISSION_AND_ROUND, {"sub": conv.data["sub"]}).first()
             if row is None:
                 raise Stale(t("form_not_open"))
             sub, rnd = row
             return _load(ctx, sub, _check_open(ctx, sub, rnd), conv)
-        sub, rnd = rows[0][-2:]
-        rnd = _check_open(ctx, sub, rnd)
-        answers, inds = _views(rows, rnd.period)
-        return Form(conv, sub, rnd, inds, answers)
+        first = rows[0]
+        plain_sub = _plain(Submission, "s_", first)
+        plain_sub.__dict__["section"] = _plain(Section, "sec_", first)
+        plain_rnd = _plain(CollectionRound, "r_", first)
+        _check_open(ctx, plain_sub, plain_rnd)  # type: ignore[arg-type]
+        answers, inds = {}, {}
+        for r in rows:
+            period = plain_rnd.period
+            targets = (PeriodTarget(period, r.i_target),) if r.i_target is not None else ()
+            ind = IndicatorView(
+                r.indicator_id,
+                r.i_code,
+                r.i_name,
+                r.i_unit,
+                r.i_polarity,
+                r.i_lower_method,
+                targets,
+            )
+            inds[r.indicator_id] = ind
+            answers[r.indicator_id] = Row(Answer, {k: getattr(r, k) for k in _ANSWER_KEYS})
+        return Form(conv, plain_sub, plain_rnd, inds, answers)  # type: ignore[arg-type]
 
     return ctx.memo("form", compute)  # type: ignore[no-any-return]
 
