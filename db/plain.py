@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, event, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Delete, ReturningInsert, Update
@@ -220,10 +220,11 @@ def _staged_rows(session: Session) -> list[tuple[type, tuple[str, ...], dict[str
 @event.listens_for(Session, "before_commit")
 def _write_staged(session: Session) -> None:
     """Write what the transaction staged, then what modules write last. On PostgreSQL, where
-    each statement is a round trip (about 50 µs of the bot's CPU), the staged rows go as
-    `WITH` clauses of a last single-row `INSERT … RETURNING` when there is one: a typed
-    form value's answer, form state and reply in one statement instead of three. SQLite
-    runs them one by one (no round trips to save)."""
+    each statement is a round trip (about 50 µs of the bot's CPU), the staged rows and the
+    claim go as `WITH` clauses: of a last single-row `INSERT … RETURNING` when there is
+    one (a typed form value's inbox row, answer, form state and reply in one statement
+    instead of four), else of one `SELECT` of their own (a [Kirim], whose two messages are
+    written after them). SQLite runs them one by one (no round trips to save)."""
     if session.in_nested_transaction():
         return  # a savepoint's release: the outer commit writes them
     claim: Claim | None = session.info.pop(_CLAIM, None)
@@ -231,25 +232,36 @@ def _write_staged(session: Session) -> None:
     updates = _staged_rows(session)
     lasts = [last for last in (f(session) for f in LAST) if last is not None]
     conn = session.connection()
-    if (
-        conn.dialect.name == "postgresql"
-        and len(lasts) == 1
-        and lasts[0].one_row
-        and (new or updates or claim)
-        and all(len(rows) == 1 for rows in new.values())  # (many rows: SQLAlchemy compiles
-        # such a statement on every run, which costs more than the round trips it saves)
-        and all(constant_defaults(model, rows[0]) is not None for model, rows in new.items())
-    ):
-        last = lasts[0]
-        stmt, params = _with_staged(last, new, updates, claim)
-        rows = conn.execute(stmt, params).all()
-        if claim is not None:  # its id is the last column returned
-            _settle(claim, rows[0][-1])
-        last.done([r[0] for r in rows])
-        return
+    if conn.dialect.name == "postgresql":
+        single = {  # (many rows: SQLAlchemy compiles such a statement on every run, which
+            # costs more than the round trips it saves)
+            model: rows
+            for model, rows in new.items()
+            if len(rows) == 1 and constant_defaults(model, rows[0]) is not None
+        }
+        new = {model: rows for model, rows in new.items() if model not in single}
+        carrier = lasts[0] if len(lasts) == 1 and lasts[0].one_row else None
+        riders = len(single) + len(updates) + (claim is not None)
+        if carrier is not None and riders:
+            for model, rows in new.items():
+                conn.execute(insert(model), rows)
+            stmt, params = _with_staged(carrier, single, updates, claim)
+            rows = conn.execute(stmt, params).all()
+            if claim is not None:  # its id is the last column returned
+                _settle(claim, rows[0][-1])
+            carrier.done([r[0] for r in rows])
+            return
+        if riders > 1:
+            stmt, params = _with_staged(None, single, updates, claim)
+            got = conn.execute(stmt, params).one()
+            if claim is not None:
+                _settle(claim, got[-1])
+            claim, updates = None, []
+        else:
+            new.update(single)
     if claim is not None:
-        got = conn.execute(claim.statement, claim.params).first()
-        _settle(claim, got[0] if got is not None else None)
+        claimed = conn.execute(claim.statement, claim.params).first()
+        _settle(claim, claimed[0] if claimed is not None else None)
     for model, rows in new.items():
         conn.execute(insert(model), rows)
     for model, keys, row in updates:
@@ -282,17 +294,18 @@ def _constant_defaults(model: type, given: frozenset[str]) -> dict[str, Any] | N
 
 
 def _with_staged(
-    last: Last,
+    last: Last | None,
     new: dict[type, list[dict[str, Any]]],
     updates: list[tuple[type, tuple[str, ...], dict[str, Any]]],
     claim: Claim | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """`last` carrying the staged inserts (one row each), updates and claim as `WITH`
-    clauses, built once per shape (which tables and columns), and its parameters. The
-    claim's id comes back as the last column (NULL: it wrote nothing)."""
+    """`last` (None: a `SELECT` of their own) carrying the staged inserts (one row each),
+    updates and claim as `WITH` clauses, built once per shape (which tables and columns),
+    and its parameters. The claim's id comes back as the last column (NULL: it wrote
+    nothing)."""
     rows = {model: {**(constant_defaults(model, r[0]) or {}), **r[0]} for model, r in new.items()}
     shape = (
-        id(last.statement),
+        id(last.statement) if last is not None else None,
         tuple((model, tuple(row)) for model, row in rows.items()),
         tuple((model, keys) for model, keys, _ in updates),
         id(claim.statement) if claim is not None else None,
@@ -307,12 +320,17 @@ def _with_staged(
             _, where = _by_key(model, f"u{i}_")
             changes: dict[str, Any] = {k: bindparam(f"u{i}_v_{k}") for k in keys}
             ctes.append(update(model).where(*where).values(changes).cte(f"u{i}"))
-        stmt = last.statement.add_cte(*ctes)
         if claim is not None:
             claimed = claim.statement.cte("claim")
-            stmt = stmt.add_cte(claimed).returning(select(claimed.c[0]).scalar_subquery())
+            ctes.append(claimed)
+            got = select(claimed.c[0]).scalar_subquery()
+        if last is None:
+            stmt = select(got if claim is not None else literal(True)).add_cte(*ctes)
+        else:
+            stmt = last.statement.add_cte(*ctes)
+            stmt = stmt.returning(got) if claim is not None else stmt
         _WITH[shape] = stmt
-    params = dict(last.params)
+    params = dict(last.params) if last is not None else {}
     if claim is not None:
         params.update(claim.params)
     for i, row in enumerate(rows.values()):

@@ -21,7 +21,16 @@ from sqlalchemy import func, select
 from bot.core import Inbound
 from bot.messaging import outbox
 from bot.messaging.inbox import Item
-from db.models import Answer, AuditLog, Conversation, InboxUpdate, Indicator, Outbox, Person
+from db.models import (
+    Answer,
+    AuditLog,
+    Conversation,
+    InboxUpdate,
+    Indicator,
+    Outbox,
+    Person,
+    Submission,
+)
 from handlers.web import create_app
 from tests import flows
 from tests.harness import Harness
@@ -125,20 +134,33 @@ async def test_faults_on_a_fifth_of_the_calls_delay_but_lose_nothing(harness: Ha
         assert gap["gap"] >= gap["retry_after"] - 0.05, gap
 
 
-@pytest.mark.parametrize("recorded", [False, True], ids=["arriving", "recorded"])
+@pytest.mark.parametrize(
+    ("recorded", "press"),
+    [(False, False), (True, False), (False, True)],
+    ids=["arriving", "recorded", "arriving-kirim"],
+)
 async def test_an_update_another_worker_handled_first_changes_nothing(
-    harness: Harness, recorded: bool
+    harness: Harness, recorded: bool, press: bool
 ):
     """Two workers with one update (a lease ran out while the first was still at it): the
     one whose inbox mark finds the row no longer pending rolls back all it did. The mark is
-    the last thing written (on PostgreSQL with the answer and the reply, in one statement):
-    nothing of the answer, the form's state or the reply may be left."""
+    the last thing written (on PostgreSQL with the answer and the reply, in one statement;
+    for a [Kirim], whose two messages are written after it, with the submission's change):
+    nothing of the answer, the form's state, the submission or the messages may be left."""
     h = harness
     assert h.rt is not None
     o = await flows.setup_office(h, group=False)
     await flows.start_collection(h, o)
     head = o.heads["pmd"]
-    await h.say(head, "/isi")
+    if press:
+        await flows.fill_section(h, head, ["100", "13", "2", "100"], submit=False)
+        mid, data = h.find_button(head.chat, "📤 Kirim")
+        msg = Inbound(
+            "telegram", str(head.id), str(head.chat), button=data, button_message_id=str(mid)
+        )
+    else:
+        await h.say(head, "/isi")
+        msg = Inbound("telegram", str(head.id), str(head.id), text="13")
     now = h.clock.now()
     with h.db.transaction() as s:  # the other worker's: done
         row = InboxUpdate(
@@ -160,18 +182,24 @@ async def test_an_update_another_worker_handled_first_changes_nothing(
             return (
                 s.scalars(select(Answer.realisation).order_by(Answer.id)).all(),
                 s.scalars(select(Conversation.data)).all(),
+                s.scalars(select(Submission.status).order_by(Submission.id)).all(),
                 s.scalar(select(func.count()).select_from(Outbox)),
                 s.scalar(select(func.count()).select_from(InboxUpdate)),
+                s.scalar(select(func.count()).select_from(AuditLog)),
             )
 
     before = state()
     item = Item(row_id if recorded else None, "telegram", f"telegram:{head.id}", {})
     item.external_id = "990001"
-    msg = Inbound("telegram", str(head.id), str(head.id), text="13")
     outcome = await asyncio.to_thread(h.rt.core.handle, msg, item)
     assert outcome.notice is None and not item.done
     assert item.id == (row_id if recorded else None)
     assert state() == before
-    # and the same answer as an update of its own takes effect
-    assert (await h.say(head, "13"))[0].startswith("✅ PMD-1")
-    assert state()[0] != before[0]
+    # and the same as an update of its own takes effect
+    if press:
+        await h.press(head, "📤 Kirim")
+        assert "dikirim ke Kasubag" in h.last(head), h.last(head)
+        assert state()[2] != before[2]
+    else:
+        assert (await h.say(head, "13"))[0].startswith("✅ PMD-1")
+        assert state()[0] != before[0]

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from db.models import InboxUpdate, Section, Submission
 from tests import flows
 from tests.harness import Harness
 
@@ -149,3 +150,45 @@ async def test_opening_the_form_reads_the_round_once(harness: Harness):
     assert len(rounds) == 1, c.show("/isi")
     if h.db.engine.dialect.name == "postgresql":
         assert "FOR SHARE" in rounds[0], c.show("/isi")
+
+
+async def test_kirim_writes_its_staged_rows_and_inbox_mark_in_one_statement_on_postgresql(
+    harness: Harness,
+):
+    """[Kirim] writes two messages (the head's summary edited, the Kasubag's notice), which
+    cannot carry the other writes: on PostgreSQL the inbox mark, the audit entry and the
+    submission's change go in one `WITH … SELECT` of their own; SQLite writes each."""
+    h = harness
+    o = await flows.setup_office(h, group=False)
+    await flows.start_collection(h, o)
+    head = o.heads["pmd"]
+    await flows.fill_section(h, head, ["100", "13", "2", "100"], submit=False)
+    with counting(h) as c:
+        await h.press(head, "📤 Kirim")
+    print(c.show("[Kirim]"))
+    assert "dikirim ke Kasubag" in h.last(head), h.last(head)
+    assert "PMD" in h.last(o.kasubag), h.last(o.kasubag)
+    assert c.commits["handler"] == 1, c.show("[Kirim]")
+    handler = c.statements["handler"]
+    writes = [
+        q for q in handler if q.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH"))
+    ]
+    merged = [q for q in writes if q.startswith("WITH")]
+    if h.db.engine.dialect.name == "postgresql":
+        assert len(merged) == 1, c.show("[Kirim]")
+        for part in ("INSERT INTO inbox", "INSERT INTO audit_log", "UPDATE submission"):
+            assert part in merged[0], c.show("[Kirim]")
+        # a SELECT of their own, giving back the inbox row's id
+        assert " ".join(merged[0].split()).endswith("SELECT (SELECT claim.id FROM claim) AS anon_1")
+    else:
+        assert not merged, c.show("[Kirim]")
+        for part in ("INSERT INTO inbox", "INSERT INTO audit_log", "UPDATE submission"):
+            assert sum(q.startswith(part) for q in writes) == 1, c.show("[Kirim]")
+    with h.db.transaction() as s:
+        status = s.scalar(
+            select(Submission.status)
+            .join(Section, Section.id == Submission.section_id)
+            .where(Section.code == "pmd")
+        )
+        inbox = s.scalars(select(InboxUpdate.status).order_by(InboxUpdate.id.desc())).first()
+    assert status == "submitted" and inbox == "done"
