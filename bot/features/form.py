@@ -308,13 +308,20 @@ _FORM = (
     .where(_A.c.submission_id == bindparam("sub"))
     .with_for_update(read=True, of=_R)
 )
-_ANSWER_KEYS = tuple(c.key for c in _A.c)
 
 
-def _plain(model: type, prefix: str, row: Any) -> Row:
-    """The columns of `row` named `<prefix><column>`, as a Row of `model`."""
-    n = len(prefix)
-    return Row(model, {k[n:]: v for k, v in row._mapping.items() if k.startswith(prefix)})
+def _columns(prefix: str) -> tuple[tuple[int, str], ...]:
+    """Where `_FORM`'s columns named `<prefix><column>` are: (position, column)."""
+    names = [c.key or "" for c in _FORM.selected_columns]
+    return tuple((i, k[len(prefix) :]) for i, k in enumerate(names) if k.startswith(prefix))
+
+
+_ANSWER = tuple((i, c.key) for i, c in enumerate(_A.c))  # the first columns
+_SUBMISSION, _ROUND, _SECTION = _columns("s_"), _columns("r_"), _columns("sec_")
+
+
+def _plain(model: type, columns: tuple[tuple[int, str], ...], row: Any) -> Row:
+    return Row(model, {key: row[i] for i, key in columns})
 
 
 def _form(ctx: Ctx) -> Form:
@@ -333,9 +340,9 @@ def _form(ctx: Ctx) -> Form:
             sub, rnd = row
             return _load(ctx, sub, _check_open(ctx, sub, rnd), conv)
         first = rows[0]
-        plain_sub = _plain(Submission, "s_", first)
-        plain_sub.__dict__["section"] = _plain(Section, "sec_", first)
-        plain_rnd = _plain(CollectionRound, "r_", first)
+        plain_sub = _plain(Submission, _SUBMISSION, first)
+        plain_sub.__dict__["section"] = _plain(Section, _SECTION, first)
+        plain_rnd = _plain(CollectionRound, _ROUND, first)
         _check_open(ctx, plain_sub, plain_rnd)  # type: ignore[arg-type]
         answers, inds = {}, {}
         for r in rows:
@@ -351,7 +358,7 @@ def _form(ctx: Ctx) -> Form:
                 targets,
             )
             inds[r.indicator_id] = ind
-            answers[r.indicator_id] = Row(Answer, {k: getattr(r, k) for k in _ANSWER_KEYS})
+            answers[r.indicator_id] = _plain(Answer, _ANSWER, r)
         return Form(conv, plain_sub, plain_rnd, inds, answers)  # type: ignore[arg-type]
 
     return ctx.memo("form", compute)  # type: ignore[no-any-return]
