@@ -45,7 +45,7 @@ from db.models import (
     PersonRole,
     Reminder,
 )
-from db.plain import Row, delete_now, insert_now, stage_insert, stage_update
+from db.plain import Row, delete_now, insert_rows, stage_insert, stage_update
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ class Ctx:
         conv = self.conversation()
         values = {"kind": kind, "data": _jsonable(data), "updated_at": self.now}
         if conv is None:
-            (conv,) = insert_now(self.s, Conversation, [{"person_id": self.who.id, **values}])
+            (conv,) = insert_rows(self.s, Conversation, [{"person_id": self.who.id, **values}])
         else:
             stage_update(self.s, conv, **values)
         self._conv = conv

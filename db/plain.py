@@ -28,9 +28,9 @@ there: every clause sees the database as it was before the statement.
 update and their open form, read on every update): its columns as attributes, and its model,
 so that `stage_update` and `delete_now` write it as they write a loaded object.
 
-`insert_now` and `delete_now` are for rows whose objects the transaction goes on using: new
-rows written at once in one `INSERT … RETURNING` (the objects come back with their ids, part
-of the session), a row deleted at once by its key and its object forgotten.
+`insert_rows` and `delete_now` are for rows the transaction goes on using: new rows written
+at once in one `INSERT … RETURNING` (they come back as `Row`s with their ids), a row deleted
+at once by its key (a loaded object is forgotten by the session).
 """
 
 from __future__ import annotations
@@ -43,14 +43,13 @@ from typing import Any
 from sqlalchemy import bindparam, delete, event, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Delete, ReturningInsert, Update
+from sqlalchemy.sql.dml import Delete, Update
 
 _STAGED = "plain_staged"  # session.info: {id(obj): (obj, {attribute: value})}
 _NEW = "plain_new"  # session.info: {model: [row values]}
 _CLAIM = "plain_claim"  # session.info: the transaction's Claim
 _BUILT: dict[tuple[type, tuple[str, ...]], tuple[Update, tuple[str, ...]]] = {}
 _DELETES: dict[type, tuple[Delete, tuple[str, ...]]] = {}
-_INSERTS: dict[type, ReturningInsert[Any]] = {}
 
 
 class Row:
@@ -95,15 +94,20 @@ def stage_insert(session: Session, model: type, **values: Any) -> None:
     session.info.setdefault(_NEW, {}).setdefault(model, []).append(values)
 
 
-def insert_now(session: Session, model: type, rows: list[dict[str, Any]]) -> list[Any]:
-    """New rows written now in one `INSERT … RETURNING`, as objects of the session (ids
-    known), without the unit of work's flush. Every row must name the same columns."""
+def insert_rows(session: Session, model: type, rows: list[dict[str, Any]]) -> list[Row]:
+    """New rows written now in one `INSERT … RETURNING`, back as `Row`s (ids known, in no
+    particular order), for a transaction that goes on reading them but needs no ORM object.
+    Every row must name the same columns."""
     if not rows:
         return []
-    stmt = _INSERTS.get(model)
+    stmt = _ROWS.get(model)
     if stmt is None:
-        stmt = _INSERTS[model] = insert(model).returning(model)
-    return list(session.scalars(stmt, rows))
+        table: Any = inspect(model).local_table
+        stmt = _ROWS[model] = insert(model).returning(*table.c)
+    return [Row(model, dict(r._mapping)) for r in session.connection().execute(stmt, rows)]
+
+
+_ROWS: dict[type, Any] = {}
 
 
 def delete_now(session: Session, obj: Any) -> None:

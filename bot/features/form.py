@@ -62,7 +62,7 @@ from db.models import (
     StoredFile,
     Submission,
 )
-from db.plain import Row, insert_now, stage_update
+from db.plain import Row, insert_rows, stage_update
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -310,14 +310,14 @@ _FORM = (
 )
 
 
-def _columns(prefix: str) -> tuple[tuple[int, str], ...]:
-    """Where `_FORM`'s columns named `<prefix><column>` are: (position, column)."""
-    names = [c.key or "" for c in _FORM.selected_columns]
+def _columns(stmt: Select, prefix: str) -> tuple[tuple[int, str], ...]:  # type: ignore[type-arg]
+    """Where `stmt`'s columns named `<prefix><column>` are: (position, column)."""
+    names = [c.key or "" for c in stmt.selected_columns]
     return tuple((i, k[len(prefix) :]) for i, k in enumerate(names) if k.startswith(prefix))
 
 
 _ANSWER = tuple((i, c.key) for i, c in enumerate(_A.c))  # the first columns
-_SUBMISSION, _ROUND, _SECTION = _columns("s_"), _columns("r_"), _columns("sec_")
+_SUBMISSION, _ROUND, _SECTION = (_columns(_FORM, p) for p in ("s_", "r_", "sec_"))
 
 
 def _plain(model: type, columns: tuple[tuple[int, str], ...], row: Any) -> Row:
@@ -388,29 +388,67 @@ def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> No
         ctx.reply(text, buttons=buttons)
 
 
+# Opening a form reads the section's indicators, each with the round's target and the
+# submission's answer where it has one, in one statement of plain rows (the indicators with
+# their targets, then the answers, as ORM objects cost twice as much, in two).
+_OPENING = (
+    select(
+        *(_I.c[k] for k in ("id", "code", "name", "unit", "polarity", "lower_method")),
+        func.coalesce(_target(bindparam("period")), _target(bindparam("year"))).label("target"),
+        *(c.label(f"a_{c.key}") for c in _A.c),
+    )
+    .select_from(_I)
+    .outerjoin(_A, (_A.c.indicator_id == _I.c.id) & (_A.c.submission_id == bindparam("sub")))
+    .where(_I.c.section_id == bindparam("section"))
+    .order_by(_I.c.position, _I.c.id)
+)
+_OPENING_ANSWER = _columns(_OPENING, "a_")
+
+
+def _opening(
+    ctx: Ctx, sub: Submission, rnd: CollectionRound
+) -> tuple[dict[int, IndicatorView], dict[int, Any], list[int]]:
+    """The section's indicators in the round (and any it has answered besides), its answers
+    by indicator, and the round's indicators in the form's order."""
+    chosen = set(rnd.indicator_ids or ())
+    keys = target_periods(rnd.period)
+    params = {"sub": sub.id, "section": sub.section_id, "period": keys[0], "year": keys[-1]}
+    inds: dict[int, IndicatorView] = {}
+    answers: dict[int, Any] = {}
+    for r in ctx.s.connection().execute(_OPENING, params):
+        if r.id not in chosen and r.a_id is None:
+            continue
+        targets = (PeriodTarget(rnd.period, r.target),) if r.target is not None else ()
+        inds[r.id] = IndicatorView(
+            r.id, r.code, r.name, r.unit, r.polarity, r.lower_method, targets
+        )
+        if r.a_id is not None:
+            answers[r.id] = _plain(Answer, _OPENING_ANSWER, r)
+    return inds, answers, [i for i in inds if i in chosen]
+
+
 def open_form(
     ctx: Ctx, sub: Submission, edit: bool = False, rnd: CollectionRound | None = None
 ) -> None:
     """Open (or resume) the section's form; `rnd`: its round, already read and locked."""
     rnd = _check_open(ctx, sub, rnd)
-    inds = round_indicators(ctx.s, rnd, sub.section_id)
-    answers = answers_by_indicator(ctx.s, sub)
+    inds, answers, order = _opening(ctx, sub, rnd)
     if sub.status == "not_started":
         stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
         ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
     missing = [
-        {"submission_id": sub.id, "indicator_id": ind.id, "done": False}
-        for ind in inds
-        if ind.id not in answers
+        {"submission_id": sub.id, "indicator_id": i, "done": False}
+        for i in order
+        if i not in answers
     ]
-    for ans in insert_now(ctx.s, Answer, missing):
+    for ans in insert_rows(ctx.s, Answer, missing):
         answers[ans.indicator_id] = ans
-    order = [i.id for i in inds]
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         if "tok" not in conv.data:
             ctx.update_conversation(tok=_family_token(ctx, sub))
-        form = _load(ctx, sub, rnd, conv)
+        form = Form(conv, sub, rnd, inds, answers)
+        ctx.memo("form", lambda: form)
         _ask(ctx, form, edit=edit)  # resume exactly where the person was
         return
     # a return or a revision opens the indicators it names first
@@ -427,7 +465,7 @@ def open_form(
         seq=seq,
         tok=_family_token(ctx, sub),
     )
-    form = Form(conv, sub, rnd, {i.id: i for i in inds}, answers)
+    form = Form(conv, sub, rnd, inds, answers)
     ctx.memo("form", lambda: form)
     prefix = ""
     if sub.status == "returned" and sub.note:
