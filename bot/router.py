@@ -18,12 +18,13 @@ from bot.errors import UserError
 from bot.roles import Role
 from bot.texts import HELP, t
 from db.models import ActionToken, Office
+from db.plain import Row, stage_update
 
 if TYPE_CHECKING:
     from bot.core import Ctx, Inbound
 
 Handler = Callable[["Ctx"], None]
-ActionHandler = Callable[["Ctx", ActionToken], None]
+ActionHandler = Callable[["Ctx", Any], None]  # given the pressed token (a Row, or a Pressed)
 
 
 @dataclass
@@ -149,7 +150,7 @@ class Pressed:
     """A press of a button of a token family: the family's record and what the button
     named (`payload` = the record's payload + `seq` and `idx` from the button)."""
 
-    token: ActionToken
+    token: Row  # of ActionToken
     action: str
     payload: dict[str, Any]
 
@@ -174,8 +175,13 @@ def light(msg: Inbound) -> bool:
     return msg.button is None or "." in msg.button
 
 
-# built once: every press asks
-_TOKEN = select(ActionToken).where(ActionToken.token == bindparam("token")).with_for_update()
+# built once: every press asks. The token's columns as a plain row (`db.plain.Row`): an
+# action reads its payload, and a used single-use token is staged as used.
+_TOKEN = (
+    select(*ActionToken.__table__.c)
+    .where(ActionToken.token == bindparam("token"))
+    .with_for_update()
+)
 
 
 def press(ctx: Ctx, data: str) -> None:
@@ -187,7 +193,8 @@ def press(ctx: Ctx, data: str) -> None:
     allows, and the form refuses any `seq` but the current one — so the form's prompts
     write no token rows at all."""
     token, _, rest = data.partition(".")
-    row = ctx.s.scalar(_TOKEN, {"token": token})
+    got = ctx.s.connection().execute(_TOKEN, {"token": token}).first()
+    row = Row(ActionToken, dict(got._mapping)) if got is not None else None
     if row is None or row.office_id != ctx.who.office_id:
         raise UserError(t("button_unknown"))
     if row.person_id is not None and row.person_id != ctx.who.id:
@@ -215,5 +222,5 @@ def press(ctx: Ctx, data: str) -> None:
     if row.used_at is not None and not row.reusable:
         raise UserError(t("button_used"))
     if not row.reusable:
-        row.used_at = ctx.now
+        stage_update(ctx.s, row, used_at=ctx.now)
     router.actions[row.action](ctx, row)

@@ -822,8 +822,9 @@ def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 # --- summary and sending ---------------------------------------------------------------------
 
 
-_ATTACHMENTS = (  # built once: every summary asks
-    select(Attachment)
+_ATTACHMENTS = (  # built once: every summary asks (plain rows: only these are shown)
+    select(Attachment.answer_id, Attachment.description, StoredFile.name)
+    .join(StoredFile, StoredFile.id == Attachment.file_id)
     .where(Attachment.answer_id.in_(bindparam("answers", expanding=True)))
     .order_by(Attachment.id)
 )
@@ -840,9 +841,9 @@ def summary_lines(
     else:
         answers = answers_by_indicator(ctx.s, sub)
         indicators = round_indicators(ctx.s, rnd, sub.section_id)
-    files: dict[int, list[Attachment]] = {}
+    files: dict[int, list[Any]] = {}
     ids = [a.id for a in answers.values()]
-    for att in ctx.s.scalars(_ATTACHMENTS, {"answers": ids}):
+    for att in ctx.s.connection().execute(_ATTACHMENTS, {"answers": ids}):
         files.setdefault(att.answer_id, []).append(att)
     lines = []
     for n, ind in enumerate(indicators, start=1):
@@ -869,7 +870,7 @@ def summary_lines(
             lines.append(t("sum_explain", text=ans.explanation))
         for att in files.get(ans.id, []):
             desc = t("form_file_desc", text=att.description) if att.description else ""
-            lines.append(t("sum_file", name=att.file.name, desc=desc))
+            lines.append(t("sum_file", name=att.name, desc=desc))
     return lines
 
 
