@@ -102,7 +102,6 @@ class Who:
     days_off: list[Any]
     roles: frozenset[str]
     conversation: Conversation | Row | None
-    acting_near: bool = True  # their office has an acting appointment around today
 
     @classmethod
     def of(cls, person: Person) -> Who:
@@ -241,7 +240,7 @@ class Ctx:
             self.s,
             ActionToken,
             token=token,
-            office_id=self._office_id,
+            office_id=self.who.office_id,
             action=action,
             payload=payload,
             person_id=person.id if person else None,
@@ -277,17 +276,13 @@ class Ctx:
         stage_insert(
             self.s,
             AuditLog,
-            office_id=self._office_id,
+            office_id=self.who.office_id,
             round_id=round_id,
             person_id=self.found.id if self.found else None,
             action=action,
             detail=_jsonable(detail),
             at=self.now,
         )
-
-    @property
-    def _office_id(self) -> int:
-        return self.who.office_id
 
     # --- conversation (the persisted form state) ---------------------------------------
     def conversation(self) -> Conversation | Row | None:
@@ -431,9 +426,7 @@ class Core:
             values = {"person_id": r.id, "kind": r.conv_kind, "data": r.conv_data}
             conv = Row(Conversation, {**values, "updated_at": r.conv_updated_at})
         roles = frozenset(x.role for x in rows if x.role is not None)
-        who = Who(
-            r.id, r.office_id, r.name, r.active, r.timezone, r.days_off, roles, conv, r.acting_near
-        )
+        who = Who(r.id, r.office_id, r.name, r.active, r.timezone, r.days_off, roles, conv)
         if not r.acting_near:
             no_acting_near(session, r.office_id, day)
         return who

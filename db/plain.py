@@ -74,16 +74,14 @@ def stage_update(session: Session, obj: Any, **values: Any) -> None:
     """Change a loaded row now in memory, and in the database just before the commit."""
     if isinstance(obj, Row):
         obj.__dict__.update(values)
-        staged = session.info.setdefault(_STAGED, {})
-        staged.setdefault(id(obj), (obj, {}))[1].update(values)
-        return
-    state = inspect(obj)
-    if not state.persistent:
+    else:
+        state = inspect(obj)
+        if not state.persistent:
+            for key, value in values.items():
+                setattr(obj, key, value)
+            return
         for key, value in values.items():
-            setattr(obj, key, value)
-        return
-    for key, value in values.items():
-        set_committed_value(obj, key, value)
+            set_committed_value(obj, key, value)
     staged = session.info.setdefault(_STAGED, {})
     staged.setdefault(id(obj), (obj, {}))[1].update(values)
 

@@ -16,13 +16,13 @@ the named indicators open first, showing the saved value and explanation to keep
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
-from sqlalchemy.orm import InstrumentedAttribute, defer, joinedload
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
@@ -199,33 +199,12 @@ class Form:
         )
 
 
-def _answers_and_indicators(
-    ctx: Ctx, sub: Submission, rnd: CollectionRound
-) -> tuple[dict[int, Answer], dict[int, IndicatorView]]:
-    """The section's answers with their indicators and the round's targets, in one
-    statement (one row per answer)."""
-    keys = target_periods(rnd.period)
-    params = {"sub": sub.id, "period": keys[0], "year": keys[-1]}
-    return _views(ctx.s.execute(_ANSWERS_WITH_INDICATORS, params), rnd.period)
-
-
-def _views(rows: Iterable[Any], period: str) -> tuple[dict[int, Answer], dict[int, IndicatorView]]:
-    """Answers and indicator views by indicator id, from rows that begin as
-    `_answers_with_indicators` selects them."""
-    answers, inds = {}, {}
-    for ans, ind_id, code, name, unit, polarity, lower_method, target, *_ in rows:
-        targets = (PeriodTarget(period, target),) if target is not None else ()
-        inds[ind_id] = IndicatorView(ind_id, code, name, unit, polarity, lower_method, targets)
-        answers[ind_id] = ans
-    return answers, inds
-
-
 # The form's statements are built once (SQLAlchemy reuses their cache key and compiled SQL).
-# An answer reads the whole open form in one: the answers with their indicators and the
-# round's targets, and the submission with its round and section, locking the round against
-# changes while the answer is written (shared: answers never change it). The round's lists
-# (every indicator and team member of the office: JSON that grows with it) are not read by
-# the form, and load on their own if something later in the update asks.
+# An answer reads the whole open form in one (`_FORM`, below); a form with no answers (a
+# section without indicators) reads its submission and round alone, locking the round
+# against changes while the answer is written (shared: answers never change it). The
+# round's lists (every indicator and team member of the office: JSON that grows with it)
+# are not read by the form, and load on their own if something later in the update asks.
 _ROUND_COLUMNS = (
     joinedload(Submission.section).lazyload(Section.head),
     defer(CollectionRound.indicator_ids),
@@ -241,7 +220,7 @@ _SUBMISSION_AND_ROUND = (
 )
 
 
-def _target(period: ColumnElement[str] | InstrumentedAttribute[str]) -> ScalarSelect[str]:
+def _target(period: ColumnElement[str]) -> ScalarSelect[str]:
     return (
         select(IndicatorTarget.target)
         .where(IndicatorTarget.indicator_id == Indicator.id, IndicatorTarget.period == period)
@@ -249,35 +228,25 @@ def _target(period: ColumnElement[str] | InstrumentedAttribute[str]) -> ScalarSe
     )
 
 
-def _answers_with_indicators(
-    period: ColumnElement[str] | InstrumentedAttribute[str], year: ColumnElement[str]
-) -> Select:  # type: ignore[type-arg]
-    """A submission's answers (parameter `sub`), each with its indicator's columns and its
-    target for `period`, else for `year` (as `target_text` chooses)."""
+_A, _I = Answer.__table__, Indicator.__table__
+
+
+def _indicator_columns(period: ColumnElement[str], year: ColumnElement[str]) -> tuple[Any, ...]:
+    """An indicator's columns as the form reads them (`i_…`), with its target for `period`,
+    else for `year` (as `target_text` chooses)."""
+    keys = ("id", "code", "name", "unit", "polarity", "lower_method")
     return (
-        select(
-            Answer,
-            Indicator.id,
-            Indicator.code,
-            Indicator.name,
-            Indicator.unit,
-            Indicator.polarity,
-            Indicator.lower_method,
-            func.coalesce(_target(period), _target(year)),
-        )
-        .join(Indicator, Indicator.id == Answer.indicator_id)
-        .where(Answer.submission_id == bindparam("sub"))
+        *(_I.c[k].label(f"i_{k}") for k in keys),
+        func.coalesce(_target(period), _target(year)).label("i_target"),
     )
 
 
-_ANSWERS_WITH_INDICATORS = _answers_with_indicators(bindparam("period"), bindparam("year"))
-
-
-def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation | Row) -> Form:
-    answers, inds = _answers_and_indicators(ctx, sub, rnd)
-    form = Form(conv, sub, rnd, inds, answers)
-    ctx.memo("form", lambda: form)
-    return form
+def _view(row: Any, period: str) -> IndicatorView:
+    """The indicator of a row with `_indicator_columns`, its target under the round's period."""
+    targets = (PeriodTarget(period, row.i_target),) if row.i_target is not None else ()
+    return IndicatorView(
+        row.i_id, row.i_code, row.i_name, row.i_unit, row.i_polarity, row.i_lower_method, targets
+    )
 
 
 # An answer typed or pressed reads the open form as plain rows (`db.plain.Row`): no ORM
@@ -285,17 +254,12 @@ def _load(ctx: Ctx, sub: Submission, rnd: CollectionRound, conv: Conversation | 
 # each as ORM objects, and the form reads only their columns). Staged changes to them are
 # written as to loaded objects. The year of a period key ("2026-Q3", "2026") is its first
 # four characters (sop.parse_period).
-_A, _I = Answer.__table__, Indicator.__table__
 _S, _R, _SEC = Submission.__table__, CollectionRound.__table__, Section.__table__
 _DEFERRED = ("indicator_ids", "team_ids", "plan")  # the round's lists (see _ROUND_COLUMNS)
 _FORM = (
     select(
         *_A.c,
-        *(c.label(f"i_{c.key}") for c in (_I.c.code, _I.c.name, _I.c.unit)),
-        *(c.label(f"i_{c.key}") for c in (_I.c.polarity, _I.c.lower_method)),
-        func.coalesce(_target(_R.c.period), _target(func.substr(_R.c.period, 1, 4))).label(
-            "i_target"
-        ),
+        *_indicator_columns(_R.c.period, func.substr(_R.c.period, 1, 4)),
         *(c.label(f"s_{c.key}") for c in _S.c),
         *(c.label(f"r_{c.key}") for c in _R.c if c.key not in _DEFERRED),
         *(c.label(f"sec_{c.key}") for c in (_SEC.c.id, _SEC.c.name, _SEC.c.active)),
@@ -338,27 +302,14 @@ def _form(ctx: Ctx) -> Form:
             if row is None:
                 raise Stale(t("form_not_open"))
             sub, rnd = row
-            return _load(ctx, sub, _check_open(ctx, sub, rnd), conv)
+            return Form(conv, sub, _check_open(ctx, sub, rnd), {}, {})
         first = rows[0]
         plain_sub = _plain(Submission, _SUBMISSION, first)
         plain_sub.__dict__["section"] = _plain(Section, _SECTION, first)
         plain_rnd = _plain(CollectionRound, _ROUND, first)
         _check_open(ctx, plain_sub, plain_rnd)  # type: ignore[arg-type]
-        answers, inds = {}, {}
-        for r in rows:
-            period = plain_rnd.period
-            targets = (PeriodTarget(period, r.i_target),) if r.i_target is not None else ()
-            ind = IndicatorView(
-                r.indicator_id,
-                r.i_code,
-                r.i_name,
-                r.i_unit,
-                r.i_polarity,
-                r.i_lower_method,
-                targets,
-            )
-            inds[r.indicator_id] = ind
-            answers[r.indicator_id] = _plain(Answer, _ANSWER, r)
+        inds = {r.indicator_id: _view(r, plain_rnd.period) for r in rows}
+        answers = {r.indicator_id: _plain(Answer, _ANSWER, r) for r in rows}
         return Form(conv, plain_sub, plain_rnd, inds, answers)  # type: ignore[arg-type]
 
     return ctx.memo("form", compute)  # type: ignore[no-any-return]
@@ -393,8 +344,7 @@ def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> No
 # their targets, then the answers, as ORM objects cost twice as much, in two).
 _OPENING = (
     select(
-        *(_I.c[k] for k in ("id", "code", "name", "unit", "polarity", "lower_method")),
-        func.coalesce(_target(bindparam("period")), _target(bindparam("year"))).label("target"),
+        *_indicator_columns(bindparam("period"), bindparam("year")),
         *(c.label(f"a_{c.key}") for c in _A.c),
     )
     .select_from(_I)
@@ -416,14 +366,11 @@ def _opening(
     inds: dict[int, IndicatorView] = {}
     answers: dict[int, Any] = {}
     for r in ctx.s.connection().execute(_OPENING, params):
-        if r.id not in chosen and r.a_id is None:
+        if r.i_id not in chosen and r.a_id is None:
             continue
-        targets = (PeriodTarget(rnd.period, r.target),) if r.target is not None else ()
-        inds[r.id] = IndicatorView(
-            r.id, r.code, r.name, r.unit, r.polarity, r.lower_method, targets
-        )
+        inds[r.i_id] = _view(r, rnd.period)
         if r.a_id is not None:
-            answers[r.id] = _plain(Answer, _OPENING_ANSWER, r)
+            answers[r.i_id] = _plain(Answer, _OPENING_ANSWER, r)
     return inds, answers, [i for i in inds if i in chosen]
 
 

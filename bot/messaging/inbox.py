@@ -129,10 +129,17 @@ def _row(
     }
 
 
+def _handled(item: Item, now: datetime, status: str, error: str | None) -> dict[str, Any]:
+    """An arriving item's inbox row as its handler writes it: out of `pending` already."""
+    row = _row(item.channel, item.external_id, item.actor, item.payload, now)
+    row.update(status=status, attempts=1, handled_at=now, error=error)
+    return row
+
+
 # The handler's mark on PostgreSQL, written at the commit with the transaction's last
 # statement (`db.plain.Claim`): its parameters prefixed, every column given (a `WITH`
 # clause gets no defaults from SQLAlchemy).
-_WRITTEN_COLUMNS = (*_row("", "", "", {}, datetime.min), "handled_at", "error")
+_WRITTEN_COLUMNS = tuple(_handled(Item(None, "", "", {}), datetime.min, "done", None))
 _CLAIM_NEW = (
     postgresql.insert(InboxUpdate)
     .values({c: bindparam(f"c_{c}") for c in _WRITTEN_COLUMNS})
@@ -186,8 +193,7 @@ class Inbox:
             return Inbox.mark(s, item, now)
         statement: Any
         if item.id is None:
-            row = _row(item.channel, item.external_id, item.actor, item.payload, now)
-            row.update(status="done", attempts=1, handled_at=now, error=None)
+            row = _handled(item, now, "done", None)
             statement, params = _CLAIM_NEW, {f"c_{c}": v for c, v in row.items()}
         else:
             statement = _CLAIM_MARK
@@ -209,9 +215,9 @@ class Inbox:
         back."""
         conn = s.connection()
         if item.id is None:
-            row = _row(item.channel, item.external_id, item.actor, item.payload, now)
-            row.update(status=status, attempts=1, handled_at=now, error=error)
-            got = conn.execute(_INSERT[conn.dialect.name], row).first()
+            got = conn.execute(
+                _INSERT[conn.dialect.name], _handled(item, now, status, error)
+            ).first()
             if got is None:
                 return False
             item.id = got[0]
