@@ -53,6 +53,8 @@ def upsert_person(
         select(Person).where(Person.office_id == office_id, Person.nip == p.nip)
     )
     pv: dict[str, Any] = dict(name=p.name, position=p.position, active=p.active)
+    if getattr(p, "rank", ""):  # the kabupaten file's people carry no rank
+        pv["rank"] = p.rank
     if p.telegram_id is not None:
         pv["telegram_user_id"] = p.telegram_id
     if p.whatsapp is not None:
@@ -165,6 +167,7 @@ def _import_indicator(
         polarity=ind.polarity,
         lower_method=ind.lower_method,
         aggregation=ind.aggregation,
+        reference=_reference(ind),
         position=pos,
         active=True,
     )
@@ -186,6 +189,17 @@ def _import_indicator(
             changed = True
     if changed:
         res.count("indicators", created)
+
+
+def _reference(ind: IndicatorIn) -> dict[str, Any]:
+    """The indicator's LKjIP figures from the file, only the keys it gives (an unchanged file
+    leaves the stored value equal, so a second import changes nothing)."""
+    out: dict[str, Any] = {}
+    if ind.realisations:
+        out["realisations"] = dict(ind.realisations)
+    if ind.renstra_target:
+        out["renstra_target"] = dict(ind.renstra_target)
+    return out
 
 
 def read_text(path: Path) -> str:

@@ -150,10 +150,14 @@ class OfficeIn(_Model):
         return v
 
 
+Str100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), _PRINTABLE]
+
+
 class PersonIn(_Model):
     nip: Nip
     name: Name
     position: Str200 = ""
+    rank: Str100 = ""  # pangkat/golongan, e.g. "Pembina Tk. I (IV/b)"
     roles: list[str] = []
     telegram_id: int | None = None
     whatsapp: str | None = None
@@ -239,6 +243,21 @@ def check_target(raw: object, zero_allowed: bool) -> str:
     return text
 
 
+def _number(raw: object, what: str) -> str:
+    """A realisation as written ("84,5", 84.5, 1250): a number of at most 14 digits."""
+    from bot.fmt import NumberParseError, NumberTooLargeError, parse_number_id
+
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        raise ValueError(f"{what}: not a number: '{raw}'")
+    try:
+        parse_number_id(str(raw))
+    except NumberTooLargeError:
+        raise ValueError(f"{what}: '{raw}' is too large") from None
+    except NumberParseError:
+        raise ValueError(f"{what}: not a number: '{raw}'") from None
+    return str(raw)
+
+
 class IndicatorIn(_Model):
     code: Code
     name: LongName
@@ -250,6 +269,40 @@ class IndicatorIn(_Model):
     # a target of 0 is allowed only when the indicator says so (e.g. "no incidents")
     zero_target: bool = False
     targets: dict[str, str]
+    # for the LKjIP: realisations of years before the bot ran ({"2025": 84.5}) and the
+    # Renstra's end-of-period target, keyed by the Renstra's last year ({"2026": 95})
+    realisations: dict[str, str] = {}
+    renstra_target: dict[str, str] = {}
+
+    @field_validator("realisations", mode="before")
+    @classmethod
+    def _realisations(cls, v: object) -> object:
+        if not isinstance(v, dict):
+            raise ValueError("a mapping of year to realisation, e.g. {'2025': 84.5}")
+        out: dict[str, str] = {}
+        for k, val in v.items():
+            key = str(k)
+            if not (key.isdigit() and len(key) == 4):
+                raise ValueError(f"year '{key}' must look like 2025")
+            out[key] = _number(val, f"realisation for {key}")
+        return out
+
+    @field_validator("renstra_target", mode="before")
+    @classmethod
+    def _renstra(cls, v: object, info: Any) -> object:
+        if not isinstance(v, dict) or len(v) > 1:
+            raise ValueError("one entry: the Renstra's last year and its target, e.g. {'2026': 95}")
+        zero = info.data.get("zero_target") is True
+        out: dict[str, str] = {}
+        for k, val in v.items():
+            key = str(k)
+            if not (key.isdigit() and len(key) == 4):
+                raise ValueError(f"year '{key}' must look like 2026")
+            try:
+                out[key] = check_target(val, zero)
+            except ValueError as exc:
+                raise ValueError(f"Renstra target for {key}: {exc}") from None
+        return out
 
     @field_validator("targets", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from bot.capaian import (
     section_average,
 )
 from bot.core import Ctx
+from bot.reports.model import place_of
 from bot.roles import ROLE_LABELS, Role, holders, roles_of, title_for
 from bot.rounds import (
     answers_by_indicator,
@@ -188,6 +189,7 @@ def report_data(
                 late_working_days=late,
                 returns=sub.returns,
                 status_text=STATUS_TEXT.get(sub.status, sub.status),
+                code=sub.section.code,
             )
         )
     people = {p.id: p for p in s.scalars(select(Person).where(Person.office_id == office.id))}
@@ -233,16 +235,29 @@ def report_data(
         nip=signer.nip if signer else "-",
         approved_at=decision.at if decision else None,
         content_hash=decision.content_hash if decision else None,
+        rank=signer.rank if signer else "",
+    )
+    head = camat[0] if camat else None
+    camat_sign = (
+        Approval(
+            name=head.person.name,
+            position=head.title or "Camat",
+            nip=head.person.nip,
+            rank=head.person.rank,
+        )
+        if head
+        else None
     )
     averages = [sec.average for sec in sections if sec.average is not None]
     revisions = tuple(
-        d.note or ""
+        note
         for d in s.scalars(
             select(Decision)
             .join(ReportVersion)
             .where(ReportVersion.round_id == rnd.id, Decision.kind == "revise")
             .order_by(Decision.id)
         )
+        for note in _revision_notes(d)
     )
     return ReportData(
         office_name=office.name.upper(),
@@ -259,7 +274,17 @@ def report_data(
         missing_sections=tuple(missing),
         camat_name=camat[0].person.name if camat else "-",
         revision_notes=revisions,
+        camat=camat_sign,
+        place=place_of(office.name),
     )
+
+
+def _revision_notes(d: Decision) -> list[str]:
+    """The Sekretaris's notes, each with the indicator or section it is about ("PEM-2:
+    lampirkan daftar hadir"), as the decision recorded them."""
+    if d.items:
+        return [f"{i['code']}: {i['comment']}" if i.get("code") else i["comment"] for i in d.items]
+    return [line for line in (d.note or "").splitlines() if line.strip()]
 
 
 # the role that fits a step when its actor does not hold the SOP's role (step 6 may be closed

@@ -70,6 +70,8 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     nip: Mapped[str] = mapped_column(String(32))
     position: Mapped[str] = mapped_column(String(200), default="")
+    # pangkat/golongan ("Pembina Tk. I (IV/b)"), printed under the name in signature blocks
+    rank: Mapped[str] = mapped_column(String(100), default="", server_default="")
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     whatsapp_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     whatsapp_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -125,6 +127,10 @@ class Indicator(Base):
     polarity: Mapped[str] = mapped_column(String(8), default="higher")
     lower_method: Mapped[str] = mapped_column(String(16), default="permenpan")
     aggregation: Mapped[str] = mapped_column(String(16), default="cumulative")
+    # the LKjIP's figures from outside the rounds: {"realisations": {"2025": "84,5"},
+    # "renstra_target": {"2026": "95"}} (earlier years' realisations; the Renstra's target
+    # for its last year), as written in the office file
+    reference: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     section: Mapped[Section] = relationship(lazy="joined")

@@ -263,7 +263,7 @@ def test_pdf_has_letterhead_sections_hashes_pages_and_draft_mark(tmp_path):
         "Halaman 1 dari",
         "DRAF",
         "Belum disetujui",
-        "NIP. 197502022000032002",
+        "NIP. 19750202 200003 2 002",
         "102,78%",
     ):
         assert needle in text, needle
@@ -521,3 +521,109 @@ async def test_timeline_names_each_actor_with_a_role_they_hold(harness):
             _actor_text(s, sek, Role.SEKRETARIS, now, cal) == f"{sek.name} (Sekretaris Kecamatan)"
         )
         assert _actor_text(s, None, Role.CAMAT, now, cal) == "Camat"
+
+
+def _overflowing_cells(tables) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every drawn string line wider than its cell (the cell's columns, less the padding),
+    measured in the font the table's style gives that cell."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from bot.reports import pdf
+
+    out = []
+    for table in tables:
+        widths = table._colWidths
+        spans = {(cmd[1][0], cmd[1][1]): sum(widths) for cmd in table._spanCmds if cmd[0] == "SPAN"}
+        bold_rows = {0} | {r for (_c, r) in spans}
+        for r, row in enumerate(table._cellvalues):
+            for c, cell in enumerate(row):
+                if not isinstance(cell, str) or not cell:
+                    continue
+                width = spans.get((c, r), widths[c])
+                font, size = (pdf.FONT_BOLD if r in bold_rows else pdf.FONT), pdf.CELL_SIZE
+                if getattr(table, "_mono_col", None) == c and r > 0:
+                    font, size = pdf.MONO, pdf.MONO_SIZE
+                for line in cell.split("\n"):
+                    if stringWidth(line, font, size) > width - 2 * pdf.PAD + 0.01:
+                        out.append(f"{line!r} in a {width:.0f} pt cell")
+    return out
+
+
+def _long_names_data() -> ReportData:
+    """Long section names and units, as a real office file has them."""
+    data = _data()
+    sec = data.sections[3]
+    long_row = replace(
+        sec.indicators[0],
+        code="KES-2",
+        name="Jumlah rekomendasi layanan kesehatan warga tidak mampu yang diterbitkan",
+        unit="rekomendasi",
+        target_text="75",
+        sasaran="Meningkatnya kesejahteraan sosial masyarakat",
+    )
+    longer = replace(long_row, code="KES-3", unit="permohonanrekomendasiberkas")
+    sections = list(data.sections)
+    sections[3] = replace(
+        sec,
+        name="Seksi Kesejahteraan Sosial dan Pemberdayaan Perempuan serta Perlindungan Anak",
+        indicators=(*sec.indicators, long_row, longer),
+    )
+    return replace(data, sections=tuple(sections))
+
+
+def test_no_drawn_string_overflows_its_cell(tmp_path, monkeypatch):
+    from bot.reports import pdf
+
+    made: list = []
+    real = pdf.Table
+
+    class Recording(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(pdf, "Table", Recording)
+    real_table = pdf._table
+
+    def table(rows, widths, groups=(), mono=None):  # type: ignore[no-untyped-def]
+        t = real_table(rows, widths, groups, mono)
+        t._mono_col = mono
+        return t
+
+    monkeypatch.setattr(pdf, "_table", table)
+    files = build_report(_long_names_data(), tmp_path)
+    assert len(made) >= 8
+    assert _overflowing_cells(made) == []
+    text = " ".join(p.extract_text() for p in PdfReader(files.pdf).pages)
+    assert "rekomendasi" in text and "rekomenda75si" not in text.replace("\n", "")
+
+
+def test_an_overflowing_cell_is_caught():
+    from reportlab.platypus import Table
+
+    t = Table([["rekomendasi", "75"]], colWidths=[20, 20])
+    t._mono_col = None
+    assert _overflowing_cells([t]) != []
+
+
+def test_pdf_signatures_metadata_notes_and_sasaran(tmp_path):
+    data = replace(
+        _data(approved=True),
+        camat=Approval("Drs. Ahmad Fauzi", "Camat Astambul", "197001011990011001", rank="Pembina"),
+        place="Astambul",
+        revision_notes=("PEM-2: lampirkan daftar hadir",),
+    )
+    files = build_report(data, tmp_path)
+    reader = PdfReader(files.pdf)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Astambul, 28 November 2026" in text  # approved on T0 + 5 days, in WITA
+    assert "Mengetahui," in text and "Camat Astambul," in text
+    assert "NIP. 19700101 199001 1 001" in text and "NIP. 19750202 200003 2 002" in text
+    assert "Mengetahui/Menyetujui" not in text
+    assert "PEM-2: lampirkan daftar hadir" in text
+    assert "Sasaran: Sasaran contoh" in text
+    assert (
+        "dikembalikan 0 kali" not in text.lower() and "Dikembalikan untuk perbaikan 1 kali" in text
+    )
+    created = reader.metadata["/CreationDate"]
+    assert created.startswith("D:20261123080000+08")  # generated_at, in WITA, not 2000

@@ -30,8 +30,11 @@ TABLE_HEAD = (
 SECTION_HEAD = "{name} — Kepala: {head}"
 SECTION_STATS = (
     "Rata-rata capaian {average}; {met} dari {total} indikator mencapai target; tenggat {deadline}; "
-    "dikirim {submitted}{late}; dikembalikan {returns} kali."
+    "dikirim {submitted}{late}."
 )
+RETURNED = " Dikembalikan untuk perbaikan {returns} kali."
+SASARAN_ROW = "Sasaran: {sasaran}"
+NO_SASARAN = "(sasaran belum ditetapkan)"
 LATE = " (terlambat {days} hari kerja)"
 NOT_SUBMITTED = "belum dikirim"
 CHARTS = "Grafik"
@@ -44,7 +47,7 @@ EVIDENCE = "Daftar Bukti Dukung"
 EVIDENCE_HEAD = ("Indikator", "Nama file; keterangan", "SHA-256")
 NO_EVIDENCE = "Tidak ada bukti dukung yang dilampirkan."
 REVISIONS = "Catatan Revisi"
-APPROVAL_TITLE = "Mengetahui/Menyetujui,"
+KNOWN_BY = "Mengetahui,"
 APPROVAL_SIGNED = "Disetujui secara elektronik pada {when}.\nHash isi laporan (SHA-256): {hash}"
 APPROVAL_PENDING = "Belum disetujui (konsep)."
 PAGE = "Halaman {page} dari {total}"

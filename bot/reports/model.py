@@ -49,6 +49,7 @@ class SectionReport:
     late_working_days: int
     returns: int
     status_text: str
+    code: str = ""  # the office file's section code ("trantib"), for sheet names
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Approval:
     nip: str
     approved_at: datetime | None = None
     content_hash: str | None = None
+    rank: str = ""  # pangkat/golongan where known
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,33 @@ class ReportData:
     missing_sections: tuple[str, ...] = ()
     camat_name: str = ""
     revision_notes: tuple[str, ...] = field(default_factory=tuple)
+    camat: Approval | None = None  # the "Mengetahui" block beside the Sekretaris's paraf
+    place: str = ""  # where the report is signed ("Astambul")
+
+
+def by_sasaran(rows: Sequence[IndicatorRow]) -> list[tuple[str, list[IndicatorRow]]]:
+    """Indicators grouped by their sasaran, in the order each sasaran first appears (the
+    Perjanjian Kinerja's order); indicators without one form a group named ""."""
+    groups: dict[str, list[IndicatorRow]] = {}
+    for row in rows:
+        groups.setdefault(row.sasaran, []).append(row)
+    return list(groups.items())
+
+
+def nip_groups(nip: str) -> str:
+    """An 18-digit NIP as it is printed: birth date, appointment month, sex, number
+    ("19690407 199010 1 001"); anything else as it is."""
+    if len(nip) == 18 and nip.isdigit():
+        return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+    return nip
+
+
+def place_of(office_name: str) -> str:
+    """Where the office signs: its name without "Kecamatan" ("Astambul")."""
+    for prefix in ("Kecamatan ", "KECAMATAN "):
+        if office_name.startswith(prefix):
+            return office_name[len(prefix) :].strip().title()
+    return office_name
 
 
 def timeline_order(steps: Sequence[StepTiming]) -> list[StepTiming]:

@@ -4,9 +4,12 @@ before approval and "Halaman N dari M" on every page."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import matplotlib
 from reportlab import rl_config
@@ -15,8 +18,8 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -31,9 +34,22 @@ from reportlab.platypus import (
 )
 
 from bot.capaian import band_text, target_status
-from bot.fmt import format_datetime_id, format_number_id, format_percent_id
+from bot.fmt import (
+    format_date_id,
+    format_datetime_id,
+    format_number_id,
+    format_percent_id,
+    format_time_id,
+)
 from bot.reports import labels as L
-from bot.reports.model import ReportData, timeline_order
+from bot.reports.model import (
+    Approval,
+    ReportData,
+    by_sasaran,
+    nip_groups,
+    place_of,
+    timeline_order,
+)
 
 FONT, FONT_BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
 # binary (zlib) streams: ASCII85 text encoding is done in pure Python without reportlab's
@@ -75,7 +91,18 @@ def _styles() -> dict[str, ParagraphStyle]:
             "center", base, fontName=FONT, fontSize=10, leading=13, alignment=TA_CENTER
         ),
         "h2": ParagraphStyle(
-            "h2", base, fontName=FONT_BOLD, fontSize=10.5, leading=14, spaceBefore=10, spaceAfter=4
+            "h2",
+            base,
+            fontName=FONT_BOLD,
+            fontSize=10.5,
+            leading=14,
+            spaceBefore=10,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
+        # a section's figures line: kept with its heading and table
+        "stats": ParagraphStyle(
+            "stats", base, fontName=FONT, fontSize=7.5, leading=9.5, keepWithNext=1
         ),
         "th": ParagraphStyle("th", base, fontName=FONT_BOLD, fontSize=7.5, leading=9.5),
         "h3": ParagraphStyle(
@@ -91,13 +118,25 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _numbered_canvas(draft: bool) -> type[Canvas]:
+def pdf_date(when: datetime) -> str:
+    """A PDF date string ("D:20261130150000+08'00'") of a moment in its own zone."""
+    off = when.utcoffset() or timedelta(0)
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hh, mm = divmod(abs(minutes), 60)
+    return f"D:{when:%Y%m%d%H%M%S}{sign}{hh:02d}'{mm:02d}'"
+
+
+def _numbered_canvas(draft: bool, created: str) -> type[Canvas]:
     class NumberedCanvas(Canvas):
-        """Defers page output to write "Halaman N dari M" and the watermark on each page."""
+        """Defers page output to write "Halaman N dari M" and the watermark on each page.
+        The document's creation date is the clock's (`created`), not the machine's: the
+        bot runs on a fake clock in tests and the demo."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self.setDateFormatter(lambda *_ymdhms: created)
 
         def showPage(self) -> None:  # noqa: N802 (reportlab API)
             self._pages.append(dict(self.__dict__))
@@ -150,16 +189,45 @@ def _style(header_rows: int) -> TableStyle:
 
 
 TABLE_STYLE = _style(1)  # built once: every table of the report shares it
-EVIDENCE_HASH_STYLE = TableStyle([("FONT", (2, 1), (2, -1), MONO, 6.5, 8)])
+MONO_SIZE = 6.5
+EVIDENCE_HASH_STYLE = TableStyle([("FONT", (2, 1), (2, -1), MONO, MONO_SIZE, 8)])
 
 
 def _wrap(text: object, width: float, font: str = FONT, size: float = CELL_SIZE) -> str:
     """Text broken into lines that fit a cell `width` wide: plain strings in cells are far
-    cheaper for reportlab than a Paragraph per cell, and read the same."""
+    cheaper for reportlab than a Paragraph per cell, and read the same. Lines break at
+    spaces only (a no-break space holds "(>\u00a090%)" together); a word longer than the
+    cell is broken with a hyphen, never left to run into the next column."""
+    room = width - 2 * PAD
+    space = stringWidth(" ", font, size)
     lines: list[str] = []
     for part in str(text).split("\n"):
-        lines.extend(simpleSplit(part, font, size, width - 2 * PAD) or [""])
+        current, used = "", 0.0
+        for word in part.split(" "):
+            w = stringWidth(word, font, size)
+            if current and used + space + w <= room:
+                current, used = f"{current} {word}", used + space + w
+                continue
+            if current:
+                lines.append(current)
+            pieces = _break_long(word, font, size, room) if w > room else [word]
+            lines.extend(pieces[:-1])
+            current = pieces[-1]
+            used = stringWidth(current, font, size)
+        lines.append(current)
     return "\n".join(lines)
+
+
+def _break_long(word: str, font: str, size: float, room: float) -> list[str]:
+    out, current = [], ""
+    for ch in word:
+        if current and stringWidth(current + ch + "-", font, size) > room:
+            out.append(current + "-")
+            current = ch
+        else:
+            current += ch
+    out.append(current)
+    return out
 
 
 def _nobreak(text: str) -> str:
@@ -167,15 +235,53 @@ def _nobreak(text: str) -> str:
     return text.replace("(> ", "(>\u00a0").replace("(≤ ", "(≤\u00a0")
 
 
-def _table(rows: list[list[Any]], widths: list[float]) -> Table:
-    """A table whose header row repeats on each page; cells wrapped to their column."""
-    wrapped = [
-        [_wrap(cell, w, FONT_BOLD if i == 0 else FONT) for cell, w in zip(row, widths, strict=True)]
-        for i, row in enumerate(rows)
-    ]
+GROUP_FILL = colors.HexColor("#F2F2F2")
+
+
+def _table(
+    rows: list[list[Any]],
+    widths: list[float],
+    groups: Sequence[int] = (),
+    mono: int | None = None,
+) -> Table:
+    """A table whose header row repeats on each page; cells wrapped to their column. The
+    rows in `groups` are group headings (a sasaran): one bold cell across the table; the
+    column `mono` (a hash) is set in the monospaced font."""
+    full = sum(widths)
+    wrapped = []
+    for i, row in enumerate(rows):
+        if i in groups:
+            wrapped.append([_wrap(row[0], full, FONT_BOLD)] + [""] * (len(widths) - 1))
+        else:
+            font = FONT_BOLD if i == 0 else FONT
+            wrapped.append(
+                [
+                    _wrap(c, w, MONO, MONO_SIZE) if i and col == mono else _wrap(c, w, font)
+                    for col, (c, w) in enumerate(zip(row, widths, strict=True))
+                ]
+            )
     table = Table(wrapped, colWidths=widths, repeatRows=1)
     table.setStyle(TABLE_STYLE)
+    if groups:
+        table.setStyle(
+            TableStyle(
+                [
+                    cmd
+                    for g in groups
+                    for cmd in (
+                        ("SPAN", (0, g), (-1, g)),
+                        ("FONTNAME", (0, g), (-1, g), FONT_BOLD),
+                        ("BACKGROUND", (0, g), (-1, g), GROUP_FILL),
+                    )
+                ]
+            )
+        )
     return table
+
+
+def _when(moment: datetime, tz: str) -> str:
+    """A step's moment in a narrow column: "23 November 2026, 08.00 WITA"."""
+    return f"{format_date_id(moment.astimezone(ZoneInfo(tz)).date())}, {format_time_id(moment, tz)}"
 
 
 def _chart_images(paths: Any) -> list[Image]:
@@ -223,7 +329,7 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
     if data.missing_sections:
         story.append(P(L.MISSING_TEXT.format(sections=", ".join(data.missing_sections))))
 
-    widths = [0.7 * cm, 4.2 * cm, 1.4 * cm, 1.4 * cm, 1.5 * cm, 1.5 * cm, 3.2 * cm, 3.1 * cm]
+    widths = [0.7 * cm, 3.5 * cm, 2.1 * cm, 1.4 * cm, 1.7 * cm, 1.5 * cm, 3.0 * cm, 3.1 * cm]
     for sec in data.sections:
         story.append(P(L.SECTION_HEAD.format(name=sec.name, head=sec.head_name), "h2"))
         submitted = (
@@ -238,13 +344,21 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
                     deadline=format_datetime_id(sec.deadline, tz),
                     submitted=submitted,
                     late=L.LATE.format(days=sec.late_working_days) if sec.late_working_days else "",
-                    returns=sec.returns,
-                ),
-                "s",
+                )
+                + (L.RETURNED.format(returns=sec.returns) if sec.returns else ""),
+                "stats",
             )
         )
         rows: list[list[Any]] = [list(L.TABLE_HEAD)]
-        for n, r in enumerate(sec.indicators, start=1):
+        groups: list[int] = []
+        named = any(r.sasaran for r in sec.indicators)
+        numbered = [
+            (n, r) for n, r in enumerate((r for _, g in by_sasaran(sec.indicators) for r in g), 1)
+        ]
+        for n, r in numbered:
+            if named and (n == 1 or numbered[n - 2][1].sasaran != r.sasaran):
+                groups.append(len(rows))
+                rows.append([L.SASARAN_ROW.format(sasaran=r.sasaran or L.NO_SASARAN)])
             rows.append(
                 [
                     str(n),
@@ -259,7 +373,7 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
                     r.explanation or "-",
                 ]
             )
-        story.append(_table(rows, widths))
+        story.append(_table(rows, widths, groups))
 
     if charts is not None:
         story.append(P(L.CHARTS, "h2"))
@@ -275,12 +389,12 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
                 f"{version}{s.number}. {s.name}",
                 s.actor,
                 s.standard_text,
-                format_datetime_id(s.started_at, tz),
-                format_datetime_id(s.ended_at, tz) if s.ended_at else "-",
+                _when(s.started_at, tz),
+                _when(s.ended_at, tz) if s.ended_at else "-",
                 state,
             ]
         )
-    story.append(_table(trows, [4.4 * cm, 3.4 * cm, 1.9 * cm, 2.8 * cm, 2.8 * cm, 1.7 * cm]))
+    story.append(_table(trows, [4.3 * cm, 3.3 * cm, 1.8 * cm, 2.7 * cm, 2.7 * cm, 2.2 * cm]))
 
     story.append(P(L.EVIDENCE, "h2"))
     # one table per section: reportlab re-measures the rest of a table at each page break,
@@ -293,7 +407,7 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
                 name = f"{e.file_name}\n{e.description}" if e.description else e.file_name
                 erows.append([r.code, name, e.sha256])
         if len(erows) > 1:
-            etable = _table(erows, [2.4 * cm, 5.6 * cm, 9.0 * cm])
+            etable = _table(erows, [2.0 * cm, 5.4 * cm, 9.6 * cm], mono=2)
             etable.setStyle(EVIDENCE_HASH_STYLE)
             story += [P(sec.name, "h3"), etable]  # the heading keeps with its table
             listed = True
@@ -305,27 +419,7 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
         for note in data.revision_notes:
             story.append(P(f"• {note}"))
 
-    a = data.approval
-    block = [
-        Spacer(1, 14),
-        P(L.APPROVAL_TITLE),
-        P(a.position),
-        Spacer(1, 30),
-        Paragraph(f"<u>{escape(a.name)}</u>", st["n"]),
-        P(f"NIP. {a.nip}"),
-    ]
-    if a.approved_at and a.content_hash:
-        block.append(
-            P(
-                L.APPROVAL_SIGNED.format(
-                    when=format_datetime_id(a.approved_at, tz), hash=a.content_hash
-                ),
-                "s",
-            )
-        )
-    else:
-        block.append(P(L.APPROVAL_PENDING, "s"))
-    story.append(KeepTogether(block))
+    story.append(_signatures(data, st))
     story.append(Spacer(1, 6))
     story.append(P(L.GENERATED.format(when=format_datetime_id(data.generated_at, tz)), "s"))
 
@@ -340,7 +434,62 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
         title=f"{L.TITLE} {data.period}",
         author=data.office_name,
         creator="sakip-bot",
-        invariant=1,
+        invariant=1,  # no random document id: the same report gives the same bytes
     )
-    doc.build(story, canvasmaker=_numbered_canvas(data.is_draft))
+    created = pdf_date(data.generated_at.astimezone(ZoneInfo(tz)))
+    doc.build(story, canvasmaker=_numbered_canvas(data.is_draft, created))
     return path
+
+
+def _signature(lines: list[tuple[str, str]], st: dict[str, ParagraphStyle]) -> list[Any]:
+    out: list[Any] = []
+    for text, kind in lines:
+        if kind == "gap":
+            out.append(Spacer(1, 34))
+        elif kind == "name":
+            out.append(Paragraph(f"<u><b>{escape(text)}</b></u>", st["n"]))
+        else:
+            out.append(Paragraph(escape(text), st[kind]))
+    return out
+
+
+def _signatures(data: ReportData, st: dict[str, ParagraphStyle]) -> Any:
+    """The signature blocks as Tata Naskah Dinas has them: on the right the Sekretaris's
+    paraf — place and date, position, space, name, rank, NIP in its groups; beside it on
+    the left the Camat's "Mengetahui"; the electronic record below."""
+    a = data.approval
+    day = a.approved_at or data.generated_at
+    place = data.place or place_of(data.office_name)
+    date_line = f"{place}, {format_date_id(day.astimezone(ZoneInfo(data.tz)).date())}"
+
+    def person(sig: Approval) -> list[tuple[str, str]]:
+        lines = [("", "gap"), (sig.name, "name")]
+        if sig.rank:
+            lines.append((sig.rank, "n"))
+        lines.append((f"NIP. {nip_groups(sig.nip)}", "n"))
+        return lines
+
+    right = _signature([(date_line, "n"), (f"{a.position},", "n"), *person(a)], st)
+    left: list[Any] = []
+    if data.camat is not None:
+        left = _signature(
+            [(L.KNOWN_BY, "n"), (f"{data.camat.position},", "n"), *person(data.camat)], st
+        )
+    table = Table([[left, right]], colWidths=[8.5 * cm, 8.5 * cm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("LEFTPADDING", (1, 0), (1, 0), 2.2 * cm),
+            ]
+        )
+    )
+    if a.approved_at and a.content_hash:
+        record = L.APPROVAL_SIGNED.format(
+            when=format_datetime_id(a.approved_at, data.tz), hash=a.content_hash
+        )
+    else:
+        record = L.APPROVAL_PENDING
+    note = Paragraph(escape(record).replace("\n", "<br/>"), st["s"])
+    return KeepTogether([Spacer(1, 14), table, Spacer(1, 8), note])
