@@ -332,6 +332,12 @@ def cmd_export(args: argparse.Namespace) -> None:
     export_round_cli(_db(s), s, args.round, Path(args.output) if args.output else None)
 
 
+def cmd_lkjip(args: argparse.Namespace) -> None:
+    from bot.lkjip import lkjip_cli
+
+    lkjip_cli(_db(_settings()), args.office, args.year, Path(args.output) if args.output else None)
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from bot.demo import main as demo_main
 
@@ -383,6 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("round", type=int)
     exp.add_argument("--output")
     exp.set_defaults(func=cmd_export)
+    lk = sub.add_parser(
+        "lkjip", help="Bab III LKjIP setahun dari putaran yang disetujui (DOCX, XLSX)"
+    )
+    lk.add_argument("office", help="kode kantor, mis. astambul")
+    lk.add_argument("year", type=int, help="tahun, mis. 2026")
+    lk.add_argument("--output", help="folder keluaran (bawaan: lkjip_KANTOR_TAHUN)")
+    lk.set_defaults(func=cmd_lkjip)
     demo = sub.add_parser("demo", help="demo satu putaran lengkap tanpa Telegram")
     demo.add_argument("--output", default="demo-output")
     demo.set_defaults(func=cmd_demo)

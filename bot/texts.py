@@ -634,6 +634,20 @@ TEXTS: dict[str, str] = {
         "WhatsApp menolak pesan ini untuk akun tanpa nomor telepon (hanya nama pengguna), "
         "dan nomor teleponnya tidak diketahui"
     ),
+    "lkjip_bad_year": 'Tahun "{text}" tidak dikenali. Contoh: /lkjip 2026',
+    "lkjip_no_rounds": (
+        "Belum ada laporan triwulanan tahun {year} yang disetujui, jadi Bab III LKjIP "
+        "belum dapat disusun."
+    ),
+    "lkjip_unknown_office": "Kantor dengan kode {office} tidak ada.",
+    "lkjip_caption": (
+        "Bab III LKjIP {year} (Akuntabilitas Kinerja), disusun dari {n} laporan triwulanan "
+        "yang disetujui{missing}. Silakan Bapak/Ibu sunting analisisnya."
+    ),
+    "lkjip_missing": "; belum ada: {quarters}",
+    "lkjip_xlsx_caption": "Angka Bab III LKjIP {year} dalam lembar kerja.",
+    "lkjip_chart_caption": "Capaian {year} dibanding {last}: {sasaran}",
+    "lkjip_written": "Bab III LKjIP ditulis: {docx} dan {xlsx}",
 }
 
 HELP: dict[str, str] = {
@@ -650,6 +664,7 @@ HELP: dict[str, str] = {
     "notulen": "catat notulen rapat internal (langkah 6)",
     "laporan": "pratinjau konsep laporan (PDF, XLSX, grafik)",
     "arsip": "arsip putaran yang sudah selesai",
+    "lkjip": "Bab III LKjIP setahun dari laporan triwulanan yang disetujui (DOCX, XLSX)",
     "rekap": "rekap semua kecamatan yang Anda pantau (grafik, XLSX); berhenti/mulai rekap mingguan",
     "dasbor": "tautan masuk dasbor web (sekali pakai, 10 menit)",
 }

@@ -6,6 +6,7 @@ from bot.features import (  # noqa: F401
     compile,
     decision,
     form,
+    lkjip,
     people,
     rekap,
     request,

@@ -345,3 +345,119 @@ def build_charts(data: ReportData, out_dir: Path) -> Charts:
         timeline=timeline_chart(data, out_dir / "grafik_linimasa.png"),
         summary=summary_chart(data, out_dir / "grafik_ringkasan.png"),
     )
+
+
+# --- charts for a phone: 1080 px wide, text at least 28 px ---------------------------------
+PHONE_WIDTH, PHONE_DPI = 7.2, 150  # 1080 px
+PHONE_FONT = 14  # points: 29 px at 150 dpi
+NAME_CHARS = 50  # characters per line of a row's name at PHONE_FONT on 1080 px
+
+
+def phone_bars(
+    title: str,
+    items: Sequence[tuple[str, Sequence[tuple[str, Decimal | None, bool]]]],
+    axis_label: str,
+    path: Path,
+) -> Path:
+    """Rows of horizontal bars for a phone screen. Each item: its name on its own line(s)
+    above its bars; each bar (series label, value, muted) with the series label on the left
+    and the value in a column on the right, so no label crosses a bar or a line. The 100%
+    target is a short mark on each bar, labelled once ("Target 100%") in a row of its own.
+    Laid out in inches from the top, nothing left to `tight_layout`."""
+    line_h, bar_h, gap = 0.32, 0.42, 0.22
+    head_lines = title.count("\n") + 1
+    top = 0.25 + head_lines * line_h + 0.2 + line_h  # title, then the target label's row
+    y = top
+    layout = []
+    for name, bars in items:
+        lines = textwrap.wrap(name, NAME_CHARS) or [""]
+        name_y = y
+        y += len(lines) * line_h
+        bar_ys = []
+        for _ in bars:
+            bar_ys.append(y + bar_h / 2)
+            y += bar_h + 0.06
+        layout.append(("\n".join(lines), name_y, bar_ys))
+        y += gap
+    height = y + 0.9  # the axis and its caption
+    fig = Figure(figsize=(PHONE_WIDTH, height), facecolor="white")
+    left, right = 1.25, 1.75  # inches: series labels; value column
+    body_top = top - line_h
+    ax = fig.add_axes(
+        (
+            left / PHONE_WIDTH,
+            0.9 / height,
+            1 - (left + right) / PHONE_WIDTH,
+            (height - 0.9 - body_top) / height,
+        )
+    )
+    ax.set_ylim(height - 0.9, body_top)  # data y = inches from the figure's top
+    values = [float(v) for _, bars in items for _, v, _ in bars if v is not None]
+    xmax = max([125.0, *[v * 1.05 for v in values]])
+    ax.set_xlim(0, xmax)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_yticks([])
+    ax.xaxis.set_major_locator(MultipleLocator(50))
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
+    ax.tick_params(axis="x", labelsize=PHONE_FONT)
+    ax.set_xlabel(axis_label, fontsize=PHONE_FONT)
+    from matplotlib.transforms import blended_transform_factory
+
+    name_at = blended_transform_factory(fig.transFigure, ax.transData)
+    fig.text(
+        0.5,
+        1 - 0.2 / height,
+        title,
+        ha="center",
+        va="top",
+        fontsize=PHONE_FONT + 2,
+        weight="bold",
+        linespacing=1.2,
+    )
+    ax.text(
+        100,
+        body_top + line_h * 0.5,
+        L.CHART_TARGET,
+        ha="center",
+        va="center",
+        fontsize=PHONE_FONT,
+        color=INK,
+    )
+    for (name, name_y, bar_ys), (_n, bars) in zip(layout, items, strict=True):
+        ax.text(
+            0.2 / PHONE_WIDTH,
+            name_y + 0.03,
+            name,
+            ha="left",
+            va="top",
+            fontsize=PHONE_FONT,
+            weight="bold",
+            transform=name_at,
+            linespacing=1.15,
+        )
+        for by, (series, value, muted) in zip(bar_ys, bars, strict=True):
+            colour = GREY if muted and value is not None else capaian_color(value)
+            shown = min(float(value), xmax) if value is not None else 0.0
+            ax.barh(by, max(shown, 0.4), height=bar_h * 0.8, color=colour)
+            ax.plot([100, 100], [by - bar_h * 0.5, by + bar_h * 0.5], color=INK, linewidth=2)
+            ax.text(
+                -0.03,
+                by,
+                series,
+                transform=blended_transform_factory(ax.transAxes, ax.transData),
+                ha="right",
+                va="center",
+                fontsize=PHONE_FONT,
+            )
+            text = f"{format_number_id(value)}%" if value is not None else L.NO_DATA_SHORT
+            ax.text(
+                1.03,
+                by,
+                text,
+                transform=blended_transform_factory(ax.transAxes, ax.transData),
+                ha="left",
+                va="center",
+                fontsize=PHONE_FONT,
+            )
+    return _save(fig, path, dpi=PHONE_DPI)

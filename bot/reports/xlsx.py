@@ -183,3 +183,18 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+INTEGER = "#,##0"
+DECIMAL = "#,##0.0##"  # "92,5" and "1.250,75": no trailing decimal mark on whole numbers
+
+
+def number_format(ws: Any, value: Any) -> Any:
+    """A number cell whose format shows it as written: 90 as "90", 92.5 as "92,5" (the
+    decimal mark is the reader's locale), never "90,"; None stays empty."""
+    if value is None:
+        return None
+    number = float(value)
+    cell = WriteOnlyCell(ws, value=int(number) if number == int(number) else number)
+    cell.number_format = INTEGER if number == int(number) else DECIMAL
+    return cell
