@@ -278,7 +278,9 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.say(camat, "/arsip")
         await sc.press(camat, "⬇️ ZIP")
         await kabupaten(sim, sc, tr, db, clock)
-        return _collect(db, sim, data, output)
+        collected = _collect(db, sim, data, output)
+        collected.update(await lkjip(sim, sc, kasubag, output))
+        return collected
     finally:
         await sim.stop()
         db.dispose()
@@ -331,6 +333,22 @@ async def kabupaten(sim: Simulation, sc: Script, tr: Transcript, db: Database, c
     finally:
         server.should_exit = True
         await task
+
+
+async def lkjip(sim: Simulation, sc: Script, kasubag: User, output: Path) -> dict[str, Path]:
+    """The year's LKjIP chapter III from the year's approved rounds: the Kasubag asks for it
+    in chat; the DOCX, the XLSX and the sasaran charts are copied to the output folder."""
+    await sc.later(sim.clock.now(), "LKjIP — Kasubag menyusun Bab III LKjIP 2026")  # type: ignore[attr-defined]
+    await sc.say(kasubag, "/lkjip 2026")
+    out: dict[str, Path] = {}
+    sent = [m for m in sim.fake.all_sent() if m.chat_id == kasubag.chat and m.content]
+    for m in sent:
+        name = m.file_name or ""
+        if name.startswith(("lkjip_bab3_", "grafik_sasaran_")):
+            target = output / name
+            target.write_bytes(m.content or b"")
+            out[name] = target
+    return out
 
 
 def _collect(db: Database, sim: Simulation, data: Path, output: Path) -> dict[str, Path]:

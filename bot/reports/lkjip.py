@@ -308,7 +308,7 @@ def sasaran_chart(data: YearData, sasaran: str, rows: tuple[YearRow, ...], path:
     for r in rows:
         items.append(
             (
-                textwrap.shorten(f"{r.code} {r.name}", 60, placeholder="…"),
+                textwrap.shorten(f"{r.code} {r.name}", 100, placeholder="…"),
                 [(str(data.year - 1), r.last_capaian, True), (str(data.year), r.capaian, False)],
             )
         )
