@@ -44,6 +44,10 @@ GENERIC_NAME = re.compile(
 )
 
 
+# the chart keys report versions stored before the names became Indonesian
+ENGLISH_CHART_NAMES = {"sections": "seksi", "timeline": "waktu_langkah"}
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^\w.\- ]+", "_", name).strip() or "file"
 
@@ -120,6 +124,8 @@ def build_zip(s: Session, data_dir: Path, rnd: CollectionRound, out: Path, now: 
             if key in files:
                 add(zf, s.get(StoredFile, files[key]), arc)  # type: ignore[arg-type]
         for name, fid in (files.get("final_charts") or {}).items():
+            head, sep, tail = name.partition("_")  # older versions stored English keys
+            name = ENGLISH_CHART_NAMES.get(head, head) + sep + tail
             add(zf, s.get(StoredFile, fid), f"grafik_{name}.png")  # type: ignore[arg-type]
         for sub in s.scalars(select(Submission).where(Submission.round_id == rnd.id)):
             folder = f"bukti/{_safe(sub.section.name)}"

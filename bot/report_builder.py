@@ -164,6 +164,7 @@ def report_data(
                     evidence=evidence,
                     previous=previous,
                     ytd=ytd,
+                    lower_method=ind.lower_method,
                 )
             )
         caps = [r.capaian for r in rows]
@@ -351,13 +352,21 @@ def content_hash(data: Any) -> str:
         "period": data.period,
         "version": data.version,
         "sections": [
-            {"name": sec.name, "indicators": [asdict(row) for row in sec.indicators]}
+            {"name": sec.name, "indicators": [_hashed(row) for row in sec.indicators]}
             for sec in data.sections
         ],
         "missing": list(data.missing_sections),
     }
     blob = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _hashed(row: Any) -> dict[str, Any]:
+    """A row's content for the hash: the fields that existed when reports were first
+    approved (the formula's method is shown by the capaian itself)."""
+    out = asdict(row)
+    out.pop("lower_method", None)
+    return out
 
 
 def _summary(data: Any) -> dict[str, Any]:

@@ -283,18 +283,76 @@ def test_approved_pdf_carries_the_approval_record_and_no_draft_mark(tmp_path):
 def test_xlsx_holds_numbers_as_numbers_with_frozen_headers(tmp_path):
     files = build_report(_data(), tmp_path)
     wb = load_workbook(files.xlsx)
-    assert wb.sheetnames[0] == "Ringkasan" and "Seksi Pemerintahan" in wb.sheetnames
-    ws = wb["Seksi Pemerintahan"]
+    assert wb.sheetnames[0] == "Ringkasan" and "Pemerintahan" in wb.sheetnames
+    ws = wb["Pemerintahan"]
     assert ws.freeze_panes == "A2"
-    assert ws["A2"].value == "PEM-1" and ws["F2"].value == 92.5 and ws["G2"].value == 102.78
-    assert isinstance(ws["E2"].value, int | float)
+    assert ws["A2"].value == "PEM-1" and ws["G2"].value == 92.5
+    # a target of 90 is the number 90 in both bounds, shown "90" (not "90,"); 92,5 as is
+    assert (ws["E2"].value, ws["F2"].value) == (90, 90)
+    assert ws["E2"].number_format == "#,##0" and ws["G2"].number_format == "#,##0.0##"
+    # capaian follows a corrected cell: a formula of realisation and target
+    assert ws["H2"].value.startswith('=IF(G2="","",') and "G2/IF(G2<E2,E2,F2)*100" in ws["H2"].value
     assert wb["Ringkasan"]["C3"].value == 101.5
-    assert ws["H2"].value == "mencapai target"
-    assert ws["I2"].value == "Sangat Tinggi (> 90%)"
+    assert ws["I2"].value == "mencapai target"
+    assert ws["J2"].value == "Sangat Tinggi (> 90%)"
+    assert wb["Linimasa SOP"]["D1"].value == "Mulai (WITA)"
     assert wb["Bukti"]["C2"].value == "daftar_hadir.pdf"
     assert wb["Bukti"]["D2"].value == "Daftar hadir pembinaan desa"
     assert wb["Bukti"]["F2"].value == "a" * 64
     assert len(wb.sheetnames) == 1 + 5 + 2
+
+
+def test_sheet_names_are_code_and_short_name_unique_within_31_characters():
+    from bot.reports.xlsx import _sheet_name
+
+    used: set[str] = set()
+    names = [
+        _sheet_name("Seksi Ketenteraman dan Ketertiban Umum", used, "trantib"),
+        _sheet_name("Seksi Pemberdayaan Masyarakat dan Desa", used, "pmd"),
+        _sheet_name("Seksi Pemberdayaan Masyarakat dan Desa", used, "pmd"),
+    ]
+    assert names[0] == "TRANTIB Ketenteraman Ketertiban"
+    assert names[1] == "PMD Pemberdayaan Masyarakat"
+    assert len(set(names)) == 3 and all(len(n) <= 31 for n in names)
+
+
+def test_capaian_formula_follows_the_rules_of_bot_capaian():
+    """The workbook's formula, evaluated here, gives what compute_capaian gives."""
+    from bot.reports.xlsx import capaian_formula
+
+    def excel(formula: str, low: float, high: float, real: float) -> float:
+        expr = formula[1:].replace("<>", "@NE@").replace("<=", "@LE@").replace(">=", "@GE@")
+        expr = expr.replace("=", "==").replace("@LE@", "<=").replace("@GE@", ">=")
+        expr = expr.replace("@NE@", "!=")
+        expr = expr.replace("E2", repr(low)).replace("F2", repr(high)).replace("G2", repr(real))
+        env = {
+            "IF": lambda c, a, b: a if c else b,
+            "AND": lambda *xs: all(xs),
+            "ROUND": lambda x, n: round(x, n),
+            "MAX": max,
+            "MIN": min,
+        }
+        return float(eval(expr.replace('""', "None"), env))  # noqa: S307 (test only)
+
+    cases = [
+        ("92.5", "90", "higher", "permenpan"),
+        ("2", "3", "lower", "permenpan"),
+        ("7", "3", "lower", "permenpan"),
+        ("2.5", "3", "lower", "inverse"),
+        ("85", "80-90", "higher", "permenpan"),
+        ("95", "80-90", "higher", "permenpan"),
+        ("72", "80-90", "higher", "permenpan"),
+    ]
+    for real, target, polarity, method in cases:
+        t = Target.parse(target)
+        want = compute_capaian(D(real), t, polarity, method)
+        got = excel(
+            capaian_formula(2, polarity, method, "E", "F", "G"),
+            float(t.low),
+            float(t.high),
+            float(real),
+        )
+        assert abs(got - float(want)) < 0.006, (real, target, polarity, method, got, want)
 
 
 def test_charts_are_drawn_from_the_data(tmp_path):
@@ -472,8 +530,8 @@ def test_a_95_percent_capaian_reads_as_below_target_in_its_band_everywhere(tmp_p
         "belum mencapai target;" in text and "Sangat Tinggi" in text
     )
     assert "Di bawah target" not in text and "di bawah target" not in text
-    sheet = load_workbook(files.xlsx)["Seksi Pemerintahan"]
-    assert (sheet["H2"].value, sheet["I2"].value) == (
+    sheet = load_workbook(files.xlsx)["Pemerintahan"]
+    assert (sheet["I2"].value, sheet["J2"].value) == (
         "belum mencapai target",
         "Sangat Tinggi (> 90%)",
     )

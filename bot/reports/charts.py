@@ -52,13 +52,13 @@ class Charts:
     summary: Path
 
     def named(self) -> dict[str, Path]:
-        """The document charts by name: "sections", "sections_2", …, "timeline" (the
-        summary chart is stored on its own)."""
+        """The document charts by name, in Indonesian like every file a person receives:
+        "seksi", "seksi_2", …, "waktu_langkah" (the summary chart is stored on its own)."""
         out = {
-            "sections" if i == 1 else f"sections_{i}": path
+            "seksi" if i == 1 else f"seksi_{i}": path
             for i, path in enumerate(self.sections, start=1)
         }
-        out["timeline"] = self.timeline
+        out["waktu_langkah"] = self.timeline
         return out
 
 
@@ -342,7 +342,7 @@ def build_charts(data: ReportData, out_dir: Path) -> Charts:
             sections_chart(data, p, name("grafik_seksi", i), i, n)
             for i, p in enumerate(pages, start=1)
         ),
-        timeline=timeline_chart(data, out_dir / "grafik_linimasa.png"),
+        timeline=timeline_chart(data, out_dir / "grafik_waktu_langkah.png"),
         summary=summary_chart(data, out_dir / "grafik_ringkasan.png"),
     )
 

@@ -33,6 +33,7 @@ class IndicatorRow:
     evidence: tuple[EvidenceFile, ...] = ()
     previous: Decimal | None = None
     ytd: Decimal | None = None
+    lower_method: str = "permenpan"  # for lower-is-better: the workbook's capaian formula
 
 
 @dataclass(frozen=True)

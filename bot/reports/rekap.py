@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from bot.fmt import format_number_id
 from bot.reports import labels as L
 from bot.reports.charts import _save, _short
-from bot.reports.xlsx import NUM, PCT, _num, _Sheet
+from bot.reports.xlsx import PCT, _bounds, _num, _Sheet, number_format, timeline_head
 
 RED, GREEN, GREY = "#d73027", "#1a9850", "#bdbdbd"
 
@@ -88,12 +88,15 @@ def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
         )
     ind = _Sheet(wb, L.REKAP_SHEET_INDICATORS)
     ind.header(L.REKAP_XLSX_INDICATORS)
-    ind.formats = {6: NUM, 7: PCT}
+    ind.formats = {8: PCT}
     sec = _Sheet(wb, L.REKAP_SHEET_SECTIONS)
     sec.header(L.REKAP_XLSX_SECTIONS)
     sec.formats = {2: PCT}
     steps = _Sheet(wb, L.SHEET_TIMELINE)
-    steps.header(("Kantor", *L.TIMELINE_HEAD))
+    zone = next((o.data for o in offices if o.data is not None), None)
+    steps.header(
+        ("Kantor", *(timeline_head(zone.tz, zone.generated_at) if zone else L.TIMELINE_HEAD))
+    )
     steps.formats = {4: "dd/mm/yyyy hh:mm", 5: "dd/mm/yyyy hh:mm"}
     for o in offices:
         if o.data is None:
@@ -119,8 +122,9 @@ def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
                         row.code,
                         row.name,
                         row.unit,
-                        row.target_text,
-                        _num(row.realisation),
+                        number_format(ind.ws, _bounds(row)[0]),
+                        number_format(ind.ws, _bounds(row)[1]),
+                        number_format(ind.ws, row.realisation),
                         _num(row.capaian),
                         row.category,
                     ]

@@ -13,7 +13,8 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.capaian import band_text, target_status
+from bot.capaian import Target, band_text, target_status
+from bot.fmt import zone_abbr
 from bot.reports import labels as L
 from bot.reports.model import ReportData, timeline_order
 
@@ -25,14 +26,25 @@ NUM = "#,##0.##"
 DATE = "dd/mm/yyyy hh:mm"
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "Seksi"
+def _sheet_name(name: str, used: set[str], code: str = "") -> str:
+    """The section's code and a short name within Excel's 31 characters, whole words only
+    ("TRANTIB Ketenteraman Ketertiban"), unique in the workbook."""
+    words = [w for w in re.sub(r"[\[\]:*?/\\]", " ", name).split() if w.lower() not in STOP]
+    base = code.upper()
+    for word in words:
+        if len(f"{base} {word}".strip()) > 31:
+            break
+        base = f"{base} {word}".strip()
+    base = base[:31] or "Seksi"
     candidate, n = base, 2
     while candidate.lower() in used:
         suffix = f" ({n})"
         candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(candidate.lower())
     return candidate
+
+
+STOP = {"seksi", "dan", "serta"}  # words a sheet name can do without
 
 
 def _num(x: Any) -> float | None:
@@ -100,9 +112,28 @@ class _Sheet:
         return cell
 
 
-def _target(row: Any) -> Any:
-    numeric = row.target is not None and "–" not in row.target_text and "-" not in row.target_text
-    return _num(row.target) if numeric else row.target_text
+def _bounds(row: Any) -> tuple[Any, Any]:
+    """The target as two numbers, low and high (equal for a single target)."""
+    try:
+        t = Target.parse(row.target_text)
+    except ValueError:
+        return None, None
+    return t.low, t.high
+
+
+def capaian_formula(r: int, polarity: str, method: str, low: str, high: str, real: str) -> str:
+    """The capaian rule of bot/capaian.py as an Excel formula over the row's cells, so a
+    corrected realisation or target recomputes it: a range counts 100 inside and the
+    nearer bound outside; lower-is-better by PermenPANRB (2t − r)/t or t/r (capped)."""
+    lo, hi, v = f"{low}{r}", f"{high}{r}", f"{real}{r}"
+    t = f"IF({v}<{lo},{lo},{hi})"
+    if polarity == "higher":
+        core = f"IF({t}=0,IF({v}>=0,100,0),ROUND({v}/{t}*100,2))"
+    elif method == "inverse":
+        core = f"IF({t}=0,IF({v}<=0,100,0),IF({v}<=0,200,ROUND(MIN({t}/{v}*100,200),2)))"
+    else:
+        core = f"IF({t}=0,IF({v}<=0,100,0),ROUND(MAX((2*{t}-{v})/{t}*100,0),2))"
+    return f'=IF({v}="","",IF(AND({v}>={lo},{v}<={hi},{lo}<>{hi}),100,{core}))'
 
 
 def build_xlsx(data: ReportData, path: Path) -> Path:
@@ -135,19 +166,23 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
     ws.write()
     used = {L.SHEET_SUMMARY.lower(), L.SHEET_EVIDENCE.lower(), L.SHEET_TIMELINE.lower()}
     for sec in data.sections:
-        sh = _Sheet(wb, _sheet_name(sec.name, used))
+        sh = _Sheet(wb, _sheet_name(sec.name, used, sec.code))
         sh.header(L.XLSX_SECTION_HEAD)
-        sh.formats = {4: NUM, 5: NUM, 6: PCT, 9: PCT, 10: PCT}
-        for row in sec.indicators:
+        sh.formats = {7: PCT, 10: PCT, 11: PCT}
+        for i, row in enumerate(sec.indicators, start=2):
+            low, high = _bounds(row)
             sh.append(
                 [
                     row.code,
                     row.sasaran,
                     row.name,
                     row.unit,
-                    _target(row),
-                    _num(row.realisation),
-                    _num(row.capaian),
+                    number_format(sh.ws, low),
+                    number_format(sh.ws, high),
+                    number_format(sh.ws, row.realisation),
+                    capaian_formula(i, row.polarity, row.lower_method, "E", "F", "G")
+                    if low is not None
+                    else None,
                     target_status(row.capaian),
                     band_text(row.capaian),
                     _num(row.previous),
@@ -165,7 +200,7 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
                 ev.append([sec.name, row.code, e.file_name, e.description, e.size, e.sha256])
     ev.write()
     tl = _Sheet(wb, L.SHEET_TIMELINE)
-    tl.header(L.TIMELINE_HEAD)
+    tl.header(timeline_head(data.tz, data.generated_at))
     tl.formats = {3: DATE, 4: DATE}
     for st in timeline_order(data.steps):
         version = f"{L.VERSION_SHORT.format(version=st.iteration)} · " if st.number >= 5 else ""
@@ -181,8 +216,15 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
         )
     tl.write()
     path.parent.mkdir(parents=True, exist_ok=True)
+    wb.calculation.fullCalcOnLoad = True  # formulas computed when the workbook is opened
     wb.save(path)
     return path
+
+
+def timeline_head(tz: str, when: Any) -> tuple[str, ...]:
+    """The timeline's columns with the zone of its times: "Mulai (WITA)"."""
+    zone = zone_abbr(tz, when.astimezone(ZoneInfo(tz)))
+    return tuple(f"{h} ({zone})" if h in ("Mulai", "Selesai") else h for h in L.TIMELINE_HEAD)
 
 
 INTEGER = "#,##0"
