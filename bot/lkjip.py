@@ -28,6 +28,7 @@ from bot.sop import RoundState
 from db.models import CollectionRound, Indicator, Office, ReportVersion, Section
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+AGGREGATION_WORDS = {"cumulative": "jumlah", "latest": "nilai terakhir", "average": "rata-rata"}
 QUARTER_NAMES = {"Q1": "TW I", "Q2": "TW II", "Q3": "TW III", "Q4": "TW IV"}
 
 
@@ -195,8 +196,7 @@ def _notes(ind: Indicator, year: int, quarters: list[Quarter], target: Target | 
         notes.append(f"makin kecil makin baik; capaian = {rule} × 100%")
     if target is not None and target.is_range:
         notes.append(f"target rentang {target}: di dalam rentang = 100%")
-    rule = {"cumulative": "jumlah", "latest": "nilai terakhir", "average": "rata-rata"}
-    notes.append(f"realisasi tahunan = {rule[ind.aggregation]} triwulan")
+    notes.append(f"realisasi tahunan = {AGGREGATION_WORDS[ind.aggregation]} triwulan")
     return notes
 
 

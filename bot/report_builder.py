@@ -238,15 +238,15 @@ def report_data(
         content_hash=decision.content_hash if decision else None,
         rank=signer.rank if signer else "",
     )
-    head = camat[0] if camat else None
+    camat_holder = camat[0] if camat else None
     camat_sign = (
         Approval(
-            name=head.person.name,
-            position=head.title or "Camat",
-            nip=head.person.nip,
-            rank=head.person.rank,
+            name=camat_holder.person.name,
+            position=camat_holder.title or "Camat",
+            nip=camat_holder.person.nip,
+            rank=camat_holder.person.rank,
         )
-        if head
+        if camat_holder
         else None
     )
     averages = [sec.average for sec in sections if sec.average is not None]

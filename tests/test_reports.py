@@ -358,7 +358,7 @@ def test_capaian_formula_follows_the_rules_of_bot_capaian():
 def test_charts_are_drawn_from_the_data(tmp_path):
     a = build_report(_data(), tmp_path / "a").charts
     b = build_report(_data(pem1="40"), tmp_path / "b").charts
-    assert _png_size(a.summary) == (1080, 1350)
+    assert _png_size(a.summary)[0] == 1080
     assert a.sections[0].read_bytes() != b.sections[0].read_bytes()
     again = build_report(_data(), tmp_path / "c").charts
     assert a.sections[0].read_bytes() == again.sections[0].read_bytes()
@@ -380,6 +380,18 @@ class _Capture:
         monkeypatch.setattr(charts, "_save", save)
 
 
+def _texts(fig) -> list:  # type: ignore[no-untyped-def]
+    texts = list(fig.texts)
+    for legend in fig.legends:
+        texts.extend(legend.get_texts())
+    for ax in fig.axes:
+        texts.extend([*ax.texts, ax.title, ax._left_title, ax._right_title])
+        texts.extend([ax.xaxis.label, ax.yaxis.label])
+        lo, hi = sorted(ax.get_xlim())
+        texts.extend(t for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi)
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
 def _texts_outside_canvas(fig) -> list[str]:  # type: ignore[no-untyped-def]
     """What lies outside the figure: every text artist's window extent (renderer from the
     canvas), each axis's drawn tick labels, and the figure's tight bounding box."""
@@ -394,17 +406,7 @@ def _texts_outside_canvas(fig) -> list[str]:  # type: ignore[no-untyped-def]
             or ext.y1 > box.y1 + 0.5
         )
 
-    texts = list(fig.texts)
-    for legend in fig.legends:
-        texts.extend(legend.get_texts())
-    for ax in fig.axes:
-        texts.extend([*ax.texts, ax.title, ax._left_title, ax._right_title])
-        texts.extend([ax.xaxis.label, ax.yaxis.label])
-    out = [
-        t.get_text()
-        for t in texts
-        if t.get_visible() and t.get_text().strip() and outside(t.get_window_extent(renderer))
-    ]
+    out = [t.get_text() for t in _texts(fig) if outside(t.get_window_extent(renderer))]
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             ext = axis.get_tightbbox(renderer)
@@ -415,6 +417,34 @@ def _texts_outside_canvas(fig) -> list[str]:  # type: ignore[no-untyped-def]
     if tight.x0 < -0.01 or tight.y0 < -0.01 or tight.x1 > w + 0.01 or tight.y1 > h + 0.01:
         out.append(f"tight bbox {tight} outside {w}×{h}")
     return out
+
+
+def _overlaps(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    """Labels that cross another label or a drawn line (a target mark, a reference line):
+    window extents that intersect by more than a pixel each way."""
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _texts(fig)]
+    lines = [
+        # a straight line's extent is as thin as zero: widen it by the line's own width
+        (f"line at x={line.get_xdata()[0]}", line.get_window_extent(renderer).padded(2))
+        for ax in fig.axes
+        for line in ax.lines
+    ]
+
+    def cross(a, b) -> bool:  # type: ignore[no-untyped-def]
+        return min(a.x1, b.x1) - max(a.x0, b.x0) > 1 and min(a.y1, b.y1) - max(a.y0, b.y0) > 1
+
+    out = []
+    for i, (name, box) in enumerate(boxes):
+        for other, obox in boxes[i + 1 :] + lines:
+            if cross(box, obox):
+                out.append(f"{name!r} × {other!r}")
+    return out
+
+
+def _text_px(fig) -> float:  # type: ignore[no-untyped-def]
+    """The smallest text size in pixels, at the width the figure is saved."""
+    return min(t.get_fontsize() for t in _texts(fig)) * 150 / 72
 
 
 @pytest.mark.parametrize("n_sections", [5, 60])
@@ -430,6 +460,8 @@ def test_no_chart_label_falls_outside_its_canvas(tmp_path, monkeypatch, n_sectio
     assert len(cap.figures) >= 3
     for fig in cap.figures:
         assert _texts_outside_canvas(fig) == []
+        assert _overlaps(fig) == []
+        assert fig.get_figwidth() * 150 >= 1080 and _text_px(fig) >= 28
 
 
 def test_a_clipped_label_is_caught(tmp_path):
@@ -438,8 +470,15 @@ def test_a_clipped_label_is_caught(tmp_path):
 
     fig = Figure(figsize=(4, 3))
     FigureCanvasAgg(fig)
-    fig.add_subplot().text(1.05, 0.5, "4. Menghimpun data kinerja, menyusun konsep laporan")
+    ax = fig.add_subplot()
+    ax.text(1.05, 0.5, "4. Menghimpun data kinerja, menyusun konsep laporan")
     assert _texts_outside_canvas(fig) != []
+    ax.axvline(0.5)
+    ax.text(0.45, 0.5, "98%")
+    assert any("line" in o for o in _overlaps(fig))
+    ax.text(0.1, 0.2, "Pemerintahan")
+    ax.text(0.15, 0.2, "Ketertiban")
+    assert any("'Pemerintahan' × 'Ketertiban'" in o for o in _overlaps(fig))
 
 
 def test_charts_keep_a_bounded_size_for_200_sections(tmp_path):
@@ -451,10 +490,9 @@ def test_charts_keep_a_bounded_size_for_200_sections(tmp_path):
     from bot.reports.charts import PAGE_SECTIONS
 
     charts = build_report(bench_data(200), tmp_path).charts
-    assert len(charts.sections) == 200 // PAGE_SECTIONS
+    assert len(charts.sections) == -(-200 // PAGE_SECTIONS)
     sizes = [_png_size(p) for p in (*charts.sections, charts.timeline, charts.summary)]
-    assert max(h for _w, h in sizes) <= 1400 and max(w for w, _h in sizes) <= 1080
-    assert _png_size(charts.summary) == (1080, 1350)
+    assert max(h for _w, h in sizes) <= 2800 and {w for w, _h in sizes} == {1080}
 
 
 def test_one_colour_rule_below_target_red_met_green_no_data_grey(tmp_path, monkeypatch):
@@ -466,18 +504,14 @@ def test_one_colour_rule_below_target_red_met_green_no_data_grey(tmp_path, monke
     cap = _Capture(monkeypatch)
     build_report(_data(pem1="80"), tmp_path)  # Pemerintahan: (88,89 + 100) / 2 → below
     sections_fig, _timeline, summary_fig = cap.figures
-    # bottom to top, like the bars: the last section first
-    expected = [GREEN, GREY, GREEN, GREEN, RED][::-1]
-    expected = [GREEN, GREEN, GREY, GREEN, RED]  # Pelayanan Umum … Pemerintahan
+    expected = [RED, GREEN, GREY, GREEN, GREEN]  # Pemerintahan … Pelayanan Umum, top down
     for fig in (sections_fig, summary_fig):
         ax = fig.axes[0]
         bars = [p for p in ax.patches if isinstance(p, Rectangle)][:5]
-        colours = [to_hex(b.get_facecolor()) for b in bars]
-        if fig is summary_fig:  # the summary draws no bar for a section without data
-            colours = [c for c, b in zip(colours, bars, strict=True) if b.get_width() > 0]
-            assert colours == [GREEN, GREEN, GREEN, RED]
-        else:
-            assert colours == expected
+        assert [to_hex(b.get_facecolor()) for b in bars] == expected
+        # a section without data draws no bar; the target mark is labelled once
+        assert bars[2].get_width() == 0
+        assert [t.get_text() for t in ax.texts].count("Target 100%") == 1
 
 
 def test_timeline_lists_steps_in_sop_order_per_version_with_standard_markers(tmp_path, monkeypatch):
@@ -491,13 +525,15 @@ def test_timeline_lists_steps_in_sop_order_per_version_with_standard_markers(tmp
     ax = fig.axes[0]
     assert ax.get_xscale() == "linear"
     labels = [t.get_text() for t in ax.texts]
-    top_down = [x for x in labels if x[:1].isdigit() or x.startswith("v")][:9][::-1]
+    top_down = [x for x in labels if x[:1].isdigit() or x.startswith("v")]
     assert top_down[0].startswith("1. ") and top_down[3].startswith("4. ")
     assert top_down[5].startswith("v1 · 7. Paraf Sekretaris — dikembalikan")
     assert top_down[6].startswith("v1 · 6. ")
-    # the standard is a marker on every row, at 100% of it
-    markers = ax.collections[0].get_offsets()
-    assert len(markers) == 9 and {float(x) for x, _y in markers} == {100.0}
+    assert "(mutu baku 3 hari kerja)" in top_down[2].replace("\n", " ")
+    # the standard is a mark on every row, at 100% of it, labelled once
+    marks = [line.get_xdata() for line in ax.lines]
+    assert len(marks) == 9 and all(list(x) == [100, 100] for x in marks)
+    assert labels.count("Mutu baku (100%)") == 1
     # step 4 took 50 h of 32 allowed: red, and the only red bar
     from matplotlib.colors import to_hex
 
@@ -685,3 +721,34 @@ def test_pdf_signatures_metadata_notes_and_sasaran(tmp_path):
     )
     created = reader.metadata["/CreationDate"]
     assert created.startswith("D:20261123080000+08")  # generated_at, in WITA, not 2000
+
+
+def test_rekap_and_lkjip_charts_read_on_a_phone(tmp_path, monkeypatch):
+    """The kabupaten's chart and the LKjIP's sasaran chart: 1080 px wide, text of 28 px,
+    nothing outside the canvas, no label on a line or another label."""
+    import sys
+
+    from bot.rekap import OfficeRekap
+    from bot.reports.rekap import rekap_chart
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bench_lkjip import data as lkjip_data
+
+    from bot.reports.lkjip import build_lkjip
+
+    cap = _Capture(monkeypatch)
+    late = replace(
+        _data(), sections=tuple(replace(s, late_working_days=1) for s in _data().sections)
+    )
+    offices = [
+        OfficeRekap(1, "astambul", "Kecamatan Astambul", 1, "approved", _data()),
+        OfficeRekap(2, "martapura", "Kecamatan Martapura Timur", 2, "collecting", late),
+        OfficeRekap(3, "sungai", "Kecamatan Sungai Tabuk", None, None, None),
+    ]
+    rekap_chart(offices, "Triwulan III 2026", tmp_path / "rekap.png")
+    build_lkjip(lkjip_data(12), tmp_path / "lkjip")
+    assert len(cap.figures) == 3  # the recap, two sasaran
+    for fig in cap.figures:
+        assert _texts_outside_canvas(fig) == [] and _overlaps(fig) == []
+        assert fig.get_figwidth() * 150 >= 1080 and _text_px(fig) >= 28
+    assert _png_size(tmp_path / "rekap.png")[0] == 1080

@@ -18,11 +18,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator, MultipleLocator  # noqa: E402
+from matplotlib.ticker import MultipleLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bot.capaian import meets_target  # noqa: E402
@@ -31,7 +29,7 @@ from bot.reports import labels as L  # noqa: E402
 from bot.reports.model import ReportData, SectionReport, StepTiming, timeline_order  # noqa: E402
 
 GREEN, RED, GREY, INK = "#1a9850", "#d73027", "#bdbdbd", "#333333"
-PAGE_SECTIONS = 25  # sections per chart image: a bounded, readable height
+PAGE_SECTIONS = 15  # sections per chart image: a bounded height, readable on a phone
 SUMMARY_SECTIONS = 12  # bars on the Camat's phone chart (the lowest first when more)
 DOC_DPI = 100  # charts placed in the PDF (16.5 cm wide: ~125 dpi on paper)
 WIDTH = 8.0  # inches
@@ -74,57 +72,8 @@ def _save(fig: Figure, path: Path, dpi: int = DOC_DPI) -> Path:
     return path
 
 
-def _short(name: str, n: int = 34) -> str:
-    """A section's name without "Seksi", wrapped to lines of `n` characters (at most two)."""
-    lines = textwrap.wrap(name.replace("Seksi ", ""), n)
-    if len(lines) > 2:
-        lines = [lines[0], lines[1][: n - 1] + "…"]
-    return "\n".join(lines)
-
-
 def _value(x: Decimal | None) -> float:
     return float(x) if x is not None else 0.0
-
-
-def _frame(
-    rows: int, left: float, right: float, top: float = 0.95, bottom: float = 0.6
-) -> tuple[Figure, Axes]:
-    """A figure whose plot area has fixed margins in inches and a row height per bar."""
-    height = top + bottom + ROW * max(rows, 1)
-    fig = Figure(figsize=(WIDTH, height), facecolor="white")
-    ax = fig.add_axes(
-        (left / WIDTH, bottom / height, 1 - (left + right) / WIDTH, 1 - (top + bottom) / height)
-    )
-    ax.set_ylim(-0.6, max(rows, 1) - 0.4)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig, ax
-
-
-def _row_labels(ax: Axes, labels: Sequence[str], fontsize: float = 8, side: str = "left") -> None:
-    """Row labels beside the plot without tick objects (a Tick per row costs more than the
-    bar it labels)."""
-    ax.set_yticks([])
-    x, ha = (-0.012, "right") if side == "left" else (1.012, "left")
-    transform = ax.get_yaxis_transform()
-    for i, text in enumerate(labels):
-        ax.text(x, i, text, ha=ha, va="center", fontsize=fontsize, transform=transform)
-
-
-def _heading(fig: Figure, title: str, legend: Sequence[tuple[str, str]]) -> None:
-    height = fig.get_figheight()
-    fig.text(0.5, 1 - 0.3 / height, title, ha="center", va="center", fontsize=11, weight="bold")
-    if legend:
-        fig.legend(
-            handles=[Patch(color=c, label=text) for c, text in legend],
-            loc="center",
-            bbox_to_anchor=(0.5, 1 - 0.65 / height),
-            ncols=len(legend),
-            fontsize=8,
-            frameon=False,
-            handlelength=1.2,
-            columnspacing=1.2,
-        )
 
 
 def _pages(sections: Sequence[SectionReport]) -> list[Sequence[SectionReport]]:
@@ -135,198 +84,113 @@ def _page_title(title: str, page: int, pages: int) -> str:
     return title if pages == 1 else f"{title} ({L.CHART_PAGE.format(page=page, pages=pages)})"
 
 
+def _short(name: str) -> str:
+    """A section's name without "Seksi"."""
+    return name.replace("Seksi ", "")
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # left of the bar ("2025"), may be ""
+    value: float | None  # on the axis, in percent
+    colour: str
+    text: str  # in the column right of the plot ("102,78%")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # on its own line(s) above the row's bars
+    bars: tuple[Bar, ...]
+
+
+def _capaian_bar(label: str, value: Decimal | None, colour: str | None = None) -> Bar:
+    text = f"{format_number_id(value)}%" if value is not None else L.NO_DATA_SHORT
+    return Bar(
+        label, float(value) if value is not None else None, colour or capaian_color(value), text
+    )
+
+
 def sections_chart(
     data: ReportData, secs: Sequence[SectionReport], path: Path, page: int = 1, pages: int = 1
 ) -> Path:
-    """Per section, side by side: the average capaian against the 100% target, and how many
-    working days its data came late."""
-    rows = list(secs)[::-1]
-    fig, ax = _frame(len(rows), left=2.5, right=2.55, bottom=0.55)
-    height = fig.get_figheight()
-    (x0, y0), (_x1, y1) = ax.get_position().get_points()
-    late_ax = fig.add_axes((6.0 / WIDTH, y0, 1.75 / WIDTH, y1 - y0), sharey=ax)
-    for side in ("top", "right"):
-        late_ax.spines[side].set_visible(False)
-    y = list(range(len(rows)))
-    values = [_value(s.average) for s in rows]
-    ax.barh(y, values, color=[capaian_color(s.average) for s in rows], height=0.7)
-    ax.axvline(100, color=INK, linestyle="--", linewidth=1)
-    for i, s in enumerate(rows):
-        text = f"{format_number_id(s.average)}%" if s.average is not None else L.NO_DATA_SHORT
-        ax.text(values[i] + 1.5, i, text, va="center", fontsize=8)
-    _row_labels(ax, [_short(s.name) for s in rows])
-    ax.set_xlim(0, max([125.0, *[v * 1.12 + 14 for v in values]]))
-    ax.xaxis.set_major_locator(MultipleLocator(50))  # few ticks: each is costly to draw
-    ax.set_title(L.CHART_CAPAIAN_PANEL, fontsize=9)
-    late = [s.late_working_days for s in rows]
-    late_ax.barh(
-        y,
-        [max(d, 0.08) for d in late],
-        height=0.7,
-        color=[
-            RED if d > 0 else (GREY if s.submitted_at is None else GREEN)
-            for d, s in zip(late, rows, strict=True)
-        ],
-    )
-    for i, s in enumerate(rows):
-        label = (
-            L.NOT_SUBMITTED
-            if s.submitted_at is None
-            else (
-                L.LATE_DAYS_SHORT.format(days=s.late_working_days)
-                if s.late_working_days
-                else L.ON_TIME
-            )
-        )
-        late_ax.text(max(late[i], 0.08) + 0.1, i, label, va="center", fontsize=8)
-    late_ax.set_xlim(0, max([2, *late]) * 1.2 + 2.6)
-    late_ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
-    late_ax.set_title(L.CHART_TIMELINESS_AXIS, fontsize=9)
-    late_ax.tick_params(axis="y", left=False, labelleft=False)
-    for axis in (ax, late_ax):
-        axis.tick_params(axis="x", labelsize=8)
-    del height
-    _heading(
-        fig,
-        _page_title(f"{L.CHART_SECTIONS} — {data.period}", page, pages),
-        [
-            (GREEN, L.LEGEND_GOOD),
-            (RED, L.LEGEND_BAD),
-            (GREY, L.LEGEND_NONE),
-        ],
-    )
-    return _save(fig, path)
+    """Per section: its average capaian against the 100% target, and on its name line
+    whether its data came on time."""
+    rows = []
+    for s in secs:
+        if s.submitted_at is None:
+            when = L.NOT_SUBMITTED
+        elif s.late_working_days:
+            when = L.LATE_DAYS_SECTION.format(days=s.late_working_days)
+        else:
+            when = L.ON_TIME.lower()
+        rows.append(Row(f"{_short(s.name)} — {when}", (_capaian_bar("", s.average),)))
+    title = _page_title(f"{L.CHART_SECTIONS}\n{data.period}", page, pages)
+    return phone_bars(title, rows, L.CHART_CAPAIAN_AXIS, path)
 
 
 def _step_label(st: StepTiming) -> str:
-    name = _short(
-        f"{st.number}. {L.STEP7_SHORT} — {st.outcome}" if st.outcome else f"{st.number}. {st.name}",
-        36,
+    name = (
+        f"{st.number}. {L.STEP7_SHORT} — {st.outcome}" if st.outcome else f"{st.number}. {st.name}"
     )
     if st.number >= 5:
         name = f"{L.VERSION_SHORT.format(version=st.iteration)} · {name}"
-    return name
+    return f"{name} ({L.STANDARD_OF.format(standard=st.standard_text)})"
 
 
 def timeline_chart(data: ReportData, path: Path) -> Path:
-    """Each step's time used as a share of its standard (linear; 100% = the standard, drawn
-    as a marker on every row), so 15-minute and 3-day steps read on one axis; the real
-    duration and the standard are written beside each row."""
-    steps = timeline_order(data.steps)[::-1]
-    fig, ax = _frame(len(steps), left=3.0, right=1.9, bottom=0.75)
-    y = list(range(len(steps)))
-    shares = [s.share for s in steps]
-    shown = [min(x, SHARE_CAP) * 100 if x is not None else 0.0 for x in shares]
-    colors = [GREY if s.on_time is None else (GREEN if s.on_time else RED) for s in steps]
-    ax.barh(y, [max(v, 0.6) for v in shown], color=colors, height=0.62)
-    ax.scatter([100] * len(y), y, marker="|", s=420, color=INK, linewidths=2, zorder=3)
-    for i, x in enumerate(shares):
-        if x is not None and x > SHARE_CAP:
-            ax.text(SHARE_CAP * 100 - 2, i, "≫", ha="right", va="center", color="white")
-    _row_labels(ax, [_step_label(s) for s in steps])
-    _row_labels(
-        ax,
-        [
-            f"{s.used_text or (L.RUNNING if s.ended_at is None else '-')}\n"
-            f"{L.STANDARD_OF.format(standard=s.standard_text)}"
-            for s in steps
-        ],
-        fontsize=7.5,
-        side="right",
+    """Each step's time used as a share of its standard (linear; 100% = the standard,
+    marked on every row), so 15-minute and 3-day steps read on one axis; the real duration
+    in the column on the right, the standard on the step's name line."""
+    rows = []
+    for st in timeline_order(data.steps):
+        share = st.share
+        colour = GREY if st.on_time is None else (GREEN if st.on_time else RED)
+        used = st.used_text or (L.RUNNING if st.ended_at is None else "-")
+        value = min(share, SHARE_CAP) * 100 if share is not None else None
+        rows.append(Row(_step_label(st), (Bar("", value, colour, used),)))
+    return phone_bars(
+        L.CHART_TIMELINE,
+        rows,
+        L.CHART_TIMELINE_AXIS,
+        path,
+        marker_label=L.STANDARD,
+        cap=SHARE_CAP * 100,
     )
-    longest = max([x for x in shares if x is not None] or [1.0])
-    ax.set_xlim(0, max(125.0, min(longest, SHARE_CAP) * 100 + 8))
-    ax.set_xlabel(L.CHART_TIMELINE_AXIS, fontsize=8)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.xaxis.set_major_locator(MultipleLocator(50))
-    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
-    for i in range(1, len(steps)):
-        if steps[i - 1].iteration != steps[i].iteration and steps[i].number >= 5:
-            ax.axhline(i - 0.5, color="#999999", linewidth=0.6)
-    from matplotlib.lines import Line2D
-
-    _heading(fig, L.CHART_TIMELINE, [])
-    fig.legend(
-        handles=[
-            Patch(color=GREEN, label=L.ON_TIME),
-            Patch(color=RED, label=L.LATE_SHORT),
-            Line2D([], [], color=INK, marker="|", linestyle="", markersize=10, label=L.STANDARD),
-        ],
-        loc="center",
-        bbox_to_anchor=(0.5, 1 - 0.65 / fig.get_figheight()),
-        ncols=3,
-        fontsize=8,
-        frameon=False,
-    )
-    return _save(fig, path)
 
 
 def summary_chart(data: ReportData, path: Path) -> Path:
-    """For the Camat's phone: 1080×1350 px, large type, one message. With many sections,
-    the lowest `SUMMARY_SECTIONS` are shown and the rest counted."""
-    fig = Figure(figsize=(7.2, 9), facecolor="white")
+    """For the Camat's phone: the overall capaian in large type, one message, then the
+    sections (the lowest `SUMMARY_SECTIONS` when there are more)."""
     below = [s for s in data.sections if meets_target(s.average) is False]
-    overall = data.overall
-    fig.text(
-        0.5,
-        0.95,
-        L.CHART_SUMMARY_HEAD.format(period=data.period),
-        ha="center",
-        fontsize=20,
-        weight="bold",
-    )
-    fig.text(
-        0.5,
-        0.855,
-        f"{format_number_id(overall)}%" if overall is not None else "-",
-        ha="center",
-        fontsize=64,
-        weight="bold",
-        color=capaian_color(overall),
-    )
-    message = L.CHART_SUMMARY_BELOW.format(n=len(below)) if below else L.CHART_SUMMARY_OK
-    fig.text(0.5, 0.79, message, ha="center", fontsize=20, color=RED if below else GREEN)
     secs = list(data.sections)
-    more = len(secs) - SUMMARY_SECTIONS
-    if more > 0:
+    lines = [
+        (L.CHART_SUMMARY_HEAD.format(period=data.period), PHONE_FONT + 6, INK, "bold"),
+        (
+            f"{format_number_id(data.overall)}%" if data.overall is not None else "-",
+            48,
+            capaian_color(data.overall),
+            "bold",
+        ),
+        (
+            L.CHART_SUMMARY_BELOW.format(n=len(below)) if below else L.CHART_SUMMARY_OK,
+            PHONE_FONT + 4,
+            RED if below else GREEN,
+            "normal",
+        ),
+    ]
+    if len(secs) > SUMMARY_SECTIONS:
         secs = sorted(secs, key=lambda s: (s.average is not None, _value(s.average)))
         secs = secs[:SUMMARY_SECTIONS]
-        fig.text(
-            0.5,
-            0.745,
-            L.CHART_SUMMARY_LOWEST.format(n=SUMMARY_SECTIONS, total=len(data.sections)),
-            ha="center",
-            fontsize=13,
-            color="#555555",
+        lines.append(
+            (
+                L.CHART_SUMMARY_LOWEST.format(n=SUMMARY_SECTIONS, total=len(data.sections)),
+                PHONE_FONT,
+                "#555555",
+                "normal",
+            )
         )
-    ax = fig.add_axes((0.37, 0.08, 0.57, 0.64 if more > 0 else 0.66))
-    secs = secs[::-1]
-    values = [_value(s.average) for s in secs]
-    ax.barh(
-        [_short(s.name, 16) for s in secs],
-        values,
-        color=[capaian_color(s.average) for s in secs],
-    )
-    ax.axvline(100, color=INK, linestyle="--", linewidth=1.5)
-    for i, s in enumerate(secs):
-        text = f"{format_number_id(s.average)}%" if s.average is not None else L.NO_DATA_SHORT
-        # on a white ground: a value just under 100% sits on the target line
-        ax.text(
-            values[i] + 2,
-            i,
-            text,
-            va="center",
-            fontsize=15,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
-        )
-    ax.set_xlim(0, max([130.0, *[v + 30 for v in values]]))
-    ax.xaxis.set_major_locator(MultipleLocator(50))
-    ax.tick_params(axis="y", labelsize=14 if len(secs) <= 8 else 11)
-    ax.tick_params(axis="x", labelsize=12)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.text(0.5, 0.02, data.office_name, ha="center", fontsize=13, color="#555555")
-    return _save(fig, path, dpi=150)
+    rows = [Row(_short(s.name), (_capaian_bar("", s.average),)) for s in secs]
+    return phone_bars("", rows, L.CHART_CAPAIAN_AXIS, path, header=lines, footer=data.office_name)
 
 
 def build_charts(data: ReportData, out_dir: Path) -> Charts:
@@ -347,117 +211,160 @@ def build_charts(data: ReportData, out_dir: Path) -> Charts:
     )
 
 
-# --- charts for a phone: 1080 px wide, text at least 28 px ---------------------------------
+# --- the one layout of every chart: 1080 px wide, text at least 28 px ----------------------
 PHONE_WIDTH, PHONE_DPI = 7.2, 150  # 1080 px
 PHONE_FONT = 14  # points: 29 px at 150 dpi
 NAME_CHARS = 50  # characters per line of a row's name at PHONE_FONT on 1080 px
+LINE, BAR, GAP = 0.32, 0.42, 0.22  # inches: a text line, a bar, the space between rows
+
+
+def _label_width(texts: Sequence[str]) -> float:
+    """Inches a column needs for the longest of `texts` at PHONE_FONT (DejaVu Sans averages
+    about 0.6 em a character), with a margin."""
+    longest = max((len(t) for t in texts), default=0)
+    return 0.25 + longest * PHONE_FONT * 0.6 / 72
 
 
 def phone_bars(
     title: str,
-    items: Sequence[tuple[str, Sequence[tuple[str, Decimal | None, bool]]]],
+    items: Sequence[Row],
     axis_label: str,
     path: Path,
+    *,
+    header: Sequence[tuple[str, float, str, str]] = (),
+    footer: str = "",
+    marker_label: str = L.CHART_TARGET,
+    cap: float | None = None,
 ) -> Path:
-    """Rows of horizontal bars for a phone screen. Each item: its name on its own line(s)
-    above its bars; each bar (series label, value, muted) with the series label on the left
-    and the value in a column on the right, so no label crosses a bar or a line. The 100%
-    target is a short mark on each bar, labelled once ("Target 100%") in a row of its own.
-    Laid out in inches from the top, nothing left to `tight_layout`."""
-    line_h, bar_h, gap = 0.32, 0.42, 0.22
-    head_lines = title.count("\n") + 1
-    top = 0.25 + head_lines * line_h + 0.2 + line_h  # title, then the target label's row
-    y = top
+    """Rows of horizontal bars for a phone screen, laid out in inches from the top (nothing
+    left to `tight_layout`). Each row's name is on its own line(s) above its bars; a bar's
+    label sits left of the plot and its value in a column right of it, so no label crosses
+    a bar or a line. The 100% target is a short mark on each bar, labelled once in a line
+    of its own above the rows. `header`: lines of (text, size, colour, weight) above."""
+    y = 0.2
+    placed: list[tuple[str, float, float, str, str]] = []  # text, y, size, colour, weight
+    for text, size, colour, weight in header:
+        placed.append((text, y, size, colour, weight))
+        y += size / 72 * 1.45
+    if title:
+        placed.append((title, y, PHONE_FONT + 2, INK, "bold"))
+        y += (title.count("\n") + 1) * (PHONE_FONT + 2) / 72 * 1.45
+    y += 0.15
+    marker_y = y + LINE / 2
+    y += LINE + 0.1
+    body_top = y - 0.05
     layout = []
-    for name, bars in items:
-        lines = textwrap.wrap(name, NAME_CHARS) or [""]
+    for item in items:
+        lines = textwrap.wrap(item.name, NAME_CHARS) or [""]
         name_y = y
-        y += len(lines) * line_h
+        y += len(lines) * LINE
         bar_ys = []
-        for _ in bars:
-            bar_ys.append(y + bar_h / 2)
-            y += bar_h + 0.06
+        for _ in item.bars:
+            bar_ys.append(y + BAR / 2)
+            y += BAR + 0.06
         layout.append(("\n".join(lines), name_y, bar_ys))
-        y += gap
-    height = y + 0.9  # the axis and its caption
+        y += GAP
+    body_bottom = y
+    height = y + 0.85 + (0.45 if footer else 0)
     fig = Figure(figsize=(PHONE_WIDTH, height), facecolor="white")
-    left, right = 1.25, 1.75  # inches: series labels; value column
-    body_top = top - line_h
+    left = max(0.35, _label_width([b.label for i in items for b in i.bars]))
+    right = max(0.6, _label_width([b.text for i in items for b in i.bars]))
+    bottom = height - body_bottom
     ax = fig.add_axes(
         (
             left / PHONE_WIDTH,
-            0.9 / height,
+            bottom / height,
             1 - (left + right) / PHONE_WIDTH,
-            (height - 0.9 - body_top) / height,
+            (body_bottom - body_top) / height,
         )
     )
-    ax.set_ylim(height - 0.9, body_top)  # data y = inches from the figure's top
-    values = [float(v) for _, bars in items for _, v, _ in bars if v is not None]
+    ax.set_ylim(body_bottom, body_top)  # data y = inches from the figure's top
+    values = [b.value for i in items for b in i.bars if b.value is not None]
     xmax = max([125.0, *[v * 1.05 for v in values]])
+    if cap is not None:
+        xmax = min(xmax, cap * 1.02)
     ax.set_xlim(0, xmax)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.set_yticks([])
-    ax.xaxis.set_major_locator(MultipleLocator(50))
+    ax.xaxis.set_major_locator(MultipleLocator(50 if xmax <= 200 else 100))
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
     ax.tick_params(axis="x", labelsize=PHONE_FONT)
     ax.set_xlabel(axis_label, fontsize=PHONE_FONT)
+    for text, ty, size, colour, weight in placed:
+        fig.text(
+            0.5,
+            1 - ty / height,
+            text,
+            ha="center",
+            va="top",
+            fontsize=size,
+            color=colour,
+            weight=weight,
+            linespacing=1.2,
+        )
+    if footer:
+        fig.text(
+            0.5,
+            0.3 / height,
+            footer,
+            ha="center",
+            va="center",
+            fontsize=PHONE_FONT,
+            color="#555555",
+        )
     from matplotlib.transforms import blended_transform_factory
 
-    name_at = blended_transform_factory(fig.transFigure, ax.transData)
-    fig.text(
-        0.5,
-        1 - 0.2 / height,
-        title,
-        ha="center",
-        va="top",
-        fontsize=PHONE_FONT + 2,
-        weight="bold",
-        linespacing=1.2,
-    )
+    at_figure = blended_transform_factory(fig.transFigure, ax.transData)
+    at_axes = blended_transform_factory(ax.transAxes, ax.transData)
     ax.text(
         100,
-        body_top + line_h * 0.5,
-        L.CHART_TARGET,
+        marker_y,
+        marker_label,
         ha="center",
         va="center",
         fontsize=PHONE_FONT,
         color=INK,
+        clip_on=False,
     )
-    for (name, name_y, bar_ys), (_n, bars) in zip(layout, items, strict=True):
-        ax.text(
-            0.2 / PHONE_WIDTH,
-            name_y + 0.03,
-            name,
-            ha="left",
-            va="top",
-            fontsize=PHONE_FONT,
-            weight="bold",
-            transform=name_at,
-            linespacing=1.15,
-        )
-        for by, (series, value, muted) in zip(bar_ys, bars, strict=True):
-            colour = GREY if muted and value is not None else capaian_color(value)
-            shown = min(float(value), xmax) if value is not None else 0.0
-            ax.barh(by, max(shown, 0.4), height=bar_h * 0.8, color=colour)
-            ax.plot([100, 100], [by - bar_h * 0.5, by + bar_h * 0.5], color=INK, linewidth=2)
+    for (name, name_y, bar_ys), item in zip(layout, items, strict=True):
+        if name:
             ax.text(
-                -0.03,
-                by,
-                series,
-                transform=blended_transform_factory(ax.transAxes, ax.transData),
-                ha="right",
-                va="center",
-                fontsize=PHONE_FONT,
-            )
-            text = f"{format_number_id(value)}%" if value is not None else L.NO_DATA_SHORT
-            ax.text(
-                1.03,
-                by,
-                text,
-                transform=blended_transform_factory(ax.transAxes, ax.transData),
+                0.2 / PHONE_WIDTH,
+                name_y + 0.03,
+                name,
                 ha="left",
-                va="center",
+                va="top",
                 fontsize=PHONE_FONT,
+                weight="bold",
+                transform=at_figure,
+                linespacing=1.15,
+            )
+        for by, bar in zip(bar_ys, item.bars, strict=True):
+            shown = min(bar.value, xmax) if bar.value is not None else 0.0
+            ax.barh(by, shown, height=BAR * 0.8, color=bar.colour)
+            ax.plot([100, 100], [by - BAR * 0.5, by + BAR * 0.5], color=INK, linewidth=2)
+            if bar.value is not None and bar.value >= xmax:
+                ax.text(
+                    xmax * 0.98,
+                    by,
+                    "≫",
+                    ha="right",
+                    va="center",
+                    color="white",
+                    fontsize=PHONE_FONT,
+                )
+            if bar.label:
+                ax.text(
+                    -0.03,
+                    by,
+                    bar.label,
+                    transform=at_axes,
+                    ha="right",
+                    va="center",
+                    fontsize=PHONE_FONT,
+                )
+            ax.text(
+                1.03, by, bar.text, transform=at_axes, ha="left", va="center", fontsize=PHONE_FONT
             )
     return _save(fig, path, dpi=PHONE_DPI)

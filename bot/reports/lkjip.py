@@ -283,14 +283,16 @@ def build_xlsx(data: YearData, path: Path) -> Path:
         tuple(h if h != "Disetujui" else "Disetujui (waktu setempat)" for h in ROUNDS_HEAD)
     )
     rounds.formats = {3: "dd/mm/yyyy hh:mm"}
-    for r in data.rounds:
+    for used in data.rounds:
         rounds.append(
             [
-                r.label,
-                r.round_id,
-                r.version,
-                r.approved_at.astimezone(zone).replace(tzinfo=None) if r.approved_at else None,
-                r.content_hash,
+                used.label,
+                used.round_id,
+                used.version,
+                used.approved_at.astimezone(zone).replace(tzinfo=None)
+                if used.approved_at
+                else None,
+                used.content_hash,
             ]
         )
     rounds.write()
@@ -302,16 +304,18 @@ def build_xlsx(data: YearData, path: Path) -> Path:
 def sasaran_chart(data: YearData, sasaran: str, rows: tuple[YearRow, ...], path: Path) -> Path:
     """Per indicator, two bars: last year's capaian (grey) and this year's (coloured by the
     one colour rule), the 100% target marked on each row and labelled once."""
-    from bot.reports.charts import phone_bars
+    from bot.reports.charts import GREY, Row, _capaian_bar, phone_bars
 
-    items = []
-    for r in rows:
-        items.append(
+    items = [
+        Row(
+            textwrap.shorten(f"{r.code} {r.name}", 100, placeholder="…"),
             (
-                textwrap.shorten(f"{r.code} {r.name}", 100, placeholder="…"),
-                [(str(data.year - 1), r.last_capaian, True), (str(data.year), r.capaian, False)],
-            )
+                _capaian_bar(str(data.year - 1), r.last_capaian, GREY),
+                _capaian_bar(str(data.year), r.capaian),
+            ),
         )
+        for r in rows
+    ]
     title = textwrap.fill(sasaran or NO_SASARAN, 44)
     return phone_bars(
         f"{CHART_TITLE.format(year=data.year, last=data.year - 1)}\n{title}",

@@ -12,9 +12,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from bot.fmt import format_number_id
 from bot.reports import labels as L
-from bot.reports.charts import _save, _short
 from bot.reports.xlsx import PCT, _bounds, _num, _Sheet, number_format, timeline_head
 
 RED, GREEN, GREY = "#d73027", "#1a9850", "#bdbdbd"
@@ -27,43 +25,25 @@ def _colour(value: Decimal | None) -> str:
 
 
 def rekap_chart(offices: Sequence[Any], period: str, path: Path) -> Path:
-    """Two panels, one bar per office: average capaian, and sections on time (%)."""
-    from matplotlib.figure import Figure
+    """One row per office: its average capaian and the share of its sections on time, the
+    late sections counted on the office's name line."""
+    from bot.reports.charts import Row, _capaian_bar, phone_bars
 
-    rows = list(offices)[::-1]
-    n = max(len(rows), 1)
-    fig = Figure(figsize=(7.2, 2.4 + 1.1 * n), facecolor="white")
-    fig.suptitle(L.REKAP_CHART_TITLE.format(period=period), fontsize=15, weight="bold")
-    names = [_short(o.name.replace("Kecamatan ", ""), 18) for o in rows]
-    panels = (
-        (L.REKAP_CHART_CAPAIAN, [o.overall for o in rows]),
-        (L.REKAP_CHART_ON_TIME, [o.on_time_percent for o in rows]),
-    )
-    for i, (title, values) in enumerate(panels):
-        ax = fig.add_subplot(2, 1, i + 1)
-        floats = [float(v) if v is not None else 0.0 for v in values]
-        ax.barh(names, [max(v, 0.8) for v in floats], color=[_colour(v) for v in values])
-        ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
-        for y, (v, o) in enumerate(zip(values, rows, strict=True)):
-            text = f"{format_number_id(v)}%" if v is not None else L.REKAP_NO_DATA
-            if i == 1 and o.late_sections:
-                text += " " + L.REKAP_LATE_N.format(n=len(o.late_sections))
-            # on a white ground, so the target line does not cross the figures
-            ax.text(
-                max(floats[y], 0.8) + 2,
-                y,
-                text,
-                va="center",
-                fontsize=11,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+    rows = []
+    for o in offices:
+        name = o.name.replace("Kecamatan ", "")
+        if o.late_sections:
+            name += " " + L.REKAP_LATE_N.format(n=len(o.late_sections))
+        rows.append(
+            Row(
+                name,
+                (
+                    _capaian_bar(L.REKAP_BAR_CAPAIAN, o.overall),
+                    _capaian_bar(L.REKAP_BAR_ON_TIME, o.on_time_percent),
+                ),
             )
-        ax.set_xlim(0, max([150.0, *[v + 45 for v in floats]]))
-        ax.set_title(title, fontsize=12, loc="left")
-        ax.tick_params(axis="y", labelsize=11)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    return _save(fig, path)
+        )
+    return phone_bars(L.REKAP_CHART_TITLE.format(period=period), rows, L.REKAP_CHART_AXIS, path)
 
 
 def rekap_xlsx(offices: Sequence[Any], period: str, path: Path) -> Path:
