@@ -5,6 +5,7 @@ before approval and "Halaman N dari M" on every page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -199,12 +200,12 @@ def _wrap(text: object, width: float, font: str = FONT, size: float = CELL_SIZE)
     spaces only (a no-break space holds "(>\u00a090%)" together); a word longer than the
     cell is broken with a hyphen, never left to run into the next column."""
     room = width - 2 * PAD
-    space = stringWidth(" ", font, size)
+    space = _width(" ", font, size)
     lines: list[str] = []
     for part in str(text).split("\n"):
         current, used = "", 0.0
         for word in part.split(" "):
-            w = stringWidth(word, font, size)
+            w = _width(word, font, size)
             if current and used + space + w <= room:
                 current, used = f"{current} {word}", used + space + w
                 continue
@@ -213,9 +214,15 @@ def _wrap(text: object, width: float, font: str = FONT, size: float = CELL_SIZE)
             pieces = _break_long(word, font, size, room) if w > room else [word]
             lines.extend(pieces[:-1])
             current = pieces[-1]
-            used = stringWidth(current, font, size)
+            used = _width(current, font, size)
         lines.append(current)
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=65536)
+def _width(text: str, font: str, size: float) -> float:
+    """A word's width, kept: a report's cells repeat the same few hundred words."""
+    return float(stringWidth(text, font, size))
 
 
 def _break_long(word: str, font: str, size: float, room: float) -> list[str]:
