@@ -87,7 +87,12 @@ CASES: list[tuple[str, Change, list[str]]] = [
     ("target_infinite", sub(PEM2, '"2026": .inf,'), ["sections[0].indicators[1].targets: target for 2026: not a number or range: 'inf'"]),
     ("period_bad", sub(PEM2, '"2026-Q5": 24,'), ["sections[0].indicators[1].targets: period '2026-Q5' must look like 2026 or 2026-Q3"]),
     ("period_twice", sub(PEM2, '"2026": 24, 2026: 25,'), ["sections[0].indicators[1].targets: period '2026' appears twice"]),
-    ("targets_missing", sub(PEM2 + ' "2026-Q1": 6, "2026-Q2": 6, "2026-Q3": 6, "2026-Q4": 6', ""), ["sections[0].indicators[1].targets: at least one target"]),
+    ("targets_missing", sub('"2025": 24, ' + PEM2 + ' "2026-Q1": 6, "2026-Q2": 6, "2026-Q3": 6, "2026-Q4": 6', ""), ["sections[0].indicators[1].targets: at least one target"]),
+    ("realisation_bad", sub('realisations: {"2025": 22}', 'realisations: {"2025": "banyak"}'), ["sections[0].indicators[1].realisations: realisation for 2025: not a number: 'banyak'"]),
+    ("realisation_year_bad", sub('realisations: {"2025": 22}', 'realisations: {"2025-Q1": 22}'), ["sections[0].indicators[1].realisations: year '2025-Q1' must look like 2025"]),
+    ("renstra_two", sub('renstra_target: {"2026": 26}', 'renstra_target: {"2026": 26, "2031": 30}'), ["sections[0].indicators[1].renstra_target: one entry"]),
+    ("renstra_descending", sub('renstra_target: {"2026": 26}', 'renstra_target: {"2026": "30-26"}'), ["sections[0].indicators[1].renstra_target: Renstra target for 2026: range '30-26' must go from low to high"]),
+    ("rank_101", sub('rank: "Pembina (IV/a)"', 'rank: "' + "P" * 101 + '"'), ["people[1].rank: String should have at most 100 characters"]),
     ("polarity_unknown", sub("polarity: lower,", "polarity: turun,"), ["sections[1].indicators[0].polarity: Input should be 'higher' or 'lower'"]),
     # NIP
     ("nip_17_digits", sub('"197001011990011001"', '"19700101199001100"'), ["people[0].nip: must be 18 digits"]),
