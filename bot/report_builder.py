@@ -312,6 +312,16 @@ def _summary(data: Any) -> dict[str, Any]:
         "overall": str(data.overall) if data.overall is not None else None,
         "below": [s.name for s in data.sections if s.average is not None and s.average < 100],
         "late": [s.name for s in data.sections if s.late_working_days > 0],
+        # each section's result, for the heads' notice when the round is approved
+        "sections": [
+            {
+                "name": s.name,
+                "average": str(s.average) if s.average is not None else None,
+                "met": s.met,
+                "total": s.total,
+            }
+            for s in data.sections
+        ],
     }
 
 

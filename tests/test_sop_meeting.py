@@ -57,6 +57,13 @@ async def test_a_round_approved_at_first_reading_holds_its_meeting_and_shows_sev
         xlsx = files.absolute(s.get(StoredFile, final.files["final_xlsx"]))
         office = s.scalar(select(Office))
         rekap = build_rekap(s, [office], rnd.period, lambda _o: CAL, h.clock.now())
+    # each section head hears how the round ended, with the section's capaian
+    pem_done = h.last(o.heads["pem"])
+    assert pem_done.startswith("🏁 Putaran Triwulan III 2026 selesai")
+    assert "Capaian Seksi Pemerintahan: " in pem_done and "Capaian Seksi Pemerintahan: -" not in (
+        pem_done
+    )
+    assert "dari 3 indikator mencapai target" in pem_done
     # each team member and the Kasubag was invited by direct message, with the draft
     for user in [o.kasubag, *o.tim]:
         if user.nip in invited:
