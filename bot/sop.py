@@ -63,7 +63,7 @@ class SopStep:
             total = round(sum((b - a).total_seconds() for a, b in spans) / 60)
             hours, rest = divmod(total, 60)
             if not hours:
-                return t("used_minutes", m=rest)
+                return t("used_minutes", m=rest) if rest else t("used_within_minute")
             return t("used_hours_minutes", h=hours, m=rest) if rest else t("used_hours", h=hours)
         days = sum(
             cal.working_days_between(cal.local(a).date(), cal.local(b).date()) for a, b in spans

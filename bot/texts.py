@@ -472,6 +472,7 @@ TEXTS: dict[str, str] = {
     "used_hours": "{h} jam",
     "used_hours_minutes": "{h} jam {m} menit",
     "used_days": "{d} hari kerja",
+    "used_within_minute": "kurang dari 1 menit",
     "used_within_day": "kurang dari 1 hari kerja",
     "status_no_round": "Tidak ada putaran pengumpulan data yang berjalan.",
     "status_header": "📊 Putaran {period}\nTahap: {state}",

@@ -198,7 +198,7 @@ def act_submit(ctx: Ctx, tok: Any) -> None:
                 kasubag=ctx.who.name,
                 version=version.version,
                 period=rnd.period_label,
-                revision=_revision_text(len(held)),
+                revision=t("meeting_revision", n=len(held)),
             ),
             _paraf_buttons(ctx, rnd, version.version, h.person, revise=True),
         )
