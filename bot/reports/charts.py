@@ -129,12 +129,7 @@ def sections_chart(
 
 
 def _step_label(st: StepTiming) -> str:
-    name = (
-        f"{st.number}. {L.STEP7_SHORT} — {st.outcome}" if st.outcome else f"{st.number}. {st.name}"
-    )
-    if st.number >= 5:
-        name = f"{L.VERSION_SHORT.format(version=st.iteration)} · {name}"
-    return f"{name} ({L.STANDARD_OF.format(standard=st.standard_text)})"
+    return f"{st.number}. {st.name} ({L.STANDARD_OF.format(standard=st.standard_text)})"
 
 
 def timeline_chart(data: ReportData, path: Path) -> Path:
