@@ -37,8 +37,8 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
     assert "LAPORAN HASIL PENGUMPULAN DATA KINERJA" in text and "Triwulan III 2026" in text
     assert "Disetujui secara elektronik" in text
     wb = load_workbook(tmp_path / "laporan.xlsx")
-    assert "Seksi Pemerintahan" in wb.sheetnames
-    assert wb["Seksi Pemerintahan"]["F3"].value == 7  # PEM-2, corrected in the revision
+    assert "PEM Pemerintahan" in wb.sheetnames
+    assert wb["PEM Pemerintahan"]["G3"].value == 7  # PEM-2, corrected in the revision
     png = (tmp_path / "grafik_ringkasan.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     archive = next(tmp_path.glob("arsip_*.zip"))
@@ -48,3 +48,10 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
     assert manifest["period"] == "Triwulan III 2026" and manifest["version"] == 2
     assert any(n.startswith("bukti/Seksi Pemerintahan/PEM-1_") for n in names)
     assert "laporan.pdf" in names
+    assert {"grafik_seksi.png", "grafik_waktu_langkah.png"} <= set(names)
+    # the year's LKjIP chapter III, asked for at the end of the demo
+    from docx import Document
+
+    chapter = Document(str(tmp_path / "lkjip_bab3_2026.docx"))
+    assert "BAB III AKUNTABILITAS KINERJA" in "\n".join(p.text for p in chapter.paragraphs)
+    assert (tmp_path / "lkjip_bab3_2026.xlsx").exists()
