@@ -18,9 +18,11 @@ from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
@@ -37,7 +39,7 @@ from bot.core import Inbound, InboundFile, Outcome
 from bot.messaging.delivery import Message as OutMessage
 from bot.messaging.delivery import Retry, Undeliverable
 from bot.messaging.inbox import Item, current_item
-from bot.messaging.outbox import Buttons
+from bot.messaging.outbox import Buttons, chat_buttons, is_web_app
 from bot.settings import Settings
 from handlers.limits import ChatLimits
 from handlers.telegram_http import AiohttpRequest
@@ -404,7 +406,7 @@ class TelegramSender:
         # the library's objects: the keyboard built as InlineKeyboardMarkup and the answer
         # parsed into a Message cost about 0.2 ms a message, and we need only its id. The
         # library's request layer, rate limiter and errors are the same.
-        markup = _keyboard(msg.buttons)
+        markup = _keyboard(msg.buttons, group=msg.chat_id.startswith("-"))
         if msg.kind == "edit":
             assert msg.edit_remote_id is not None
             edit: dict[str, Any] = {
@@ -430,7 +432,7 @@ class TelegramSender:
 
     async def _send_file(self, msg: OutMessage) -> str:
         assert msg.file_path is not None
-        keyboard = _keyboard(msg.buttons)
+        keyboard = _keyboard(msg.buttons, group=msg.chat_id.startswith("-"))
         markup = InlineKeyboardMarkup.de_json(keyboard, self.bot) if keyboard else None
         caption = (msg.text or "")[:CAPTION_LIMIT] or None
         with open(msg.file_path, "rb") as fh:
@@ -449,15 +451,20 @@ class TelegramSender:
         return str(sent.message_id)
 
 
-def _keyboard(buttons: Buttons) -> dict[str, Any] | None:
-    """An inline keyboard as the Bot API's JSON."""
+def _keyboard(buttons: Buttons, group: bool = False) -> dict[str, Any] | None:
+    """An inline keyboard as the Bot API's JSON. A Mini App button opens its page
+    (`web_app`); Telegram allows those in private chats only, so a group gets none."""
+    if group:
+        buttons = chat_buttons(buttons)
     if not buttons:
         return None
-    return {
-        "inline_keyboard": [
-            [{"text": label, "callback_data": tok} for label, tok in row] for row in buttons
-        ]
-    }
+    return {"inline_keyboard": [[_button(b) for b in row] for row in buttons]}
+
+
+def _button(b: list[str]) -> dict[str, Any]:
+    if is_web_app(b):
+        return InlineKeyboardButton(b[0], web_app=WebAppInfo(b[2])).to_dict()
+    return {"text": b[0], "callback_data": b[1]}
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:

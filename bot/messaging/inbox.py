@@ -231,6 +231,15 @@ class Inbox:
             self.mark(s, item, self.clock.now(), status, error)
         item.done = True
 
+    def status(self, channel: str, external_id: str) -> str | None:
+        """Where a recorded update stands (`pending`, `done`, …), None if never recorded."""
+        with self.db.transaction() as s:
+            return s.scalar(
+                select(InboxUpdate.status).where(
+                    InboxUpdate.channel == channel, InboxUpdate.external_id == external_id
+                )
+            )
+
     def pending(self, limit: int = 10_000) -> list[Item]:
         """What was recorded but not handled (after a restart), oldest first."""
         with self.db.transaction() as s:

@@ -15,7 +15,25 @@ from db.engine import Database
 from db.models import Office, Outbox, Person
 from db.plain import LAST, Last, constant_defaults
 
-Buttons = list[list[list[str]]]  # rows of [label, token]
+Buttons = list[list[list[str]]]  # rows of [label, token], or [label, WEB_APP, url]
+WEB_APP = "web_app"  # a button that opens a page inside Telegram (a Mini App), not a token
+
+
+def web_app_button(label: str, url: str) -> list[str]:
+    """A button that opens `url` as a Telegram Mini App. Channels without Mini Apps
+    (WhatsApp) leave it out (`chat_buttons`), so a message may carry it whatever its
+    channel turns out to be."""
+    return [label, WEB_APP, url]
+
+
+def is_web_app(button: list[str]) -> bool:
+    return len(button) == 3 and button[1] == WEB_APP
+
+
+def chat_buttons(buttons: Buttons) -> Buttons:
+    """The buttons that answer in chat: without the Mini App ones (rows left empty go)."""
+    rows = [[b for b in row if not is_web_app(b)] for row in buttons]
+    return [row for row in rows if row]
 
 
 def address_of(person: Person) -> tuple[str, str] | None:
