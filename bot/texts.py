@@ -655,6 +655,7 @@ TEXTS: dict[str, str] = {
     "sheet_save": "💾 Simpan",
     "sheet_submit": "📤 Kirim ke Kasubag Program",
     "sheet_saving": "Menyimpan…",
+    "sheet_close": "Tutup",
     "sheet_offline": "Tidak tersambung ke server. Isian Bapak/Ibu masih di halaman ini; coba lagi.",
     "sheet_unknown": (
         "Formulir ini tidak dikenal. Tutup halaman ini, lalu tekan Buka formulir pada pesan "

@@ -313,11 +313,15 @@
     document.getElementById("simpan").disabled = false;
     document.getElementById("kirim").disabled = false;
     if (j.status === 401) return stop(j.error);
-    if (j.form === null && j.closed) {
-      stop(j.closed);
-      if (j.message) main.prepend(el("p", "", j.message));
+    if (j.form === null && j.closed && j.status === 200) {  // sent: nothing left to fill
+      var close = el("button", "", T.sheet_close);
+      close.type = "button";
+      close.addEventListener("click", function () { tg.close(); });
+      main.replaceChildren(el("p", "", j.message), el("p", "muted", j.closed), close);
+      bar.hidden = true;
       return;
     }
+    if (j.form === null && j.closed) return stop(j.closed);
     if (j.status === 409) return say(j.message, true);
     if (j.status !== 200) return say(j.error || T.sheet_offline, true);
     return j;
