@@ -22,7 +22,7 @@ from bot.fmt import NumberParseError, format_percent_id, parse_number_id
 from bot.texts import t
 from db.models import Attachment, AuditLog, StoredFile
 from tests import flows
-from tests.harness import Harness, User
+from tests.harness import Harness
 from tests.test_dashboard_browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.test_miniapp import add_big_sections, answers, init_data, submission, web_app
 
@@ -114,9 +114,10 @@ async def test_a_head_fills_ten_indicators_in_the_mini_app(harness: Harness, tmp
             # readable on a 360-px phone: nothing wider than the screen
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, width
-            assert await page.evaluate(
-                "getComputedStyle(document.body).backgroundColor"
-            ) == "rgb(23, 33, 43)"  # Telegram's theme colour
+            assert (
+                await page.evaluate("getComputedStyle(document.body).backgroundColor")
+                == "rgb(23, 33, 43)"
+            )  # Telegram's theme colour
             await page.screenshot(path=str(ARTIFACTS / "miniapp.png"), full_page=True)
             await page.click("#kirim")
             await page.locator("#main", has_text="sudah dikirim ke Kasubag").wait_for()
@@ -146,9 +147,7 @@ async def test_a_head_fills_ten_indicators_in_the_mini_app(harness: Harness, tmp
     assert got["EKB-2"].explanation == "Dua usaha belum mendaftar ulang."
     assert all(a.done for a in got.values())
     with h.db.transaction() as s:
-        files = s.execute(
-            select(StoredFile.name, Attachment.description).join(Attachment)
-        ).all()
+        files = s.execute(select(StoredFile.name, Attachment.description).join(Attachment)).all()
         actions = s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert [d for _, d in files] == ["Foto rapat pembinaan"]
     assert files[0][0].startswith("EKB-6_foto_2026-11-23")
