@@ -257,7 +257,8 @@ class MiniApp:
         if not _KEY.fullmatch(key):
             return _json(400, error=t("sheet_unknown"))
         files = self.core.files
-        size = int(h.get("content-length") or 0)
+        length = h.get("content-length", "")
+        size = int(length) if length.isdigit() and len(length) < 16 else 0
         if size > files.max_bytes:
             mb = f"{size / 1_048_576:.1f}".replace(".", ",")
             return _json(413, error=t("file_too_large", size_mb=mb, max_mb=files.max_bytes >> 20))

@@ -358,3 +358,41 @@ async def test_whatsapp_keeps_the_chat_form(wa_harness: Harness):
     assert [b["reply"]["title"] for b in body["interactive"]["action"]["buttons"]] == [
         "📝 Isi sekarang"
     ]
+
+
+async def test_bad_requests_are_answered_4xx(harness: Harness, tmp_path: Path):
+    """Not JSON, no initData, a bad key, an unknown operation or submission, a file of a
+    type the office does not take or over the limit: a clear 4xx, nothing recorded."""
+    h = harness
+    heads = add_big_sections(h, tmp_path)
+    o = await flows.setup_office(h)
+    async with web_app(h) as root:
+        await flows.start_collection(h, o)
+        sub = submission(h, "ekbang").id
+        page = Page(h, root, heads["ekbang"], sub)
+        http = page.http
+        assert (await http.post("api/buka", content=b"{not json")).status_code == 400
+        assert (await http.post("api/buka", json={"sub": sub})).status_code == 401
+        init = page.init()
+        got = await http.post("api/simpan", json={"sub": sub, "op": "save", "key": "x", "initData": init})
+        assert got.status_code == 400
+        body = {"sub": sub, "op": "hapus", "key": "k" * 12, "initData": init}
+        assert (await http.post("api/simpan", json=body)).status_code == 400
+        got = await http.post("api/buka", json={"sub": "99999999999999999999", "initData": init})
+        assert got.status_code == 403 and got.json()["error"] == t("sheet_unknown")
+        headers = {"X-Telegram-Init-Data": init, "X-Key": "k" * 12, "X-Sub": str(sub)}
+        got = await http.post(
+            "api/bukti", content=b"MZ", headers={**headers, "X-Name": "virus.exe"}
+        )
+        assert got.status_code == 415 and "virus.exe" in got.json()["error"]
+        assert h.rt is not None
+        h.rt.core.files.max_bytes = 1_048_576  # the office's limit, 1 MB here
+        big = {**headers, "X-Name": "besar.pdf"}
+        got = await http.post("api/bukti", content=b"%PDF" + b"0" * 1_048_576, headers=big)
+        assert got.status_code == 413 and "1 MB" in got.json()["error"]
+        await page.close()
+    with h.db.transaction() as s:
+        recorded = s.scalar(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.channel == "miniapp")
+        )
+    assert recorded == 0
