@@ -374,7 +374,9 @@ async def test_bad_requests_are_answered_4xx(harness: Harness, tmp_path: Path):
         assert (await http.post("api/buka", content=b"{not json")).status_code == 400
         assert (await http.post("api/buka", json={"sub": sub})).status_code == 401
         init = page.init()
-        got = await http.post("api/simpan", json={"sub": sub, "op": "save", "key": "x", "initData": init})
+        got = await http.post(
+            "api/simpan", json={"sub": sub, "op": "save", "key": "x", "initData": init}
+        )
         assert got.status_code == 400
         body = {"sub": sub, "op": "hapus", "key": "k" * 12, "initData": init}
         assert (await http.post("api/simpan", json=body)).status_code == 400

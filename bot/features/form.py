@@ -43,6 +43,7 @@ from bot.rounds import (
     PeriodTarget,
     answers_by_indicator,
     get_round,
+    reply_timing,
     role_holders,
     round_indicators,
     target_display,
@@ -895,6 +896,7 @@ def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
     """The section's reply goes to the Kasubag Program: the chat's [Kirim] and the Mini
     App's do this, every answer done. `reply`: what the head is shown before the notice."""
     sub, rnd = form.sub, form.rnd
+    late, timing = reply_timing(sub, ctx.now, ctx.cal)  # before it is marked sent
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
     stage_update(
@@ -908,16 +910,8 @@ def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         ctx.end_conversation()
-    late = ctx.cal.working_days_late(sub.deadline, ctx.now)
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
-    ctx.reply(
-        reply
-        + t(
-            "form_submitted",
-            section=sub.section.name,
-            late=t("late_note", days=late) if late else t("on_time_note"),
-        )
-    )
+    ctx.reply(reply + t("form_submitted", section=sub.section.name, late=timing))
     from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section
@@ -926,4 +920,4 @@ def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
     if rnd.state == RoundState.COLLECTING:
         every_reply_in(ctx, rnd, sub)
     for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
-        send_for_review(ctx, rnd, sub, h.person, late, form)
+        send_for_review(ctx, rnd, sub, h.person, timing, form)
