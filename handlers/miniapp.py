@@ -61,6 +61,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 _KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+ASSETS = ("app.js", "app.css")
 
 
 class InitDataRefused(Exception):
@@ -117,8 +118,11 @@ class MiniApp:
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
         env = Environment(loader=FileSystemLoader(STATIC), autoescape=select_autoescape(["html"]))
         texts = {k: v for k, v in TEXTS.items() if k.startswith(("sheet_", "btn_open"))}
+        # the files' own hash in their address: a cached old script never meets a new page
+        version = hashlib.sha256(b"".join((STATIC / n).read_bytes() for n in ASSETS)).hexdigest()
         self.page_html = env.get_template("index.html").render(
             t=t,
+            version=version[:12],
             texts=json.dumps(texts, ensure_ascii=False),
             rules=json.dumps(rules(), ensure_ascii=False),
         )
@@ -193,7 +197,7 @@ class MiniApp:
 
     async def static(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in ("app.js", "app.css"):
+        if name not in ASSETS:
             return Response("not found", status_code=404)
         media = "text/javascript" if name.endswith(".js") else "text/css"
         return FileResponse(
