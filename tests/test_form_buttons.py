@@ -71,7 +71,7 @@ def _prompt(sim: CoreSim, user: User) -> dict[str, str]:
     raise LookupError("no form prompt")
 
 
-def _sent_form_buttons(sim: CoreSim, user: User) -> list[str]:
+def sent_form_buttons(sim: CoreSim, user: User) -> list[str]:
     """Every form button the bot sent to the person so far (messages and edits)."""
     with sim.db.transaction() as s:
         rows = s.scalars(select(Outbox.buttons).where(Outbox.chat_id == str(user.chat))).all()
@@ -85,11 +85,11 @@ def _token_and_seq(sim: CoreSim, user: User) -> tuple[str, int]:
     return token, int(seq)
 
 
-def _forged(token: str, seq: int) -> list[str]:
+def forged_form_buttons(token: str, seq: int, indicators: int = PEM_INDICATORS) -> list[str]:
     """A button of every form action under `token` at `seq`, for every indicator."""
     out = []
     for action, with_idx in FORM_ACTIONS.items():
-        idxs = range(PEM_INDICATORS) if with_idx else [None]
+        idxs = range(indicators) if with_idx else [None]
         out += [family_data(token, action, seq, idx) for idx in idxs]
     return out
 
@@ -127,7 +127,7 @@ def test_an_earlier_rounds_form_buttons_are_refused_on_the_next_form(
     pem = o.heads["pem"]
     run = asyncio.run
     run(flows.complete_round(sim, o, "TW 2 2026"))  # type: ignore[arg-type]
-    old = _sent_form_buttons(sim, pem)
+    old = sent_form_buttons(sim, pem)
     assert old and {d.split(".")[1] for d in old} >= {"form_later", "form_summary", "form_edit"}
     old_token = old[0].split(".")[0]
     run(flows.start_collection(sim, o))  # type: ignore[arg-type]
@@ -136,7 +136,7 @@ def test_an_earlier_rounds_form_buttons_are_refused_on_the_next_form(
         token, seq = _token_and_seq(sim, pem)
         assert token != old_token
         assert stage_key in _prompt(sim, pem), (stage_key, list(_prompt(sim, pem)))
-        _all_refused(sim, pem, old + _forged(old_token, seq), {OLD_BUTTON})
+        _all_refused(sim, pem, old + forged_form_buttons(old_token, seq), {OLD_BUTTON})
 
     sim.say_now(pem, "/isi")
     assert _token_and_seq(sim, pem)[1] == 1  # the state the issue found open to round 1
@@ -168,9 +168,7 @@ def test_an_earlier_rounds_form_buttons_are_refused_on_the_next_form(
     _works(sim, pem, "form_submit")
     assert sim.last(pem).startswith("✅") and "Kasubag" in sim.last(pem)
     # once sent, no form is open: round 1's buttons and round 2's are both refused
-    _all_refused(
-        sim, pem, old + _sent_form_buttons(sim, pem)[:20], {t("form_not_open"), OLD_BUTTON}
-    )
+    _all_refused(sim, pem, old + sent_form_buttons(sim, pem)[:20], {t("form_not_open"), OLD_BUTTON})
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
