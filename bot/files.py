@@ -1,4 +1,4 @@
-"""Content-addressed file store under DATA_DIR (DESIGN.md decision 7): nothing is overwritten."""
+"""Content-addressed file store under DATA_DIR (docs/design-notes.md, decision 7): nothing is overwritten."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every text a user reads, in Bahasa Indonesia, in one catalogue (DESIGN.md decision 9).
+"""Every text a user reads, in Bahasa Indonesia, in one catalogue (docs/design-notes.md, decision 9).
 
 `t(key, **values)` fills a template. Handlers and the core never write user-facing strings
 inline; tests read the same catalogue when they check what a person saw.

@@ -1,4 +1,4 @@
-"""Delivering the outbox (DESIGN.md decision 3): in order per chat, one message per chat at a
+"""Delivering the outbox (docs/design-notes.md, decision 3): in order per chat, one message per chat at a
 time, within the channels' limits, retried on 429 (after `retry_after`), 5xx, timeouts and
 connection resets.
 

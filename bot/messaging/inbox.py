@@ -1,4 +1,4 @@
-"""The durable inbox (DESIGN.md decision 3): every incoming update is written here and
+"""The durable inbox (docs/design-notes.md, decision 3): every incoming update is written here and
 committed before the channel is told it arrived (the next `getUpdates` offset, the webhook's
 200), then handled from here, one person's updates in order.
 

@@ -1,4 +1,4 @@
-"""Writing to the outbox (DESIGN.md decision 3): every outgoing message is a row, written in
+"""Writing to the outbox (docs/design-notes.md, decision 3): every outgoing message is a row, written in
 the same transaction as the change that causes it. Delivery lives in `bot/messaging/delivery.py`."""
 
 from __future__ import annotations
