@@ -532,8 +532,6 @@ class Dashboard:
         )
 
     def rekap_chart(self, request: Request) -> Response:
-        from bot.reports.rekap import rekap_chart
-
         period = request.path_params["period"]
         if not _PERIOD.fullmatch(period):
             return self.not_found()
@@ -545,6 +543,8 @@ class Dashboard:
             if not offices:
                 return self.refuse()
             rekap = build_rekap(s, offices, period, self.calendar_for, self.clock.now())
+        from bot.reports.rekap import rekap_chart  # matplotlib: loaded once someone may see it
+
         tmp_root = Path(self.settings.data_dir) / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
