@@ -410,3 +410,36 @@ async def test_one_rule_for_a_rounds_page_files_and_charts(harness: Harness):
                     assert chart.content[:8] == b"\x89PNG\r\n\x1a\n"
                     for c in charts:
                         assert (await web.get(c)).status_code == 200, c
+
+
+# --- 3b. the policy in a real browser: nothing on the pages is blocked by it -------------------
+async def test_pages_keep_to_their_content_security_policy_in_a_real_browser(harness: Harness):
+    from tests.test_dashboard_browser import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.async_api import async_playwright
+
+    h = harness
+    w = await build_world(h)
+    ra = round_ids(h)["astambul"]
+    async with dashboard_server(h) as base, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await (await browser.new_context()).new_page()
+            blocked: list[str] = []
+            page.on(
+                "console",
+                lambda m: blocked.append(m.text) if "Content Security" in m.text else None,
+            )
+            await page.goto(await sign_in_link(h, w.monitor_all))
+            await page.click("#masuk")
+            await page.goto(f"{base}/putaran/{ra}")
+            await page.locator("img.chart").first.evaluate("img => img.decode()")
+            # the stylesheet applied (the header's green), no inline style or script refused
+            colour = await page.locator("header").evaluate(
+                "e => getComputedStyle(e).backgroundColor"
+            )
+            assert colour == "rgb(20, 83, 45)" and blocked == [], (colour, blocked)
+        finally:
+            await browser.close()
