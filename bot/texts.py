@@ -629,6 +629,18 @@ TEXTS: dict[str, str] = {
     ),
     "dash_charts": "Grafik",
     "dash_no_offices": "Tidak ada kantor yang dapat Anda lihat.",
+    "dash_not_found_title": "Tidak ditemukan",
+    "dash_not_found": (
+        "Alamat ini tidak menunjuk ke halaman atau berkas mana pun. Silakan Bapak/Ibu kembali "
+        "ke halaman utama dasbor."
+    ),
+    "dash_bad_method": "Halaman ini tidak dapat dibuka dengan cara ini.",
+    "dash_cross_site": (
+        "Permintaan ini dikirim dari situs lain, jadi ditolak demi keamanan akun Bapak/Ibu. "
+        "Silakan buka tautan masuk langsung dari chat bot SAKIP (ketik /dasbor untuk tautan "
+        "baru), atau keluar lewat tombol Keluar di dasbor."
+    ),
+    "dasbor_link_sent": "(tautan masuk sudah terkirim; tidak disimpan)",
     # --- form: fewer taps, clearer words (issue 14) ---------------------------------------
     "form_ask_value": (
         "Ketik realisasinya, misalnya 87,5 (penjelasan boleh langsung sesudah angka). "

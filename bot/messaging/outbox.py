@@ -35,6 +35,11 @@ def chat_buttons(buttons: Buttons) -> Buttons:
     rows = [[b for b in row if not is_web_app(b)] for row in buttons]
     return [row for row in rows if row]
 
+# `template` key: the text the row keeps once the message is out (sent, or failed), for a
+# message that carries a secret (a dashboard sign-in link): it leaves with the secret, and
+# the database keeps the masked text (bot/messaging/delivery.py)
+KEEP_TEXT = "keep_text"
+
 
 def address_of(person: Person) -> tuple[str, str] | None:
     """(channel, chat id) where a person is reached: their preferred channel when linked,
@@ -196,7 +201,13 @@ def copy(session: Session, row: Outbox, *, now: datetime, channel: str, chat_id:
         kind=row.kind,
         buttons=row.buttons,
         file_id=row.file_id,
+        template={k: v for k, v in (row.template or {}).items() if k == KEEP_TEXT},
     )
+
+
+def mask(row: Outbox) -> None:
+    """A row done with (failed, rerouted): keep its `KEEP_TEXT`, not a text with a secret."""
+    row.text = (row.template or {}).get(KEEP_TEXT, row.text)
 
 
 def to_person(
