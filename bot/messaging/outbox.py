@@ -35,6 +35,7 @@ def chat_buttons(buttons: Buttons) -> Buttons:
     rows = [[b for b in row if not is_web_app(b)] for row in buttons]
     return [row for row in rows if row]
 
+
 # `template` key: the text the row keeps once the message is out (sent, or failed), for a
 # message that carries a secret (a dashboard sign-in link): it leaves with the secret, and
 # the database keeps the masked text (bot/messaging/delivery.py)
