@@ -26,7 +26,7 @@ from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
-from bot.core import Ctx
+from bot.core import Ctx, InboundFile
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
 from bot.fmt import (
@@ -49,7 +49,7 @@ from bot.rounds import (
     target_display,
     target_text,
 )
-from bot.router import FAMILY, family_data, router
+from bot.router import FAMILY, Pressed, family_data, router
 from bot.sop import RoundState, target_periods
 from bot.texts import t
 from db.models import (
@@ -380,24 +380,14 @@ def open_form(
 ) -> None:
     """Open (or resume) the section's form; `rnd`: its round, already read and locked."""
     rnd = _check_open(ctx, sub, rnd)
-    inds, answers, order = _opening(ctx, sub, rnd)
-    if sub.status == "not_started":
-        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
-        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
-    missing = [
-        {"submission_id": sub.id, "indicator_id": i, "done": False}
-        for i in order
-        if i not in answers
-    ]
-    for ans in insert_rows(ctx.s, Answer, missing):
-        answers[ans.indicator_id] = ans
+    inds, answers, order = open_answers(ctx, sub, rnd)
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         if "tok" not in conv.data:
             ctx.update_conversation(tok=_family_token(ctx, sub))
         form = Form(conv, sub, rnd, inds, answers)
         ctx.memo("form", lambda: form)
-        _ask(ctx, form, edit=edit)  # resume exactly where the person was
+        _ask(ctx, form, edit=edit, opening=True)  # resume exactly where the person was
         return
     # a return or a revision opens the indicators it names first
     reopened = [n for n, i in enumerate(order) if answers[i].reopen_note]
@@ -418,15 +408,40 @@ def open_form(
     prefix = ""
     if sub.status == "returned" and sub.note:
         prefix = t("form_note", note=sub.note)  # said once, naming who asked
-    _ask(ctx, form, prefix=prefix, edit=edit)
+    _ask(ctx, form, prefix=prefix, edit=edit, opening=True)
+
+
+def open_answers(
+    ctx: Ctx, sub: Submission, rnd: CollectionRound
+) -> tuple[dict[int, IndicatorView], dict[int, Any], list[int]]:
+    """The section's indicators, an answer for each (made where missing) and their order;
+    the form counts as started. The chat form and the Mini App (`sheet.py`) open so."""
+    inds, answers, order = _opening(ctx, sub, rnd)
+    if sub.status == "not_started":
+        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
+        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
+    missing = [
+        {"submission_id": sub.id, "indicator_id": i, "done": False}
+        for i in order
+        if i not in answers
+    ]
+    for ans in insert_rows(ctx.s, Answer, missing):
+        answers[ans.indicator_id] = ans
+    return inds, answers, order
 
 
 # --- prompts ---------------------------------------------------------------------------------
 
 
-def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False) -> None:
-    """Show what the form wants next, after `prefix` (what was just saved)."""
+def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False, opening: bool = False) -> None:
+    """Show what the form wants next, after `prefix` (what was just saved). `opening`: the
+    form's first prompt, which also offers the whole section on one screen."""
     text, rows = _prompt(ctx, form)
+    if opening:
+        from bot.features.sheet import open_button
+
+        row = open_button(ctx.core.settings, form.sub.id)
+        rows = [*rows, row] if row else rows
     _show(ctx, f"{prefix}\n\n{text}" if prefix else text, rows, edit)
 
 
@@ -640,10 +655,32 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
         if form.data["stage"] == "summary":
             raise UserError(t("form_file_in_summary"))
         idx = form.data["idx"]
+    ind = form.ind(idx)
+    name, count = store_evidence(ctx, form.rnd, ind, form.ans(idx), f, caption)
+    ctx.reply(
+        t(
+            "form_file_saved",
+            code=ind.code,
+            name=name,
+            desc=t("form_file_desc", text=caption) if caption else "",
+            count=count,
+        )
+    )
+
+
+def store_evidence(
+    ctx: Ctx,
+    rnd: CollectionRound,
+    ind: Indicator | IndicatorView,
+    ans: Answer,
+    f: InboundFile,
+    caption: str,
+) -> tuple[str, int]:
+    """Keep a file as evidence of an answer, named as people see it; returns its name and
+    the answer's number of files. The chat form and the Mini App store evidence so."""
     ctx.core.files.check(f.name, f.size)
     if f.mime.startswith("error:") or f.content is None:
         raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
-    ind, ans = form.ind(idx), form.ans(idx)
     names = _attachment_names(ctx, ans)
     count = len(names) + 1
     photo_of_day = evidence_name(ind.code, f.name, True, ctx.today)
@@ -663,16 +700,8 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
             answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
         )
     )
-    ctx.audit("evidence_received", round_id=form.rnd.id, file=stored.sha256, name=name)
-    ctx.reply(
-        t(
-            "form_file_saved",
-            code=ind.code,
-            name=name,
-            desc=t("form_file_desc", text=caption) if caption else "",
-            count=count,
-        )
-    )
+    ctx.audit("evidence_received", round_id=rnd.id, file=stored.sha256, name=name)
+    return name, count
 
 
 def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
@@ -688,11 +717,41 @@ def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
 # --- buttons ---------------------------------------------------------------------------------
 
 
+# The stage of the prompt that offers each of the form's buttons (see `_prompt`), and the
+# buttons that name an indicator (`idx`): a press the open prompt did not offer — forged,
+# or of an older prompt — is refused as stale and changes nothing.
+_OFFERED = {
+    "form_confirm": "confirm",
+    "form_reenter": "confirm",
+    "form_keep": "value",
+    "form_add_explain": "value",
+    "form_later": "value",
+    "form_summary": "value",
+    "form_keep_explain": "explain",
+    "form_edit": "summary",
+    "form_submit": "summary",
+}
+_NAMES_INDICATOR = frozenset({"form_add_explain", "form_edit"})
+
+
 def _check_seq(ctx: Ctx, tok) -> Form:  # type: ignore[no-untyped-def]
-    form = _form(ctx)
-    if tok.payload.get("seq") != form.data["seq"]:
+    """The open form, when the press is one of its current prompt's buttons: the form's own
+    token (each opening of a form has its own, so a button of another form — an earlier
+    round's, or before a return — is refused: `seq` starts again at 1 in a new form), the
+    prompt's `seq`, an action the prompt's stage offers, and an indicator of the form. All
+    of it is in the conversation, so a stale press reads nothing more."""
+    conv = ctx.conversation()
+    data = conv.data if conv is not None and conv.kind == "form" else {}
+    if (
+        not isinstance(tok, Pressed)
+        or tok.token.token != data.get("tok")
+        or tok.payload.get("seq") != data.get("seq")
+        or _OFFERED.get(tok.action) != data.get("stage")
+        or ("idx" in tok.payload) != (tok.action in _NAMES_INDICATOR)
+        or not 0 <= tok.payload.get("idx", 0) < len(data.get("order", ()))
+    ):
         raise Stale(t("form_old_button"))
-    return form
+    return _form(ctx)
 
 
 @router.action("form_confirm")
@@ -735,7 +794,11 @@ def act_keep_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Penjelasan PEM-1]: add (or change) the explanation of the indicator just done."""
     form = _check_seq(ctx, tok)
-    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="explain", prev=None)
+    idx = tok.payload["idx"]
+    # offered for the indicator just done, and for the open one once it has a value
+    if idx != form.data.get("prev") and (idx != form.data["idx"] or form.ans().realisation is None):
+        raise Stale(t("form_old_button"))
+    _bump(ctx, form, idx=idx, stage="explain", prev=None)
     _ask(ctx, form, edit=True)
 
 
@@ -763,7 +826,7 @@ def act_summary(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Ubah n] on the summary: open that indicator with its saved answer."""
     form = _check_seq(ctx, tok)
-    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="value", prev=None)
+    _bump(ctx, form, idx=tok.payload["idx"], stage="value", prev=None)
     _ask(ctx, form)  # a new message: the summary stays readable above
 
 
@@ -822,20 +885,25 @@ def summary_lines(
     return lines
 
 
-def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+def summary_text(ctx: Ctx, form: Form) -> str:
+    """The section's header and every answer (the summary the chat and the Mini App show)."""
     sub, rnd = form.sub, form.rnd
-    missing = [
-        n
-        for n, ind_id in enumerate(form.order, start=1)
-        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
-    ]
     text = t(
         "sum_header",
         section=sub.section.name,
         period=rnd.period_label,
         deadline=format_datetime_id(sub.deadline, ctx.who.timezone),
     )
-    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
+    return text + "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
+
+
+def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+    missing = [
+        n
+        for n, ind_id in enumerate(form.order, start=1)
+        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
+    ]
+    text = summary_text(ctx, form)
     edit = [
         _button(ctx, form, t("btn_edit_n", n=n), "form_edit", idx=n - 1)
         for n in range(1, len(form.order) + 1)
@@ -853,9 +921,15 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
 def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Kirim]: the section's reply goes to the Kasubag Program for review."""
     form = _check_seq(ctx, tok)
-    sub, rnd = form.sub, form.rnd
     if any(a.realisation is None or not a.done for a in form.answers.values()):
         raise UserError(t("sum_missing_short"))
+    submit_section(ctx, form)
+
+
+def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
+    """The section's reply goes to the Kasubag Program: the chat's [Kirim] and the Mini
+    App's do this, every answer done. `reply`: what the head is shown before the notice."""
+    sub, rnd = form.sub, form.rnd
     late, timing = reply_timing(sub, ctx.now, ctx.cal)  # before it is marked sent
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
@@ -867,9 +941,11 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
         first_submitted_at=sub.first_submitted_at or ctx.now,
         note=None,
     )
-    ctx.end_conversation()
+    conv = ctx.conversation()
+    if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
+        ctx.end_conversation()
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
-    ctx.reply(t("form_submitted", section=sub.section.name, late=timing))
+    ctx.reply(reply + t("form_submitted", section=sub.section.name, late=timing))
     from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section
