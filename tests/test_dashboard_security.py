@@ -400,7 +400,9 @@ async def test_one_rule_for_a_rounds_page_files_and_charts(harness: Harness):
                 assert (r.status_code == 200) == page, who
                 charts = re.findall(r"/putaran/\d+/grafik-\w+\.png", r.text)
                 assert bool(charts) == report, who
-                chart = await web.get(f"/putaran/{ra}/grafik-sections.png")
+                chart = await web.get(
+                    f"/putaran/{ra}/grafik-seksi.png"
+                )  # the chart keys are Indonesian
                 assert (chart.status_code == 200) == report, (who, chart.status_code)
                 pdf = await web.get(f"/putaran/{ra}/laporan-v1.pdf")
                 assert (pdf.status_code == 200) == report, who
