@@ -50,7 +50,8 @@ class Transcript:
         self.names: dict[int, str] = {GROUP_ID: "grup Tim SAKIP"}
 
     def who(self, user: User, role: str) -> None:
-        self.names[user.id] = f"{user.name.split(',')[0]} ({role})"
+        name = user.name.split(",")[0].removesuffix(" (contoh)")  # one bracket, the role's
+        self.names[user.id] = f"{name} ({role})"
 
     def _time(self) -> str:
         return format_datetime_id(self.sim.clock.now(), TZ)
@@ -122,11 +123,15 @@ class Script:
         user: User,
         value: str,
         explanation: str | None = None,
-        files: list[tuple[bytes, str, str]] | None = None,
+        files: list[tuple[bytes, str, str, str]] | None = None,
     ) -> None:
-        for content, name, mime in files or []:  # evidence while the question is open
+        for content, name, mime, code in files or []:  # evidence while a question is open
             caption = "Rapat pembinaan di aula kecamatan" if mime == "image/jpeg" else None
+            if caption and code:
+                caption = f"{code} {caption}"  # the caption names the indicator
             await self.send_file(user, content, name, mime, caption)
+            if code and not caption:  # filed under the open question: moved with one tap
+                await self.press(user, f"Pindahkan ke {code}")
         await self.say(user, value)
         if "(wajib)" in self.sim.last(user):
             await self.say(user, explanation or "Kendala: kegiatan tertunda karena cuaca.")
@@ -195,6 +200,7 @@ async def run(output: Path) -> dict[str, Path]:
             "pmd": "198109092008012009",
             "kesos": "198210102009022010",
             "pu": "198311112010011011",
+            "operator": "199212122020121012",  # the office's admin: registers the group
         }
         tr.scene("Persiapan: pegawai membuka tautan undangan, admin mendaftarkan grup")
         for key, nip in keys.items():
@@ -209,9 +215,8 @@ async def run(output: Path) -> dict[str, Path]:
             else:
                 await sim.say(user, f"/start {token}")
         tr.flush()
-        tr.names[sim.admin.id] = "Operator (admin)"
         sim.group(list(people.values()))
-        await sc.say(sim.admin, "/daftargrup", chat=GROUP_ID)
+        await sc.say(people["operator"], "/daftargrup", chat=GROUP_ID)
         camat, sek, kasubag = people["camat"], people["sek"], people["kasubag"]
         heads = {k: people[k] for k in ("pem", "trantib", "pmd", "kesos", "pu")}
 
@@ -232,8 +237,8 @@ async def run(output: Path) -> dict[str, Path]:
             heads["pem"],
             ["92,5", "6", "85"],
             files=[
-                (PDF, "daftar_hadir_pembinaan.pdf", "application/pdf"),
-                (PHOTO, "foto_kegiatan.jpg", "image/jpeg"),
+                (PDF, "daftar_hadir_pembinaan.pdf", "application/pdf", "PEM-2"),
+                (PHOTO, "foto_kegiatan.jpg", "image/jpeg", "PEM-2"),
             ],
         )
         await sc.press(kasubag, "✅ Terima")
@@ -267,7 +272,9 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.say(kasubag, "Rapat 30/11: PEM-2 dikoreksi menjadi 7 kegiatan, bukti dilengkapi.")
         await sc.press(heads["pem"], "📝 Perbaiki")
         await sc.answer(
-            heads["pem"], "7", files=[(PDF + b"v2", "daftar_hadir_lengkap.pdf", "application/pdf")]
+            heads["pem"],
+            "7",
+            files=[(PDF + b"v2", "daftar_hadir_lengkap.pdf", "application/pdf", "")],
         )
         await sc.press(heads["pem"], "📤 Kirim")
         await sc.press(kasubag, "✅ Terima")

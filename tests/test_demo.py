@@ -24,7 +24,7 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         "menekan [✅ Setujui]",
         "Demo selesai",
         # the kabupaten's monitor: /rekap over both offices, then the dashboard
-        "2 kecamatan yang Anda pantau",
+        "2 kecamatan yang Bapak/Ibu pantau",
         "🏢 Kecamatan Martapura — belum ada putaran",
         "dasbor dibuka: 200; kecamatan: Kecamatan Astambul, Kecamatan Martapura",
         "tautan yang sama dipakai lagi: ditolak (410)",
@@ -44,5 +44,6 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         manifest = json.loads(zf.read("manifest.json"))
         names = zf.namelist()
     assert manifest["period"] == "Triwulan III 2026" and manifest["version"] == 2
-    assert any(n.startswith("bukti/Seksi Pemerintahan/PEM-1_") for n in names)
+    # the head's attendance list, sent while PEM-1 was open, moved to PEM-2 with one tap
+    assert "bukti/Seksi Pemerintahan/PEM-2_daftar_hadir_pembinaan.pdf" in names
     assert "laporan.pdf" in names
