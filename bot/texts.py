@@ -95,7 +95,7 @@ TEXTS: dict[str, str] = {
     "cli_import_done": "Impor {file} selesai. Dibuat: {created}. Diubah: {updated}.",
     "cli_person_none": 'Tidak ada pegawai dengan NIP/nama "{query}".',
     "cli_person_many": 'Lebih dari satu pegawai cocok dengan "{query}": {names}. Pakai NIP.',
-    "cli_invite": "Undangan untuk {name} (berlaku {days} hari, sekali pakai):",
+    "cli_invite": "Undangan untuk {name}, berlaku {days} hari, sekali pakai:",
     "cli_invite_code": "Kode undangan (untuk WhatsApp): {token}",
     "cli_no_username": (
         "Tautan Telegram belum dapat dibuat: nama bot tidak diketahui (isi "
