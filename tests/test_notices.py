@@ -19,7 +19,7 @@ from bot.fmt import capaian_chat, capaian_icon, format_quantity_id, short_code
 from bot.texts import HELP, TEXTS
 from db.models import Answer, Attachment, Decision, Indicator, StoredFile
 from tests import flows
-from tests.harness import GROUP_ID, Harness
+from tests.harness import GROUP_ID, Harness, User
 
 PDF = b"%PDF-1.4 daftar hadir pembinaan"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF rapat"
@@ -35,6 +35,15 @@ def _filed(h: Harness) -> dict[str, tuple[str, str | None]]:
             .join(Indicator, Indicator.id == Answer.indicator_id)
         ).all()
     return {name: (code, desc) for name, code, desc in rows}
+
+
+async def _at_the_form(h: Harness, section: str) -> tuple[flows.Office, User]:
+    """A round collecting; the section's head has opened the form (its first question)."""
+    o = await flows.setup_office(h)
+    await flows.start_collection(h, o)
+    head = o.heads[section]
+    await h.say(head, "/isi")
+    return o, head
 
 
 # --- 1. the request says where it went -----------------------------------------------------
@@ -77,10 +86,7 @@ async def test_request_with_a_group_posts_there_and_says_so(harness: Harness):
 
 async def test_a_file_sent_under_another_question_moves_with_one_tap(harness: Harness):
     h = harness
-    o = await flows.setup_office(h)
-    await flows.start_collection(h, o)
-    head = o.heads["pem"]
-    await h.say(head, "/isi")  # PEM-1's question is open
+    o, head = await _at_the_form(h, "pem")  # PEM-1's question is open
     await h.send_file(head, PDF, "daftar_hadir_pembinaan.pdf", "application/pdf")
     said = h.last(head)
     assert said.startswith("📎 Bukti PEM-1 diterima: daftar_hadir_pembinaan.pdf")
@@ -104,10 +110,7 @@ async def test_a_file_sent_under_another_question_moves_with_one_tap(harness: Ha
 
 async def test_a_photo_moved_is_renamed_after_its_new_indicator(harness: Harness):
     h = harness
-    o = await flows.setup_office(h)
-    await flows.start_collection(h, o)
-    head = o.heads["pem"]
-    await h.say(head, "/isi")
+    o, head = await _at_the_form(h, "pem")
     await h.send_file(head, JPEG, "foto.jpg", "image/jpeg", photo=True, caption="Rapat desa")
     await h.press(head, "Pindahkan ke PEM-3")
     ((name, (code, desc)),) = _filed(h).items()
@@ -117,10 +120,7 @@ async def test_a_photo_moved_is_renamed_after_its_new_indicator(harness: Harness
 
 async def test_a_caption_naming_the_code_files_it_there_without_asking(harness: Harness):
     h = harness
-    o = await flows.setup_office(h)
-    await flows.start_collection(h, o)
-    head = o.heads["pem"]
-    await h.say(head, "/isi")
+    o, head = await _at_the_form(h, "pem")
     replies = await h.send_file(
         head, PDF, "daftar_hadir.pdf", "application/pdf", caption="PEM-2 daftar hadir"
     )
@@ -132,10 +132,7 @@ async def test_a_caption_naming_the_code_files_it_there_without_asking(harness: 
 
 async def test_a_file_sent_on_the_summary_asks_which_indicator(harness: Harness):
     h = harness
-    o = await flows.setup_office(h)
-    await flows.start_collection(h, o)
-    head = o.heads["pem"]
-    await h.say(head, "/isi")
+    o, head = await _at_the_form(h, "pem")
     for value in flows.VALUES["pem"]:
         await h.say(head, value)
     assert "Ringkasan" in h.last(head)
@@ -158,10 +155,7 @@ async def test_a_file_sent_on_the_summary_asks_which_indicator(harness: Harness)
 
 async def test_a_value_below_target_is_never_ticked_or_praised_in_chat(harness: Harness):
     h = harness
-    o = await flows.setup_office(h)
-    await flows.start_collection(h, o)
-    head = o.heads["trantib"]
-    await h.say(head, "/isi")
+    o, head = await _at_the_form(h, "trantib")
     await h.say(head, "2")
     saved = (await h.say(head, "80"))[0]  # TRA-2: 80 of 85 → 94,12%
     first = saved.split("\n\n")[0]
