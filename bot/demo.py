@@ -244,7 +244,9 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.press(kasubag, "✅ Terima")
         await sc.fill(heads["trantib"], ["2", "80"])
         await sc.press(kasubag, "↩️ Kembalikan")
-        await sc.say(kasubag, "TRA-1: jumlah gangguan belum sesuai rekap Polsek, mohon dicek.")
+        await sc.press(kasubag, "⬜ TRA-1")
+        await sc.press(kasubag, "Lanjut")
+        await sc.say(kasubag, "Jumlah gangguan belum sesuai rekap Polsek, mohon dicek.")
         await sc.press(heads["trantib"], "📝 Perbaiki")  # opens TRA-1 with its saved answer
         await sc.answer(heads["trantib"], "3")
         await sc.press(heads["trantib"], "📤 Kirim")

@@ -288,10 +288,11 @@ TEXTS: dict[str, str] = {
     "review_accepted": "Data {section} diterima.",
     "review_accepted_head": "✅ Data {section} diterima oleh {kasubag}. Terima kasih.",
     "review_return_ask": (
-        "Tuliskan catatan untuk {section}: apa yang harus diperbaiki? Awali baris dengan kode "
-        "indikator agar indikator itu langsung dibuka, misalnya:\n{example}: angka belum "
-        "sesuai rekap"
+        "Indikator mana dari {section} yang perlu diperbaiki? Tekan untuk memilih (✅ = "
+        "dipilih), lalu tekan Lanjut. Tanpa pilihan, catatannya berlaku untuk seluruh seksi."
     ),
+    "review_return_note_ask": "Tuliskan catatan untuk {what}: apa yang harus diperbaiki?",
+    "review_return_whole": "seluruh {section}",
     "review_note_short": "Catatan terlalu pendek. Jelaskan apa yang harus diperbaiki.",
     "review_returned": "Data {section} sudah dikembalikan kepada kepala seksinya beserta catatannya.",
     "review_returned_head": (

@@ -146,9 +146,15 @@ async def test_return_opens_the_named_indicator_with_its_answer_to_keep(harness:
     await flows.start_collection(h, o)
     head = o.heads["pmd"]
     await flows.fill_section(h, head, flows.VALUES["pmd"])
-    await h.press(o.kasubag, "↩️ Kembalikan")
-    assert "PMD-1: angka belum sesuai rekap" in h.last(o.kasubag)  # how to name one
-    await h.say(o.kasubag, "PMD-2: mohon lampirkan daftar BUMDes")
+    await h.press(o.kasubag, "↩️ Kembalikan")  # the indicators to correct: chosen, not typed
+    assert "Indikator mana" in h.last(o.kasubag) and "PMD-" not in h.last(o.kasubag)
+    assert h.buttons(o.kasubag)[1] == "⬜ PMD-2 Jumlah BUMDes aktif"
+    await h.press(o.kasubag, "⬜ PMD-2")
+    assert h.buttons(o.kasubag)[1] == "✅ PMD-2 Jumlah BUMDes aktif"
+    await h.press(o.kasubag, "Lanjut")
+    assert h.last(o.kasubag) == "Tuliskan catatan untuk PMD-2: apa yang harus diperbaiki?"
+    await h.say(o.kasubag, "mohon lampirkan daftar BUMDes")
+    assert "Catatan: PMD-2: mohon lampirkan daftar BUMDes" in h.last(head)
     await h.press(head, "📝 Perbaiki")
     form = h.last(head)
     assert "indikator 2 dari 4" in form
