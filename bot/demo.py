@@ -66,6 +66,10 @@ class Transcript:
     def pressed(self, user: User, label: str) -> None:
         print(f"  👤 {self.names.get(user.id, user.name)} menekan [{label}]", file=self.out)
 
+    def edited(self, user: User, text: str) -> None:
+        body = text.strip().replace("\n", "\n       ")
+        print(f"  🤖 → {self.names.get(user.id, user.name)} (diubah): {body}", file=self.out)
+
     def flush(self) -> None:
         sent = self.sim.fake.all_sent()
         for msg in sent[self.seen :]:
@@ -95,7 +99,7 @@ class Script:
         self.tr.flush()
 
     async def press(self, user: User, label: str) -> None:
-        _, data = self.sim.find_button(user.chat, label)
+        message_id, _ = self.sim.find_button(user.chat, label)
         full = next(
             b
             for m in reversed(self.sim.fake.messages(user.chat))
@@ -103,8 +107,12 @@ class Script:
             if b.startswith(label)
         )
         self.tr.pressed(user, full)
+        pressed = next(m for m in self.sim.fake.messages(user.chat) if m.message_id == message_id)
+        before = pressed.text
         await self.sim.press(user, label)
         self.tr.flush()
+        if pressed.text != before:  # the message was rewritten in place: show what it says now
+            self.tr.edited(user, pressed.text or "")
 
     async def send_file(
         self, user: User, content: bytes, name: str, mime: str, caption: str | None = None

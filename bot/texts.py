@@ -322,7 +322,8 @@ TEXTS: dict[str, str] = {
         "Tekan Setujui untuk paraf, atau Revisi untuk meminta perbaikan."
     ),
     "approved_sek": (
-        "✅ Laporan versi {version} disetujui (paraf elektronik tercatat).\nHash isi: {hash}"
+        "✅ Laporan versi {version} disetujui (paraf elektronik tercatat).\n"
+        "Kode verifikasi laporan: {hash}"
     ),
     "approved_camat": (
         "Laporan data kinerja {period} telah disetujui oleh {title}, {sek}, pada {when}. "
@@ -392,7 +393,10 @@ TEXTS: dict[str, str] = {
     "archive_header": "🗄️ Arsip putaran yang sudah disetujui:",
     "archive_line": "• {period} — selesai {closed}",
     "btn_archive": "⬇️ ZIP {period}",
-    "archive_caption": "Arsip {period}: laporan, bukti per seksi, notulen, dan manifest hash.",
+    "archive_caption": (
+        "Arsip {period}: laporan, bukti per seksi, notulen, dan daftar isi berkas dengan kode "
+        "verifikasi masing-masing (manifest.json)."
+    ),
     "archive_not_approved": "Putaran {period} belum disetujui; arsip dibuat setelah paraf Sekretaris.",
     "archive_unknown_round": "Putaran nomor {round} tidak ditemukan.",
     "archive_written": "Arsip ditulis ke {path}",

@@ -193,7 +193,7 @@ def _summary(ctx: Ctx, deadline: datetime) -> None:
         t(
             "req_summary",
             period=period_label(conv.data["period"]),
-            sections="\n".join(f"• {s.name}" for s in sections),
+            sections="\n".join(f"   – {s.name}" for s in sections),
             deadline=format_datetime_id(deadline, ctx.who.timezone),
         ),
         buttons=[
