@@ -76,7 +76,8 @@ class Transcript:
             to = self.names.get(msg.chat_id, str(msg.chat_id))
             body = (msg.text or "").strip()
             if msg.kind != "text":
-                name = msg.file_name or msg.kind
+                # a photo has no name on a phone (the local server names it by its hash)
+                name = (msg.file_name if msg.kind != "photo" else None) or msg.kind
                 body = f"[{msg.kind}: {name}] {body}".strip()
             if len(body) > 600:
                 body = body[:600] + " …"

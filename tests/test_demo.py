@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,17 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         "tautan yang sama dipakai lagi: ditolak (410)",
     ):
         assert line in out, line
+    # every notice true, as each person reads it: the group registered by the office's admin
+    # before the request says it went there; no "Anda"; no tick or band beside a shortfall;
+    # no name followed by a second bracket; a misplaced file moved to its indicator
+    assert out.index("terdaftar sebagai grup Tim SAKIP Kecamatan Astambul") < out.index(
+        "sudah dikirim ke grup Tim SAKIP"
+    )
+    assert re.search(r"\bAnda\b", out) is None
+    shortfalls = [x for x in out.splitlines() if "belum mencapai target" in x and "→" in x]
+    assert shortfalls and all("⚠️" in x and "✅" not in x for x in shortfalls), shortfalls
+    assert "kategori capaian" not in out and "(contoh) (" not in out
+    assert "menekan [Pindahkan ke PEM-2]" in out and "Dipindahkan dari PEM-1 ke PEM-2" in out
     pdf = PdfReader(tmp_path / "laporan.pdf")
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert "LAPORAN HASIL PENGUMPULAN DATA KINERJA" in text and "Triwulan III 2026" in text
