@@ -111,22 +111,10 @@ def capaian_icon(capaian: Decimal | None) -> str:
     return t("capaian_icon_met" if met else "capaian_icon_not_met")
 
 
-def short_code(content_hash: str) -> str:
-    """A verification code a person can read aloud: the hash's first 8 hex characters in two
-    groups ("3f9a 21c7"). The full SHA-256 stays in the PDF and the archive's manifest."""
-    return f"{content_hash[:4]} {content_hash[4:8]}"
-
-
-def format_duration_id(td: timedelta) -> str:
-    minutes = int(td.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} hari"] if days else []
-    if hours:
-        parts.append(f"{hours} jam")
-    if mins and not days:
-        parts.append(f"{mins} menit")
-    return " ".join(parts) or "0 menit"
+def short_hash(content_hash: str) -> str:
+    """A report's verification code as a person reads it in chat: the content hash's first
+    eight hex characters in two groups ("3f9a 21c7"); the PDF and the manifest keep it whole."""
+    return f"{content_hash[:4]} {content_hash[4:8]}" if content_hash else "-"
 
 
 _THOUSANDS = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")

@@ -15,7 +15,7 @@ from io import BytesIO
 
 from sqlalchemy import select
 
-from bot.fmt import capaian_chat, capaian_icon, format_quantity_id, short_code
+from bot.fmt import capaian_chat, capaian_icon, format_quantity_id, short_hash
 from bot.texts import HELP, TEXTS
 from db.models import Answer, Attachment, Decision, Indicator, StoredFile
 from tests import flows
@@ -202,7 +202,7 @@ def test_no_name_is_followed_by_a_second_bracket():
 
 def test_a_verification_code_is_short_and_grouped():
     full = "3f9a21c7" + "0" * 56
-    assert short_code(full) == "3f9a 21c7"
+    assert short_hash(full) == "3f9a 21c7"
 
 
 # --- the archive's times are the office's ----------------------------------------------------
