@@ -77,8 +77,8 @@ class Transcript:
             body = (msg.text or "").strip()
             if msg.kind != "text":
                 # a photo has no name on a phone (the local server names it by its hash)
-                name = (msg.file_name if msg.kind != "photo" else None) or msg.kind
-                body = f"[{msg.kind}: {name}] {body}".strip()
+                name = f": {msg.file_name}" if msg.file_name and msg.kind != "photo" else ""
+                body = f"[{msg.kind}{name}] {body}".strip()
             if len(body) > 600:
                 body = body[:600] + " …"
             body = body.replace("\n", "\n       ")
