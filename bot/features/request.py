@@ -265,10 +265,11 @@ def act_send(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     )
     from bot.features.team import send_team_form
 
+    posted = ctx.group(announcement)
     sekretaris = role_holders(ctx, Role.SEKRETARIS)
     for h in sekretaris:
         send_team_form(ctx, rnd, h.person, h.title)
-    if ctx.group(announcement):
+    if posted:
         ctx.reply(t("req_sent", period=rnd.period_label))
         return
     # no group: the Tim SAKIP hear it one to one (WhatsApp users already have, by to_group)
