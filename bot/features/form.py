@@ -53,7 +53,7 @@ from bot.rounds import (
     target_display,
     target_text,
 )
-from bot.router import FAMILY, family_data, router
+from bot.router import FAMILY, Pressed, family_data, router
 from bot.sop import RoundState, target_periods
 from bot.texts import t
 from db.models import (
@@ -781,11 +781,41 @@ def act_file_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 # --- buttons ---------------------------------------------------------------------------------
 
 
+# The stage of the prompt that offers each of the form's buttons (see `_prompt`), and the
+# buttons that name an indicator (`idx`): a press the open prompt did not offer — forged,
+# or of an older prompt — is refused as stale and changes nothing.
+_OFFERED = {
+    "form_confirm": "confirm",
+    "form_reenter": "confirm",
+    "form_keep": "value",
+    "form_add_explain": "value",
+    "form_later": "value",
+    "form_summary": "value",
+    "form_keep_explain": "explain",
+    "form_edit": "summary",
+    "form_submit": "summary",
+}
+_NAMES_INDICATOR = frozenset({"form_add_explain", "form_edit"})
+
+
 def _check_seq(ctx: Ctx, tok) -> Form:  # type: ignore[no-untyped-def]
-    form = _form(ctx)
-    if tok.payload.get("seq") != form.data["seq"]:
+    """The open form, when the press is one of its current prompt's buttons: the form's own
+    token (each opening of a form has its own, so a button of another form — an earlier
+    round's, or before a return — is refused: `seq` starts again at 1 in a new form), the
+    prompt's `seq`, an action the prompt's stage offers, and an indicator of the form. All
+    of it is in the conversation, so a stale press reads nothing more."""
+    conv = ctx.conversation()
+    data = conv.data if conv is not None and conv.kind == "form" else {}
+    if (
+        not isinstance(tok, Pressed)
+        or tok.token.token != data.get("tok")
+        or tok.payload.get("seq") != data.get("seq")
+        or _OFFERED.get(tok.action) != data.get("stage")
+        or ("idx" in tok.payload) != (tok.action in _NAMES_INDICATOR)
+        or not 0 <= tok.payload.get("idx", 0) < len(data.get("order", ()))
+    ):
         raise Stale(t("form_old_button"))
-    return form
+    return _form(ctx)
 
 
 @router.action("form_confirm")
@@ -828,7 +858,11 @@ def act_keep_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Penjelasan PEM-1]: add (or change) the explanation of the indicator just done."""
     form = _check_seq(ctx, tok)
-    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="explain", prev=None)
+    idx = tok.payload["idx"]
+    # offered for the indicator just done, and for the open one once it has a value
+    if idx != form.data.get("prev") and (idx != form.data["idx"] or form.ans().realisation is None):
+        raise Stale(t("form_old_button"))
+    _bump(ctx, form, idx=idx, stage="explain", prev=None)
     _ask(ctx, form, edit=True)
 
 
@@ -856,7 +890,7 @@ def act_summary(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Ubah n] on the summary: open that indicator with its saved answer."""
     form = _check_seq(ctx, tok)
-    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="value", prev=None)
+    _bump(ctx, form, idx=tok.payload["idx"], stage="value", prev=None)
     _ask(ctx, form)  # a new message: the summary stays readable above
 
 
