@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.clock import FakeClock
+from bot.demo_miniapp import fill_in_page, web_app
 from bot.fmt import format_datetime_id
 from bot.settings import load_settings
 from bot.simulation import GROUP_ID, Simulation, User, tick
@@ -260,7 +261,11 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.answer(heads["trantib"], "3")
         await sc.press(heads["trantib"], "📤 Kirim")
         await sc.press(kasubag, "✅ Terima")
-        await sc.fill(heads["kesos"], ["97", "70"])
+        async with web_app(sim):  # Kasi Kesos fills the section in the Mini App
+            await sc.say(heads["kesos"], "/isi")
+            values = [("97", ""), ("70", "Dua puskesmas pembantu tutup untuk renovasi.")]
+            await fill_in_page(sim, heads["kesos"], tr.names[heads["kesos"].id], values, tr.out)
+            tr.flush()
         await sc.press(kasubag, "✅ Terima")
 
         await sc.later(wita(25, 8), "Pengingat H-1 (Rabu pagi)")

@@ -1,4 +1,4 @@
-"""Every text a user reads, in Bahasa Indonesia, in one catalogue (DESIGN.md decision 9).
+"""Every text a user reads, in Bahasa Indonesia, in one catalogue (docs/design-notes.md, decision 9).
 
 `t(key, **values)` fills a template. Handlers and the core never write user-facing strings
 inline; tests read the same catalogue when they check what a person saw.
@@ -542,6 +542,8 @@ TEXTS: dict[str, str] = {
     "capaian_target_met": "mencapai target",
     "capaian_target_not_met": "belum mencapai target",
     # in chat, plainly against the target; the category band is for the documents
+    # the Mini App's page (bot/features/sheet.py) still words a capaian with its band
+    "capaian_words": "{status}, kategori capaian {band}",
     "capaian_chat": "capaian {capaian} — {status}",
     "capaian_chat_none": "capaian belum dapat dihitung",
     "capaian_icon_met": "✅",
@@ -652,6 +654,18 @@ TEXTS: dict[str, str] = {
     ),
     "dash_charts": "Grafik",
     "dash_no_offices": "Tidak ada kantor yang dapat Bapak/Ibu lihat.",
+    "dash_not_found_title": "Tidak ditemukan",
+    "dash_not_found": (
+        "Alamat ini tidak menunjuk ke halaman atau berkas mana pun. Silakan Bapak/Ibu kembali "
+        "ke halaman utama dasbor."
+    ),
+    "dash_bad_method": "Halaman ini tidak dapat dibuka dengan cara ini.",
+    "dash_cross_site": (
+        "Permintaan ini dikirim dari situs lain, jadi ditolak demi keamanan akun Bapak/Ibu. "
+        "Silakan buka tautan masuk langsung dari chat bot SAKIP (ketik /dasbor untuk tautan "
+        "baru), atau keluar lewat tombol Keluar di dasbor."
+    ),
+    "dasbor_link_sent": "(tautan masuk sudah terkirim; tidak disimpan)",
     # --- form: fewer taps, clearer words (issue 14) ---------------------------------------
     "form_ask_value": (
         "Ketik realisasinya, misalnya 87,5 (penjelasan boleh langsung sesudah angka). "
@@ -730,6 +744,52 @@ TEXTS: dict[str, str] = {
         "WhatsApp menolak pesan ini untuk akun tanpa nomor telepon (hanya nama pengguna), "
         "dan nomor teleponnya tidak diketahui"
     ),
+    # --- the form on one screen: a Telegram Mini App beside the chat (issue 33) ----------
+    "btn_open_sheet": "🧾 Buka formulir",
+    "sheet_title": "Formulir data kinerja",
+    "sheet_loading": "Memuat formulir…",
+    "sheet_deadline": "Tenggat: {deadline}",
+    "sheet_target": "Target {period}: {target} {unit}",
+    "sheet_direction_lower": "makin rendah makin baik",
+    "sheet_value": "Realisasi ({unit})",
+    "sheet_value_hint": "contoh: 87,5 atau 1.250",
+    "sheet_explain": "Penjelasan",
+    "sheet_explain_required": "Penjelasan (wajib: target belum tercapai)",
+    "sheet_explain_add": "✍️ Tambah penjelasan",
+    "sheet_files": "Bukti dukung",
+    "sheet_file_pick": "📎 Foto atau berkas",
+    "sheet_file_caption": "Keterangan bukti (boleh kosong)",
+    "sheet_confirm_ok": "Ya, angka ini benar",
+    "sheet_not_number": "Bukan angka. Tulis misalnya 87,5 atau 1.250.",
+    "sheet_explain_short": "Penjelasan terlalu pendek. Tuliskan paling sedikit satu kalimat singkat.",
+    "sheet_save": "💾 Simpan",
+    "sheet_submit": "📤 Kirim ke Kasubag Program",
+    "sheet_saving": "Menyimpan…",
+    "sheet_close": "Tutup",
+    "sheet_offline": "Tidak tersambung ke server. Isian Bapak/Ibu masih di halaman ini; coba lagi.",
+    "sheet_unknown": (
+        "Formulir ini tidak dikenal. Tutup halaman ini, lalu tekan Buka formulir pada pesan "
+        "terbaru di Telegram."
+    ),
+    "sheet_no_telegram": ("Halaman ini hanya dapat dibuka dari tombol Buka formulir di Telegram."),
+    "sheet_auth_failed": (
+        "Formulir tidak dapat memastikan siapa Bapak/Ibu. Tutup halaman ini, lalu buka lagi "
+        "dari tombol Buka formulir di Telegram."
+    ),
+    "sheet_auth_expired": (
+        "Halaman ini sudah terlalu lama terbuka. Tutup, lalu tekan Buka formulir lagi di "
+        "Telegram; isian yang sudah disimpan tetap ada."
+    ),
+    "sheet_busy": "Permintaan Bapak/Ibu masih diproses. Tunggu sebentar, lalu coba lagi.",
+    "sheet_saved": "💾 Tersimpan: {n} indikator. Bapak/Ibu dapat melanjutkan kapan saja, di sini atau di chat.",
+    "sheet_unchanged": "Tidak ada isian yang berubah.",
+    "sheet_missing": (
+        "Belum dapat dikirim: {codes} belum lengkap (realisasi, dan penjelasan bila target "
+        "belum tercapai)."
+    ),
+    "sheet_field_error": "{code}: {error}",
+    "sheet_file_lost": "Berkas tidak sampai ke server. Pilih dan unggah lagi.",
+    "sheet_sent_from_app": "Dikirim dari formulir (Mini App).",
 }
 
 HELP: dict[str, str] = {

@@ -27,7 +27,7 @@ from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.capaian import Target, compute_capaian, looks_suspicious
-from bot.core import Ctx
+from bot.core import Ctx, InboundFile
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
 from bot.fmt import (
@@ -384,24 +384,14 @@ def open_form(
 ) -> None:
     """Open (or resume) the section's form; `rnd`: its round, already read and locked."""
     rnd = _check_open(ctx, sub, rnd)
-    inds, answers, order = _opening(ctx, sub, rnd)
-    if sub.status == "not_started":
-        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
-        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
-    missing = [
-        {"submission_id": sub.id, "indicator_id": i, "done": False}
-        for i in order
-        if i not in answers
-    ]
-    for ans in insert_rows(ctx.s, Answer, missing):
-        answers[ans.indicator_id] = ans
+    inds, answers, order = open_answers(ctx, sub, rnd)
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         if "tok" not in conv.data:
             ctx.update_conversation(tok=_family_token(ctx, sub))
         form = Form(conv, sub, rnd, inds, answers)
         ctx.memo("form", lambda: form)
-        _ask(ctx, form, edit=edit)  # resume exactly where the person was
+        _ask(ctx, form, edit=edit, opening=True)  # resume exactly where the person was
         return
     # a return or a revision opens the indicators it names first
     reopened = [n for n, i in enumerate(order) if answers[i].reopen_note]
@@ -422,15 +412,40 @@ def open_form(
     prefix = ""
     if sub.status == "returned" and sub.note:
         prefix = t("form_note", note=sub.note)  # said once, naming who asked
-    _ask(ctx, form, prefix=prefix, edit=edit)
+    _ask(ctx, form, prefix=prefix, edit=edit, opening=True)
+
+
+def open_answers(
+    ctx: Ctx, sub: Submission, rnd: CollectionRound
+) -> tuple[dict[int, IndicatorView], dict[int, Any], list[int]]:
+    """The section's indicators, an answer for each (made where missing) and their order;
+    the form counts as started. The chat form and the Mini App (`sheet.py`) open so."""
+    inds, answers, order = _opening(ctx, sub, rnd)
+    if sub.status == "not_started":
+        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
+        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
+    missing = [
+        {"submission_id": sub.id, "indicator_id": i, "done": False}
+        for i in order
+        if i not in answers
+    ]
+    for ans in insert_rows(ctx.s, Answer, missing):
+        answers[ans.indicator_id] = ans
+    return inds, answers, order
 
 
 # --- prompts ---------------------------------------------------------------------------------
 
 
-def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False) -> None:
-    """Show what the form wants next, after `prefix` (what was just saved)."""
+def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False, opening: bool = False) -> None:
+    """Show what the form wants next, after `prefix` (what was just saved). `opening`: the
+    form's first prompt, which also offers the whole section on one screen."""
     text, rows = _prompt(ctx, form)
+    if opening:
+        from bot.features.sheet import open_button
+
+        row = open_button(ctx.core.settings, form.sub.id)
+        rows = [*rows, row] if row else rows
     _show(ctx, f"{prefix}\n\n{text}" if prefix else text, rows, edit)
 
 
@@ -639,18 +654,7 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
         codes = {form.indicators[i].code.lower(): n for n, i in enumerate(form.order)}
         if m.group(1).lower() in codes:
             idx, caption = codes[m.group(1).lower()], m.group(2).strip()
-    ctx.core.files.check(f.name, f.size)
-    if f.mime.startswith("error:") or f.content is None:
-        raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
-    stored = ctx.core.files.put(
-        ctx.s,
-        ctx.who.office_id,
-        f.content,
-        f.name,
-        f.mime,
-        f"{ctx.msg.channel}:{f.source_id}",
-        ctx.now,
-    )
+    stored = _store(ctx, f)
     about: dict[str, Any] = {"sub": form.sub.id, "photo": f.is_photo}
     if idx is None and form.data["stage"] == "summary":
         rows = [
@@ -678,6 +682,42 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
         if i != ind.id
     ]  # fmt: skip
     ctx.reply(text + "\n" + t("form_file_move_hint"), buttons=_rows_of(rows, 2))
+
+
+def _store(ctx: Ctx, f: InboundFile) -> StoredFile:
+    """The file kept under its own name (named as evidence once it is filed)."""
+    ctx.core.files.check(f.name, f.size)
+    if f.mime.startswith("error:") or f.content is None:
+        raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
+    return ctx.core.files.put(
+        ctx.s,
+        ctx.who.office_id,
+        f.content,
+        f.name,
+        f.mime,
+        f"{ctx.msg.channel}:{f.source_id}",
+        ctx.now,
+    )
+
+
+def store_evidence(
+    ctx: Ctx,
+    rnd: CollectionRound,
+    ind: Indicator | IndicatorView,
+    ans: Answer,
+    f: InboundFile,
+    caption: str,
+) -> tuple[str, int]:
+    """Keep a file as evidence of an answer, named as people see it; returns its name and
+    the answer's number of files. The Mini App stores evidence so (it names the indicator)."""
+    stored = _store(ctx, f)
+    ctx.s.add(
+        Attachment(
+            answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
+        )
+    )
+    _filed(ctx, rnd.id, ind, ans, stored, f.is_photo, caption)
+    return stored.name, len(_attachment_names(ctx, ans, besides=0))
 
 
 def _rows_of(buttons: list[list[list[str]]], n: int) -> list[list[list[str]]]:
@@ -948,20 +988,25 @@ def summary_lines(
     return lines
 
 
-def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+def summary_text(ctx: Ctx, form: Form) -> str:
+    """The section's header and every answer (the summary the chat and the Mini App show)."""
     sub, rnd = form.sub, form.rnd
-    missing = [
-        n
-        for n, ind_id in enumerate(form.order, start=1)
-        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
-    ]
     text = t(
         "sum_header",
         section=sub.section.name,
         period=rnd.period_label,
         deadline=format_datetime_id(sub.deadline, ctx.who.timezone),
     )
-    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
+    return text + "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
+
+
+def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+    missing = [
+        n
+        for n, ind_id in enumerate(form.order, start=1)
+        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
+    ]
+    text = summary_text(ctx, form)
     edit = [
         _button(ctx, form, t("btn_edit_n", n=n), "form_edit", idx=n - 1)
         for n in range(1, len(form.order) + 1)
@@ -979,9 +1024,15 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
 def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
     """[Kirim]: the section's reply goes to the Kasubag Program for review."""
     form = _check_seq(ctx, tok)
-    sub, rnd = form.sub, form.rnd
     if any(a.realisation is None or not a.done for a in form.answers.values()):
         raise UserError(t("sum_missing_short"))
+    submit_section(ctx, form)
+
+
+def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
+    """The section's reply goes to the Kasubag Program: the chat's [Kirim] and the Mini
+    App's do this, every answer done. `reply`: what the head is shown before the notice."""
+    sub, rnd = form.sub, form.rnd
     late, timing = reply_timing(sub, ctx.now, ctx.cal)  # before it is marked sent
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
@@ -993,9 +1044,11 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
         first_submitted_at=sub.first_submitted_at or ctx.now,
         note=None,
     )
-    ctx.end_conversation()
+    conv = ctx.conversation()
+    if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
+        ctx.end_conversation()
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
-    ctx.reply(t("form_submitted", section=sub.section.name, late=timing))
+    ctx.reply(reply + t("form_submitted", section=sub.section.name, late=timing))
     from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.core import Ctx
 from bot.errors import UserError
+from bot.features.sheet import open_button
 from bot.fmt import format_datetime_id
 from bot.roles import Role, title_for
 from bot.rounds import (
@@ -304,7 +305,8 @@ def act_plan_ok(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
                             person=h.person,
                             reusable=True,
                             submission=sub.id,
-                        )
+                        ),
+                        *open_button(ctx.core.settings, sub.id),  # the Mini App, beside it
                     ]
                 ],
             )
