@@ -226,8 +226,10 @@ class Ctx:
     def send(self, person: Person, text: str | None, **kw: Any) -> None:
         outbox.to_person(self.s, person, text, self.now, **kw)
 
-    def group(self, text: str, **kw: Any) -> None:
-        outbox.to_group(self.s, self.office, text, self.now, **kw)
+    def group(self, text: str, **kw: Any) -> bool:
+        """Post in the office's Tim SAKIP group; False when none is registered (nothing was
+        posted there: say so, and reach the people who must act one to one)."""
+        return outbox.to_group(self.s, self.office, text, self.now, **kw)
 
     def button(
         self,

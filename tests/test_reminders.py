@@ -24,7 +24,10 @@ def wita(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 
 def reminders_for(h: Harness, user) -> list[str]:  # type: ignore[no-untyped-def]
-    return [m for m in h.texts(user) if m.startswith(("⏰", "⚠️"))]
+    """The reminders and late notices a person got (a form's ⚠️ below-target line is not one)."""
+    return [
+        m for m in h.texts(user) if m.startswith("⏰") or (m.startswith("⚠️") and "terlambat" in m)
+    ]
 
 
 async def test_default_schedule_for_on_time_late_and_very_late_sections(harness: Harness):

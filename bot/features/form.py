@@ -8,8 +8,9 @@ Few taps: each reply confirms what was saved and asks the next question in one m
 An indicator is done with its value when the target is reached (an explanation can be
 added with a button), or with its value and an explanation when it is not (both may come
 in one message: "87,5 kendala cuaca"). Evidence files and photos can be sent at any point:
-they belong to the indicator whose question is open, or to the one whose code the caption
-starts with; the caption is kept as the file's description. After a return or a revision
+they go to the indicator whose code the caption starts with, else to the open question's
+with a one-tap button to move them to another (on the summary, buttons ask which); the
+caption is kept as the file's description. After a return or a revision
 the named indicators open first, showing the saved value and explanation to keep or change.
 """
 
@@ -25,15 +26,18 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
+from bot.capaian import Target, compute_capaian, looks_suspicious
 from bot.core import Ctx, InboundFile
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
 from bot.fmt import (
     NumberParseError,
+    capaian_chat,
+    capaian_icon,
     format_datetime_id,
     format_number_id,
     format_percent_id,
+    format_quantity_id,
     parse_number_id,
 )
 from bot.roles import Role, headed_sections, heads
@@ -467,8 +471,7 @@ def _prompt(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
         value = Decimal(form.data["pending"])
         text = t(
             "form_confirm_odd",
-            value=format_number_id(value),
-            unit=ind.unit,
+            value=format_quantity_id(value, ind.unit),
             capaian=format_percent_id(form.cap(value=value)),
         )
         return text, [
@@ -499,9 +502,8 @@ def _prompt(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
         lines.append(
             t(
                 "form_current",
-                value=format_number_id(ans.realisation),
-                unit=ind.unit,
-                capaian=format_percent_id(form.cap()),
+                value=format_quantity_id(ans.realisation, ind.unit),
+                capaian=capaian_chat(form.cap()),
             )
         )
         if ans.explanation:
@@ -606,11 +608,10 @@ def _after_value(ctx: Ctx, form: Form, key: str, edit: bool, explained: bool = F
     cap = form.cap()
     saved = t(
         key,
+        icon=capaian_icon(cap),
         code=ind.code,
-        value=format_number_id(ans.realisation),
-        unit=ind.unit,
-        capaian=format_percent_id(cap),
-        category=capaian_words(cap),
+        value=format_quantity_id(ans.realisation, ind.unit),
+        capaian=capaian_chat(cap),
     )
     if explained:
         saved += " " + t("form_with_explanation")
@@ -640,8 +641,10 @@ def _finish(
 
 
 def _receive_file(ctx: Ctx, form: Form) -> None:
-    """Evidence at any point: for the open question's indicator, or the one the caption
-    names by its code; the caption is kept as the file's description."""
+    """Evidence at any point, filed under the indicator it belongs to: the one whose code the
+    caption starts with; else the open question's, with a one-tap [Pindahkan ke …] for each
+    other indicator; on the summary (no question open) the person chooses with buttons. The
+    caption is kept as the file's description."""
     f = ctx.msg.file
     assert f is not None
     caption = (ctx.msg.text or "").strip()
@@ -651,20 +654,49 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
         codes = {form.indicators[i].code.lower(): n for n, i in enumerate(form.order)}
         if m.group(1).lower() in codes:
             idx, caption = codes[m.group(1).lower()], m.group(2).strip()
-    if idx is None:
-        if form.data["stage"] == "summary":
-            raise UserError(t("form_file_in_summary"))
-        idx = form.data["idx"]
-    ind = form.ind(idx)
-    name, count = store_evidence(ctx, form.rnd, ind, form.ans(idx), f, caption)
-    ctx.reply(
-        t(
-            "form_file_saved",
-            code=ind.code,
-            name=name,
-            desc=t("form_file_desc", text=caption) if caption else "",
-            count=count,
-        )
+    stored = _store(ctx, f)
+    about: dict[str, Any] = {"sub": form.sub.id, "photo": f.is_photo}
+    if idx is None and form.data["stage"] == "summary":
+        rows = [
+            [ctx.button(form.indicators[i].code, "evidence_to", person=ctx.who, **about,
+                        file=stored.id, indicator=i, desc=caption)]
+            for i in form.order
+        ]  # fmt: skip
+        ctx.reply(t("form_file_which", name=f.name), buttons=_rows_of(rows, 3))
+        return
+    named = idx is not None
+    ind, ans = form.ind(idx), form.ans(idx)
+    att = Attachment(
+        answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
+    )
+    ctx.s.add(att)
+    text = _filed(ctx, form.rnd.id, ind, ans, stored, f.is_photo, caption)
+    if named or len(form.order) < 2:
+        ctx.reply(text)
+        return
+    ctx.s.flush()  # the attachment's id, for the buttons that move it
+    rows = [
+        [ctx.button(t("btn_move_file", code=form.indicators[i].code), "evidence_move",
+                    person=ctx.who, **about, attachment=att.id, indicator=i)]
+        for i in form.order
+        if i != ind.id
+    ]  # fmt: skip
+    ctx.reply(text + "\n" + t("form_file_move_hint"), buttons=_rows_of(rows, 2))
+
+
+def _store(ctx: Ctx, f: InboundFile) -> StoredFile:
+    """The file kept under its own name (named as evidence once it is filed)."""
+    ctx.core.files.check(f.name, f.size)
+    if f.mime.startswith("error:") or f.content is None:
+        raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
+    return ctx.core.files.put(
+        ctx.s,
+        ctx.who.office_id,
+        f.content,
+        f.name,
+        f.mime,
+        f"{ctx.msg.channel}:{f.source_id}",
+        ctx.now,
     )
 
 
@@ -677,41 +709,113 @@ def store_evidence(
     caption: str,
 ) -> tuple[str, int]:
     """Keep a file as evidence of an answer, named as people see it; returns its name and
-    the answer's number of files. The chat form and the Mini App store evidence so."""
-    ctx.core.files.check(f.name, f.size)
-    if f.mime.startswith("error:") or f.content is None:
-        raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
-    names = _attachment_names(ctx, ans)
-    count = len(names) + 1
-    photo_of_day = evidence_name(ind.code, f.name, True, ctx.today)
-    same_day = sum(n.startswith(photo_of_day.rsplit(".", 1)[0]) for n in names)
-    name = evidence_name(ind.code, f.name, f.is_photo, ctx.today, same_day + 1)
-    stored = ctx.core.files.put(
-        ctx.s,
-        ctx.who.office_id,
-        f.content,
-        name,
-        f.mime,
-        f"{ctx.msg.channel}:{f.source_id}",
-        ctx.now,
-    )
+    the answer's number of files. The Mini App stores evidence so (it names the indicator)."""
+    stored = _store(ctx, f)
     ctx.s.add(
         Attachment(
             answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
         )
     )
-    ctx.audit("evidence_received", round_id=rnd.id, file=stored.sha256, name=name)
-    return name, count
+    _filed(ctx, rnd.id, ind, ans, stored, f.is_photo, caption)
+    return stored.name, len(_attachment_names(ctx, ans, besides=0))
 
 
-def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
+def _rows_of(buttons: list[list[list[str]]], n: int) -> list[list[list[str]]]:
+    """Buttons `n` to a row, so a section's codes fit a phone's width."""
+    flat = [b for row in buttons for b in row]
+    return [flat[i : i + n] for i in range(0, len(flat), n)]
+
+
+def _filed(
+    ctx: Ctx,
+    round_id: int,
+    ind: Indicator | IndicatorView,
+    ans: Answer,
+    stored: StoredFile,
+    is_photo: bool,
+    caption: str,
+) -> str:
+    """Name the file as evidence of `ind` (a photo after the indicator and its day), record
+    it, and say so: what was filed where, and how many files the indicator now has."""
+    names = _attachment_names(ctx, ans, besides=stored.id)
+    day = ctx.cal.local(stored.created_at).date()
+    photo_of_day = evidence_name(ind.code, stored.name, True, day)
+    same_day = sum(n.startswith(photo_of_day.rsplit(".", 1)[0]) for n in names)
+    stored.name = evidence_name(ind.code, stored.name, is_photo, day, same_day + 1)
+    ctx.audit("evidence_received", round_id=round_id, file=stored.sha256, name=stored.name)
+    return t(
+        "form_file_saved",
+        code=ind.code,
+        name=stored.name,
+        desc=t("form_file_desc", text=caption) if caption else "",
+        count=len(names) + 1,
+    )
+
+
+def _attachment_names(ctx: Ctx, ans: Answer, besides: int) -> list[str]:
+    """The names of the answer's evidence files, but the file `besides` (being filed)."""
     return list(
         ctx.s.scalars(
             select(StoredFile.name)
             .join(Attachment, Attachment.file_id == StoredFile.id)
-            .where(Attachment.answer_id == ans.id)
+            .where(Attachment.answer_id == ans.id, StoredFile.id != besides)
         )
     )
+
+
+def _evidence_target(ctx: Ctx, tok) -> tuple[Submission, Indicator, Answer]:  # type: ignore[no-untyped-def]
+    """The indicator a file is filed under by a button, in a form still open to its head."""
+    sub = ctx.s.get(Submission, tok.payload["sub"])
+    ind = ctx.s.get(Indicator, tok.payload["indicator"])
+    if sub is None or ind is None:
+        raise Stale(t("button_unknown"))
+    _check_open(ctx, sub)
+    ans = ctx.s.scalar(
+        select(Answer).where(Answer.submission_id == sub.id, Answer.indicator_id == ind.id)
+    )
+    if ans is None:
+        raise Stale(t("button_unknown"))
+    return sub, ind, ans
+
+
+@router.action("evidence_move")
+def act_move_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[Pindahkan ke PEM-2]: the file just filed under the open question belongs elsewhere."""
+    sub, ind, ans = _evidence_target(ctx, tok)
+    att = ctx.s.get(Attachment, tok.payload["attachment"])
+    was = ctx.s.get(Answer, att.answer_id) if att is not None else None
+    if att is None or was is None or was.submission_id != sub.id:
+        raise Stale(t("button_unknown"))
+    was_code = ctx.s.get(Indicator, was.indicator_id).code  # type: ignore[union-attr]
+    att.answer_id = ans.id
+    ctx.s.flush()
+    text = (
+        t("form_file_moved", was=was_code, code=ind.code)
+        + "\n"
+        + _filed(ctx, sub.round_id, ind, ans, att.file, tok.payload["photo"], att.description or "")
+    )
+    ctx.audit("evidence_moved", round_id=sub.round_id, file=att.file.sha256, indicator=ind.code)
+    if not ctx.edit_pressed(text, buttons=[]):
+        ctx.reply(text)
+
+
+@router.action("evidence_to")
+def act_file_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+    """[PEM-2] under a file sent on the summary: file it under that indicator."""
+    sub, ind, ans = _evidence_target(ctx, tok)
+    stored = ctx.s.get(StoredFile, tok.payload["file"])
+    if stored is None or stored.office_id != ctx.who.office_id:
+        raise Stale(t("button_unknown"))
+    desc = tok.payload.get("desc") or ""
+    ctx.s.add(
+        Attachment(
+            answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=desc or None
+        )
+    )
+    ctx.s.flush()
+    text = _filed(ctx, sub.round_id, ind, ans, stored, tok.payload["photo"], desc)
+    if not ctx.edit_pressed(text, buttons=[]):
+        ctx.reply(text)
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -869,11 +973,10 @@ def summary_lines(
                 n=n,
                 code=ind.code,
                 name=ind.name,
-                value=format_number_id(ans.realisation),
-                unit=ind.unit,
+                icon=capaian_icon(cap),
+                value=format_quantity_id(ans.realisation, ind.unit),
                 target=target_display(ind, rnd.period),
-                capaian=format_percent_id(cap),
-                category=capaian_words(cap),
+                capaian=capaian_chat(cap),
                 done="" if ans.done else t("sum_unfinished"),
             )
         )
