@@ -294,7 +294,7 @@ STEP_ROLE_PREFERENCE = (
 def _actor_text(
     s: Session, person: Person | None, sop_role: Role, at: datetime, cal: WorkCalendar
 ) -> str:
-    """ "Name (role)" with a role the person held when they acted: the SOP's role for the step
+    """ "Role: Name" with a role the person held when they acted: the SOP's role for the step
     if they held it, otherwise the first they held from `STEP_ROLE_PREFERENCE`."""
     if person is None:
         return ROLE_LABELS[sop_role]
@@ -304,7 +304,7 @@ def _actor_text(
         sop_role if sop_role in held else next((r for r in STEP_ROLE_PREFERENCE if r in held), None)
     )
     title = title_for(s, person, role, day) if role is not None else person.position
-    return f"{person.name} ({title})" if title else person.name
+    return f"{title}: {person.name}" if title else person.name  # no second bracket after a name
 
 
 def _num(text: str | None) -> Decimal | None:

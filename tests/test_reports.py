@@ -615,14 +615,12 @@ async def test_timeline_names_each_actor_with_a_role_they_hold(harness):
         sek = s.scalars(select(Person).where(Person.nip == flows.NIP["sekretaris"])).one()
         now = h.clock.now()
         assert _actor_text(s, kasubag, Role.SEKRETARIS, now, cal) == (
-            f"{kasubag.name} (Kasubag Program)"
+            f"Kasubag Program: {kasubag.name}"
         )
         assert _actor_text(s, kasubag, Role.TIM_SAKIP, now, cal) == (
-            f"{kasubag.name} (Tim Penyusun SAKIP)"
+            f"Tim Penyusun SAKIP: {kasubag.name}"
         )
-        assert (
-            _actor_text(s, sek, Role.SEKRETARIS, now, cal) == f"{sek.name} (Sekretaris Kecamatan)"
-        )
+        assert _actor_text(s, sek, Role.SEKRETARIS, now, cal) == f"Sekretaris Kecamatan: {sek.name}"
         assert _actor_text(s, None, Role.CAMAT, now, cal) == "Camat"
 
 
