@@ -117,18 +117,31 @@ class Page:
         body = {"sub": self.sub, "initData": init or self.init()}
         return await self.http.post("api/buka", json=body)
 
-    async def save(
+    async def prepare(
         self, values: dict[str, str], op: str = "save", key: str | None = None, **extra: object
-    ) -> httpx.Response:
+    ) -> dict[str, object]:
+        """What a press of [Simpan] or [Kirim] sends: the page as opened, with `values`."""
         form = (await self.open()).json()["form"]
         answers = []
         for ind in form["indicators"]:
             value = values.get(ind["code"], ind["value"])
             explanation = values.get(f"{ind['code']}:why", ind["explanation"])
             answers.append({"indicator": ind["id"], "value": value, "explanation": explanation})
-        body = {"sub": self.sub, "op": op, "key": key or secrets.token_urlsafe(12)}
+        body: dict[str, object] = {
+            "sub": self.sub,
+            "op": op,
+            "key": key or secrets.token_urlsafe(12),
+        }
         body.update(initData=self.init(), answers=answers, **extra)
+        return body
+
+    async def send(self, body: dict[str, object]) -> httpx.Response:
         return await self.http.post("api/simpan", json=body)
+
+    async def save(
+        self, values: dict[str, str], op: str = "save", key: str | None = None, **extra: object
+    ) -> httpx.Response:
+        return await self.send(await self.prepare(values, op, key, **extra))
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -239,9 +252,9 @@ async def test_start_in_chat_finish_in_the_app_then_kirim_once(harness: Harness,
         rest = {"EKB-8": "7", "EKB-8:why": "Cuaca buruk, dua kegiatan ditunda.", "EKB-9": "260"}
         rest["EKB-10"] = "100"
         key = secrets.token_urlsafe(12)
-        first, again = await asyncio.gather(
-            page.save(rest, op="submit", key=key), page.save(rest, op="submit", key=key)
-        )
+        # the same press sent twice at once (a double tap, a retried request): one body
+        body = await page.prepare(rest, op="submit", key=key)
+        first, again = await asyncio.gather(page.send(body), page.send(body))
         assert first.status_code == again.status_code == 200, (first.text, again.text)
         closed = t("form_closed", section="Seksi Ekonomi dan Pembangunan", status="")
         assert first.json()["closed"].startswith(closed.rstrip("."))
