@@ -434,9 +434,10 @@ class Core:
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.
 
-        With `item` (the update's inbox row), the row is marked done in the same transaction
-        (an arriving update's row is written there, `Dispatcher.arrive`), so the update has
-        effect exactly once. A database that cannot be reached raises (the
+        With `item` (the update's inbox row), the row is marked done at the end of the same
+        transaction, so the update has effect exactly once (a row another worker marked
+        first rolls this one back). The transaction's staged rows and replies are written
+        after it (`Database.transaction`). A database that cannot be reached raises (the
         update stays pending and is tried again); any other failure is answered.
         """
         _strip_nul(msg)
@@ -445,9 +446,7 @@ class Core:
                 ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
                 dispatch(ctx)
                 outcome = ctx.outcome
-                if item is not None and not Inbox.mark_at_commit(
-                    s, item, ctx.now, lost=_AlreadyHandled
-                ):
+                if item is not None and not Inbox.mark(s, item, ctx.now):
                     raise _AlreadyHandled
             if item is not None:
                 item.done = True
