@@ -45,7 +45,8 @@ from db.models import (
     PersonRole,
     Reminder,
 )
-from db.plain import Row, delete_now, insert_rows, stage_insert, stage_update
+from db.plain import delete_now, insert_rows, stage_insert, stage_update
+from db.reads import ConversationRead, columns, width
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,6 @@ class Outcome:
     alert: bool = False
 
 
-_UNSET = object()
-
-
 @dataclass(slots=True)
 class Who:
     """The person behind an update, as every update needs them: read with a plain statement
@@ -101,10 +99,11 @@ class Who:
     timezone: str  # their office's, and its extra days off: the calendar
     days_off: list[Any]
     roles: frozenset[str]
-    conversation: Conversation | Row | None
+    conversation: ConversationRead | None
 
     @classmethod
     def of(cls, person: Person) -> Who:
+        conv = person.conversation
         return cls(
             person.id,
             person.office_id,
@@ -113,7 +112,9 @@ class Who:
             person.office.timezone,
             list(person.office.days_off or ()),
             frozenset(r.role for r in person.roles),
-            person.conversation,
+            ConversationRead(conv.person_id, conv.kind, conv.data, conv.updated_at)
+            if conv
+            else None,
         )
 
 
@@ -129,7 +130,8 @@ class Ctx:
         self.now: datetime = core.clock.now()
         self.outcome = Outcome()
         self._memo: dict[object, Any] = {}
-        self._conv: object = _UNSET
+        self._conv: ConversationRead | None = None
+        self._conv_read = False  # `_conv` taken from `who` (or set by this update)
 
     @property
     def person(self) -> Person | None:
@@ -144,7 +146,7 @@ class Ctx:
         """A person found by the update itself (an invitation taken up)."""
         self._person = person
         self.found = Who.of(person) if person is not None else None
-        self._conv = _UNSET
+        self._conv_read = False
 
     @property
     def who(self) -> Who:
@@ -285,26 +287,29 @@ class Ctx:
         )
 
     # --- conversation (the persisted form state) ---------------------------------------
-    def conversation(self) -> Conversation | Row | None:
+    def conversation(self) -> ConversationRead | None:
         """The person's open form (read with the person: no query of its own)."""
-        if self._conv is _UNSET:
-            self._conv = self.who.conversation
-        return self._conv  # type: ignore[return-value]
+        if not self._conv_read:
+            self._conv, self._conv_read = self.who.conversation, True
+        return self._conv
 
-    def set_conversation(self, kind: str, **data: Any) -> Conversation | Row:
+    def set_conversation(self, kind: str, **data: Any) -> ConversationRead:
         conv = self.conversation()
         values = {"kind": kind, "data": _jsonable(data), "updated_at": self.now}
         if conv is None:
-            (conv,) = insert_rows(self.s, Conversation, [{"person_id": self.who.id, **values}])
+            (conv,) = insert_rows(self.s, ConversationRead, [{"person_id": self.who.id, **values}])
         else:
-            stage_update(self.s, conv, **values)
+            conv = stage_update(self.s, conv, **values)
         self._conv = conv
         return conv
 
-    def update_conversation(self, **data: Any) -> None:
+    def update_conversation(self, **data: Any) -> ConversationRead | None:
+        """Merge `data` into the open conversation's; the conversation as it is now."""
         conv = self.conversation()
         if conv is not None:
-            stage_update(self.s, conv, data={**conv.data, **_jsonable(data)}, updated_at=self.now)
+            data = {**conv.data, **_jsonable(data)}
+            conv = self._conv = stage_update(self.s, conv, data=data, updated_at=self.now)
+        return conv
 
     def end_conversation(self) -> None:
         conv = self.conversation()
@@ -333,6 +338,7 @@ def _jsonable(data: Any) -> Any:
 # own. As ORM objects (a person, an office, roles, a form) the same read cost three times as
 # much, and most updates use only these columns.
 _P, _O, _R, _C = Person.__table__, Office.__table__, PersonRole.__table__, Conversation.__table__
+_CONV = -width(ConversationRead)  # where the conversation starts in a row of `_PERSON`
 _PERSON = (
     select(
         _P.c.id,
@@ -342,10 +348,8 @@ _PERSON = (
         _O.c.timezone,
         _O.c.days_off,
         _R.c.role,
-        _C.c.kind.label("conv_kind"),
-        _C.c.data.label("conv_data"),
-        _C.c.updated_at.label("conv_updated_at"),
         ACTING_NEAR,
+        *columns(ConversationRead),  # the last columns (NULL: no open conversation)
     )
     .join(_O, _O.c.id == _P.c.office_id)
     .outerjoin(_R, _R.c.person_id == _P.c.id)
@@ -421,10 +425,7 @@ class Core:
         if not rows:
             return None
         r = rows[0]
-        conv = None
-        if r.conv_kind is not None:
-            values = {"person_id": r.id, "kind": r.conv_kind, "data": r.conv_data}
-            conv = Row(Conversation, {**values, "updated_at": r.conv_updated_at})
+        conv = ConversationRead(*r[_CONV:]) if r[_CONV] is not None else None
         roles = frozenset(x.role for x in rows if x.role is not None)
         who = Who(r.id, r.office_id, r.name, r.active, r.timezone, r.days_off, roles, conv)
         if not r.acting_near:

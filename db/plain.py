@@ -22,64 +22,66 @@ the session is about to insert (pending) is simply changed; the insert carries t
 One path on both databases, in one order: the unit of work's flush, the new rows table by
 table (in the order their tables were first staged), then the changed rows.
 
-`Row` is a row read with a plain statement instead of as an ORM object (the person behind an
-update and their open form, read on every update): its columns as attributes, and its model,
-so that `stage_update` and `delete_now` write it as they write a loaded object.
+Rows read with plain statements instead of as ORM objects have types of their own
+(`db.reads`, frozen): `stage_update` writes a change to one as to a loaded object and gives
+back the changed copy, `delete_now` deletes it by its key.
 
 `insert_rows` and `delete_now` are for rows the transaction goes on using: new rows written
-at once in one `INSERT … RETURNING` (they come back as `Row`s with their ids), a row deleted
-at once by its key (a loaded object is forgotten by the session).
+at once in one `INSERT … RETURNING` (they come back as plain reads with their ids), a row
+deleted at once by its key (a loaded object is forgotten by the session).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from dataclasses import is_dataclass, replace
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Delete, Update
 
-_STAGED = "plain_staged"  # session.info: {id(obj): (obj, {attribute: value})}
+from db.reads import columns
+
+# session.info: {id(obj) or (model, key): (ORM object or None, model, {attribute: value})}
+_STAGED = "plain_staged"
 _NEW = "plain_new"  # session.info: {model: [(row values, on_id)]}
 _BUILT: dict[tuple[type, tuple[str, ...]], tuple[Update, tuple[str, ...]]] = {}
 _DELETES: dict[type, tuple[Delete, tuple[str, ...]]] = {}
 
 
-class Row:
-    """A row read with a plain statement: its columns as attributes, and the model it is a
-    row of. Making one costs a dict, where an ORM object costs its instance state, its
-    identity-map entry and the loader's row processors (about 25 µs an entity)."""
-
-    def __init__(self, model: type, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-        self.__dict__["_model"] = model
-        self.__dict__["_gone"] = False
-
-    def __getattr__(self, name: str) -> Any:  # only for attributes that are not there
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        shown = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
-        return f"Row({self._model.__name__}, {shown})"
+R = TypeVar("R")
 
 
-def stage_update(session: Session, obj: Any, **values: Any) -> None:
-    """Change a loaded row now in memory, and in the database just before the commit."""
-    if isinstance(obj, Row):
-        obj.__dict__.update(values)
-    else:
-        state = inspect(obj)
-        if not state.persistent:
-            for key, value in values.items():
-                setattr(obj, key, value)
-            return
-        for key, value in values.items():
-            set_committed_value(obj, key, value)
+def _is_read(obj: Any) -> bool:
+    """A plain read (`db.reads`): a frozen dataclass naming its model."""
+    return is_dataclass(obj) and hasattr(obj, "model")
+
+
+def stage_update(session: Session, obj: R, **values: Any) -> R:
+    """Change a row in the database at the end of the transaction (`write_staged`); what
+    the transaction sees from then on is what this returns. A loaded ORM object is changed
+    in memory as its committed state (the unit of work sees nothing to do) and returned; a
+    plain read (frozen) comes back as a copy with the change."""
     staged = session.info.setdefault(_STAGED, {})
-    staged.setdefault(id(obj), (obj, {}))[1].update(values)
+    if _is_read(obj):
+        read: Any = obj
+        pk = _by_key(read.model)[0]
+        key = (read.model, tuple(getattr(read, k) for k in pk))
+        staged.setdefault(key, (None, read.model, {}))[2].update(values)
+        changed: R = replace(read, **values)
+        return changed
+    state = inspect(obj)
+    if not state.persistent:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return obj
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+    staged.setdefault(id(obj), (obj, type(obj), {}))[2].update(values)
+    return obj
 
 
 def stage_insert(
@@ -91,29 +93,28 @@ def stage_insert(
     session.info.setdefault(_NEW, {}).setdefault(model, []).append((values, on_id))
 
 
-def insert_rows(session: Session, model: type, rows: list[dict[str, Any]]) -> list[Row]:
-    """New rows written now in one `INSERT … RETURNING`, back as `Row`s (ids known, in no
-    particular order), for a transaction that goes on reading them but needs no ORM object.
-    Every row must name the same columns."""
+def insert_rows(session: Session, read: type[R], rows: list[dict[str, Any]]) -> list[R]:
+    """New rows of `read`'s model written now in one `INSERT … RETURNING`, back as `read`s
+    (ids known, in no particular order), for a transaction that goes on reading them but
+    needs no ORM object. Every row must name the same columns."""
     if not rows:
         return []
-    stmt = _ROWS.get(model)
-    if stmt is None:
-        table: Any = inspect(model).local_table
-        stmt = _ROWS[model] = insert(model).returning(*table.c)
-    return [Row(model, dict(r._mapping)) for r in session.connection().execute(stmt, rows)]
+    model: Any = read  # (a type is hashable; mypy's view of a TypeVar's type is not)
+    return [read(*r) for r in session.connection().execute(_returning(model), rows)]
 
 
-_ROWS: dict[type, Any] = {}
+@functools.cache
+def _returning(read: Any) -> Any:
+    return insert(read.model).returning(*columns(read))
 
 
 def delete_now(session: Session, obj: Any) -> None:
-    """Delete a loaded row with one plain `DELETE … WHERE pk = …`, now, and forget the object:
-    the unit of work's delete (cascades, relationship bookkeeping, its flush) cost more than
-    the statement. Only for rows nothing else in the session refers to by relationship."""
-    if isinstance(obj, Row):
-        _delete_by_key(session, obj._model, obj)
-        obj.__dict__["_gone"] = True
+    """Delete a row with one plain `DELETE … WHERE pk = …`, now, and forget it (a loaded
+    object leaves the session): the unit of work's delete (cascades, relationship
+    bookkeeping, its flush) cost more than the statement. Only for rows nothing else in the
+    session refers to by relationship."""
+    if _is_read(obj):
+        _delete_by_key(session, obj.model, obj)
         return
     state = inspect(obj)
     if not state.persistent:
@@ -133,6 +134,7 @@ def _delete_by_key(session: Session, cls: type, obj: Any) -> None:
     staged = session.info.get(_STAGED)
     if staged:
         staged.pop(id(obj), None)
+        staged.pop((cls, tuple(getattr(obj, k) for k in pk)), None)
     session.connection().execute(stmt, {f"pk_{k}": getattr(obj, k) for k in pk})
 
 
@@ -157,19 +159,16 @@ def _staged_rows(session: Session) -> list[tuple[type, tuple[str, ...], dict[str
     """The staged updates still to write: (model, changed attributes, the row's values)."""
     staged = session.info.pop(_STAGED, None) or {}
     out = []
-    for obj, values in staged.values():
-        if isinstance(obj, Row):
-            if obj._gone:
-                continue
-            model = obj._model
-        elif inspect(obj).deleted or inspect(obj).detached:
+    for key, (obj, model, values) in staged.items():
+        if obj is not None and (inspect(obj).deleted or inspect(obj).detached):
             continue
-        else:
-            model = type(obj)
         keys = tuple(sorted(values))
         _, pk = _statement(model, keys)
         row = {f"v_{k}": values[k] for k in keys}
-        row.update({f"pk_{k}": getattr(obj, k) for k in pk})
+        if obj is not None:
+            row.update({f"pk_{k}": getattr(obj, k) for k in pk})
+        else:  # a plain read's: (model, its key's values)
+            row.update({f"pk_{k}": v for k, v in zip(pk, key[1], strict=True)})
         out.append((model, keys, row))
     return out
 

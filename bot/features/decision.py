@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ from bot.rounds import (
     start_step,
     submissions,
 )
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import RoundState, meeting_slot
 from bot.texts import t
 from db.models import CollectionRound, Decision, Indicator, Meeting, ReportVersion, Section
@@ -43,7 +44,7 @@ def _version(ctx: Ctx, rnd: CollectionRound, number: int) -> ReportVersion:
 
 
 @router.action("report_submit")
-def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_submit(ctx: Ctx, tok: Pressed) -> None:
     """[Ajukan ke Sekretaris] (step 5): the Sekretaris receives the report with buttons."""
     ctx.require(Role.KASUBAG_PROGRAM)
     rnd = get_round(ctx, tok.payload["round"])
@@ -91,7 +92,7 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("report_approve")
-def act_approve(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_approve(ctx: Ctx, tok: Pressed) -> None:
     """[Setujui] (step 7): record the paraf — who, when, the content hash — and deliver."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -142,7 +143,7 @@ def act_approve(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("report_revise")
-def act_revise(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_revise(ctx: Ctx, tok: Pressed) -> None:
     """[Revisi]: ask what to correct, per section or indicator."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -162,7 +163,7 @@ def _sections(ctx: Ctx, rnd: CollectionRound) -> list[Section]:
 
 def parse_revision(
     text: str, sections: dict[str, Section], indicators: dict[str, Indicator]
-) -> list[dict]:  # type: ignore[type-arg]
+) -> list[dict[str, Any]]:
     """Lines "KODE: komentar": a section code reopens the section, an indicator code only that
     indicator; a line without a known code is a general note."""
     items = []
@@ -246,7 +247,7 @@ def _slot_text(ctx: Ctx, when: datetime) -> str:
 
 
 @router.action("revise_meeting")
-def act_meeting(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_meeting(ctx: Ctx, tok: Pressed) -> None:
     conv = ctx.conversation()
     if conv is None or conv.kind != "revise" or conv.data.get("stage") != "meeting":
         raise Stale(t("revise_not_open"))
@@ -262,7 +263,7 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
     conv = ctx.conversation()
     assert conv is not None
     version = _version(ctx, rnd, conv.data["version"])
-    items: list[dict] = conv.data["items"]  # type: ignore[type-arg]
+    items: list[dict[str, Any]] = conv.data["items"]
     ctx.end_conversation()
     ctx.s.add(
         Decision(
@@ -320,7 +321,7 @@ def _finish_revision(ctx: Ctx, rnd: CollectionRound, meeting_at: datetime) -> No
 def _reopen(
     ctx: Ctx,
     rnd: CollectionRound,
-    items: list[dict],  # type: ignore[type-arg]
+    items: list[dict[str, Any]],
     deadline: datetime,
     version: int,
 ) -> list[str]:
@@ -328,7 +329,7 @@ def _reopen(
     meeting), with reminders for it."""
     from bot.reminders import plan_correction
 
-    by_section: dict[int, list[dict]] = {}  # type: ignore[type-arg]
+    by_section: dict[int, list[dict[str, Any]]] = {}
     for item in items:
         if item["section"] is not None:
             by_section.setdefault(item["section"], []).append(item)

@@ -19,13 +19,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from bot.capaian import Target, capaian_words, compute_capaian, looks_suspicious
+from bot.capaian import (
+    LowerMethod,
+    Polarity,
+    Target,
+    capaian_words,
+    compute_capaian,
+    looks_suspicious,
+)
 from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
@@ -43,26 +50,35 @@ from bot.rounds import (
     PeriodTarget,
     answers_by_indicator,
     get_round,
+    loaded_round,
     role_holders,
     round_indicators,
     target_display,
     target_text,
 )
-from bot.router import FAMILY, family_data, router
+from bot.router import FAMILY, Pressed, family_data, router
 from bot.sop import RoundState, target_periods
 from bot.texts import t
 from db.models import (
     Answer,
     Attachment,
     CollectionRound,
-    Conversation,
     Indicator,
     IndicatorTarget,
     Section,
     StoredFile,
     Submission,
 )
-from db.plain import Row, insert_rows, stage_update
+from db.plain import insert_rows, stage_update
+from db.reads import (
+    AnswerRead,
+    ConversationRead,
+    RoundRead,
+    SectionRead,
+    SubmissionRead,
+    columns,
+    width,
+)
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -81,7 +97,8 @@ def capaian_of(
     tt = target_text(ind, period)
     if tt is None or value is None:
         return None
-    return compute_capaian(value, Target.parse(tt), ind.polarity, ind.lower_method)  # type: ignore[arg-type]
+    polarity, method = cast(Polarity, ind.polarity), cast(LowerMethod, ind.lower_method)
+    return compute_capaian(value, Target.parse(tt), polarity, method)
 
 
 def explanation_required(cap: Decimal | None) -> bool:
@@ -142,29 +159,29 @@ def cmd_fill(ctx: Ctx) -> None:
 
 
 @router.action("form_open")
-def act_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_open(ctx: Ctx, tok: Pressed) -> None:
     sub = ctx.s.get(Submission, tok.payload.get("submission", 0))
     if sub is None:
         raise Stale(t("button_unknown"))
     open_form(ctx, sub)
 
 
-def _headed(ctx: Ctx) -> list:  # type: ignore[type-arg]
-    return ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.who, ctx.today))  # type: ignore[no-any-return]
+def _headed(ctx: Ctx) -> list[Section]:
+    headed: list[Section] = ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.who, ctx.today))
+    return headed
 
 
-def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -> CollectionRound:
+def _check_open(
+    ctx: Ctx, sub: Submission | SubmissionRead, rnd: CollectionRound | RoundRead
+) -> None:
     """The person must head the section today, and the form must be open for answers."""
     ctx.require(Role.KEPALA_SEKSI)
     if not heads(ctx.s, ctx.who, sub.section, ctx.today):
         raise UserError(t("form_not_your_section", section=sub.section.name))
-    if rnd is None:
-        rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
-    elif rnd.office_id != ctx.who.office_id:
+    if rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
         raise Stale(t("form_closed", section=sub.section.name, status=STATUS_TEXT[sub.status]))
-    return rnd
 
 
 # --- the form's state, loaded once per update -------------------------------------------------
@@ -172,15 +189,22 @@ def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -
 
 @dataclass
 class Form:
-    conv: Conversation | Row
-    sub: Submission
-    rnd: CollectionRound
+    conv: ConversationRead
+    sub: Submission | SubmissionRead
+    rnd: CollectionRound | RoundRead
     indicators: Mapping[int, Indicator | IndicatorView]
-    answers: dict[int, Answer]
+    answers: dict[int, AnswerRead]
 
     @property
-    def data(self) -> dict:  # type: ignore[type-arg]
+    def data(self) -> dict[str, Any]:
         return self.conv.data
+
+    def save(self, ctx: Ctx, values: dict[str, Any], idx: int | None = None) -> AnswerRead:
+        """Change an indicator's answer (the open one by default): staged, and seen by the
+        rest of the update."""
+        ind_id = self.order[self.data["idx"] if idx is None else idx]
+        self.answers[ind_id] = stage_update(ctx.s, self.answers[ind_id], **values)
+        return self.answers[ind_id]
 
     @property
     def order(self) -> list[int]:
@@ -189,7 +213,7 @@ class Form:
     def ind(self, idx: int | None = None) -> Indicator | IndicatorView:
         return self.indicators[self.order[self.data["idx"] if idx is None else idx]]
 
-    def ans(self, idx: int | None = None) -> Answer:
+    def ans(self, idx: int | None = None) -> AnswerRead:
         return self.answers[self.order[self.data["idx"] if idx is None else idx]]
 
     def cap(self, idx: int | None = None, value: Decimal | None = None) -> Decimal | None:
@@ -231,25 +255,24 @@ def _target(period: ColumnElement[str]) -> ScalarSelect[str]:
 _A, _I = Answer.__table__, Indicator.__table__
 
 
+_VIEW = ("id", "code", "name", "unit", "polarity", "lower_method")  # IndicatorView's columns
+
+
 def _indicator_columns(period: ColumnElement[str], year: ColumnElement[str]) -> tuple[Any, ...]:
-    """An indicator's columns as the form reads them (`i_…`), with its target for `period`,
-    else for `year` (as `target_text` chooses)."""
-    keys = ("id", "code", "name", "unit", "polarity", "lower_method")
-    return (
-        *(_I.c[k].label(f"i_{k}") for k in keys),
-        func.coalesce(_target(period), _target(year)).label("i_target"),
-    )
+    """An indicator's columns as the form reads them (`_VIEW`, then its target for `period`,
+    else for `year`, as `target_text` chooses)."""
+    return (*(_I.c[k] for k in _VIEW), func.coalesce(_target(period), _target(year)))
 
 
-def _view(row: Any, period: str) -> IndicatorView:
-    """The indicator of a row with `_indicator_columns`, its target under the round's period."""
-    targets = (PeriodTarget(period, row.i_target),) if row.i_target is not None else ()
-    return IndicatorView(
-        row.i_id, row.i_code, row.i_name, row.i_unit, row.i_polarity, row.i_lower_method, targets
-    )
+def _view(row: Any, at: int, period: str) -> IndicatorView:
+    """The indicator of a row with `_indicator_columns` from position `at`, its target under
+    the round's period."""
+    ind_id, code, name, unit, polarity, lower_method, target = row[at : at + len(_VIEW) + 1]
+    targets = (PeriodTarget(period, target),) if target is not None else ()
+    return IndicatorView(ind_id, code, name, unit, polarity, lower_method, targets)
 
 
-# An answer typed or pressed reads the open form as plain rows (`db.plain.Row`): no ORM
+# An answer typed or pressed reads the open form as plain reads (`db.reads`): no ORM
 # object is made (the answers, the submission, its section and its round cost about 25 us
 # each as ORM objects, and the form reads only their columns). Staged changes to them are
 # written as to loaded objects. The year of a period key ("2026-Q3", "2026") is its first
@@ -258,12 +281,11 @@ _S, _R, _SEC = Submission.__table__, CollectionRound.__table__, Section.__table_
 _DEFERRED = ("indicator_ids", "team_ids", "plan")  # the round's lists (see _ROUND_COLUMNS)
 _FORM = (
     select(
-        *_A.c,
+        *columns(AnswerRead),
         *_indicator_columns(_R.c.period, func.substr(_R.c.period, 1, 4)),
-        *(c.label(f"s_{c.key}") for c in _S.c),
-        *(c.label(f"r_{c.key}") for c in _R.c if c.key not in _DEFERRED),
-        *(c.label(f"sec_{c.key}") for c in (_SEC.c.id, _SEC.c.name, _SEC.c.active)),
-        _SEC.c.head_id.label("sec_head_id"),
+        *columns(SubmissionRead),
+        *columns(RoundRead),
+        *columns(SectionRead),
     )
     .join(_I, _I.c.id == _A.c.indicator_id)
     .join(_S, _S.c.id == _A.c.submission_id)
@@ -274,18 +296,17 @@ _FORM = (
 )
 
 
-def _columns(stmt: Select, prefix: str) -> tuple[tuple[int, str], ...]:  # type: ignore[type-arg]
-    """Where `stmt`'s columns named `<prefix><column>` are: (position, column)."""
-    names = [c.key or "" for c in stmt.selected_columns]
-    return tuple((i, k[len(prefix) :]) for i, k in enumerate(names) if k.startswith(prefix))
+# where each read starts in a row of `_FORM`
+_F_IND = width(AnswerRead)
+_F_SUB = _F_IND + len(_VIEW) + 1
+_F_RND = _F_SUB + width(SubmissionRead)
+_F_SEC = _F_RND + width(RoundRead)
 
 
-_ANSWER = tuple((i, c.key) for i, c in enumerate(_A.c))  # the first columns
-_SUBMISSION, _ROUND, _SECTION = (_columns(_FORM, p) for p in ("s_", "r_", "sec_"))
-
-
-def _plain(model: type, columns: tuple[tuple[int, str], ...], row: Any) -> Row:
-    return Row(model, {key: row[i] for i, key in columns})
+def _form_reads(row: Any) -> tuple[SubmissionRead, RoundRead]:
+    """The submission (with its section) and round of a row of `_FORM`."""
+    section = SectionRead(*row[_F_SEC : _F_SEC + width(SectionRead)])
+    return SubmissionRead(section, *row[_F_SUB:_F_RND]), RoundRead(*row[_F_RND:_F_SEC])
 
 
 def _form(ctx: Ctx) -> Form:
@@ -301,24 +322,23 @@ def _form(ctx: Ctx) -> Form:
             row = ctx.s.execute(_SUBMISSION_AND_ROUND, {"sub": conv.data["sub"]}).first()
             if row is None:
                 raise Stale(t("form_not_open"))
-            sub, rnd = row
-            return Form(conv, sub, _check_open(ctx, sub, rnd), {}, {})
-        first = rows[0]
-        plain_sub = _plain(Submission, _SUBMISSION, first)
-        plain_sub.__dict__["section"] = _plain(Section, _SECTION, first)
-        plain_rnd = _plain(CollectionRound, _ROUND, first)
-        _check_open(ctx, plain_sub, plain_rnd)  # type: ignore[arg-type]
-        inds = {r.indicator_id: _view(r, plain_rnd.period) for r in rows}
-        answers = {r.indicator_id: _plain(Answer, _ANSWER, r) for r in rows}
-        return Form(conv, plain_sub, plain_rnd, inds, answers)  # type: ignore[arg-type]
+            _check_open(ctx, row.Submission, row.CollectionRound)
+            return Form(conv, row.Submission, row.CollectionRound, {}, {})
+        sub, rnd = _form_reads(rows[0])
+        _check_open(ctx, sub, rnd)
+        answers = {r.indicator_id: AnswerRead(*r[:_F_IND]) for r in rows}
+        inds = {r.indicator_id: _view(r, _F_IND, rnd.period) for r in rows}
+        return Form(conv, sub, rnd, inds, answers)
 
-    return ctx.memo("form", compute)  # type: ignore[no-any-return]
+    form: Form = ctx.memo("form", compute)
+    return form
 
 
 def _bump(ctx: Ctx, form: Form, **changes: object) -> None:
     """Move the form on; the prompt's sequence number changes so older buttons go stale."""
-    data = {**form.conv.data, "seq": form.data["seq"] + 1, **changes}
-    stage_update(ctx.s, form.conv, data=data, updated_at=ctx.now)
+    conv = ctx.update_conversation(seq=form.data["seq"] + 1, **changes)
+    assert conv is not None  # the form's, open
+    form.conv = conv
 
 
 def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = None) -> list[str]:
@@ -345,32 +365,33 @@ def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> No
 _OPENING = (
     select(
         *_indicator_columns(bindparam("period"), bindparam("year")),
-        *(c.label(f"a_{c.key}") for c in _A.c),
+        *columns(AnswerRead),
     )
     .select_from(_I)
     .outerjoin(_A, (_A.c.indicator_id == _I.c.id) & (_A.c.submission_id == bindparam("sub")))
     .where(_I.c.section_id == bindparam("section"))
     .order_by(_I.c.position, _I.c.id)
 )
-_OPENING_ANSWER = _columns(_OPENING, "a_")
+_O_ANS = len(_VIEW) + 1  # where the answer starts in a row of `_OPENING`
 
 
 def _opening(
     ctx: Ctx, sub: Submission, rnd: CollectionRound
-) -> tuple[dict[int, IndicatorView], dict[int, Any], list[int]]:
+) -> tuple[dict[int, IndicatorView], dict[int, AnswerRead], list[int]]:
     """The section's indicators in the round (and any it has answered besides), its answers
     by indicator, and the round's indicators in the form's order."""
     chosen = set(rnd.indicator_ids or ())
     keys = target_periods(rnd.period)
     params = {"sub": sub.id, "section": sub.section_id, "period": keys[0], "year": keys[-1]}
     inds: dict[int, IndicatorView] = {}
-    answers: dict[int, Any] = {}
+    answers: dict[int, AnswerRead] = {}
     for r in ctx.s.connection().execute(_OPENING, params):
-        if r.i_id not in chosen and r.a_id is None:
+        ind_id, answered = r[0], r[_O_ANS] is not None
+        if ind_id not in chosen and not answered:
             continue
-        inds[r.i_id] = _view(r, rnd.period)
-        if r.a_id is not None:
-            answers[r.i_id] = _plain(Answer, _OPENING_ANSWER, r)
+        inds[ind_id] = _view(r, 0, rnd.period)
+        if answered:
+            answers[ind_id] = AnswerRead(*r[_O_ANS:])
     return inds, answers, [i for i in inds if i in chosen]
 
 
@@ -378,22 +399,24 @@ def open_form(
     ctx: Ctx, sub: Submission, edit: bool = False, rnd: CollectionRound | None = None
 ) -> None:
     """Open (or resume) the section's form; `rnd`: its round, already read and locked."""
-    rnd = _check_open(ctx, sub, rnd)
+    if rnd is None:
+        rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
+    _check_open(ctx, sub, rnd)
     inds, answers, order = _opening(ctx, sub, rnd)
     if sub.status == "not_started":
-        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
+        sub = stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
         ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
     missing = [
         {"submission_id": sub.id, "indicator_id": i, "done": False}
         for i in order
         if i not in answers
     ]
-    for ans in insert_rows(ctx.s, Answer, missing):
+    for ans in insert_rows(ctx.s, AnswerRead, missing):
         answers[ans.indicator_id] = ans
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         if "tok" not in conv.data:
-            ctx.update_conversation(tok=_family_token(ctx, sub))
+            conv = ctx.update_conversation(tok=_family_token(ctx, sub)) or conv
         form = Form(conv, sub, rnd, inds, answers)
         ctx.memo("form", lambda: form)
         _ask(ctx, form, edit=edit)  # resume exactly where the person was
@@ -567,7 +590,7 @@ def on_input(ctx: Ctx) -> None:
             return
         if len(text) < 3:
             raise UserError(t("form_explain_short"))
-        stage_update(ctx.s, ans, explanation=text[:2000], updated_at=ctx.now)
+        form.save(ctx, {"explanation": text[:2000], "updated_at": ctx.now})
         _finish(ctx, form, t("form_explain_saved", code=form.ind().code))
     elif stage == "confirm":
         raise UserError(t("form_use_confirm_buttons"))
@@ -578,9 +601,8 @@ def on_input(ctx: Ctx) -> None:
 def _save_value(
     ctx: Ctx, form: Form, value: Decimal, explanation: str | None, edit: bool = False
 ) -> None:
-    ans = form.ans()
     extra = {"explanation": explanation} if explanation else {}
-    stage_update(ctx.s, ans, realisation=value, updated_at=ctx.now, **extra)
+    form.save(ctx, {"realisation": value, "updated_at": ctx.now, **extra})
     _after_value(ctx, form, "form_saved_value", edit, explained=bool(explanation))
 
 
@@ -609,8 +631,7 @@ def _finish(
     ctx: Ctx, form: Form, saved: str, edit: bool = False, offer_explain: bool = False
 ) -> None:
     """Mark the open indicator done and ask the next unfinished one (or show the summary)."""
-    ans = form.ans()
-    stage_update(ctx.s, ans, done=True, reopen_note=None)
+    form.save(ctx, {"done": True, "reopen_note": None})
     idx, order = form.data["idx"], form.order
     later = [j for j in range(idx + 1, len(order)) if not form.answers[order[j]].done]
     earlier = [j for j in range(0, idx) if not form.answers[order[j]].done]
@@ -674,7 +695,7 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
     )
 
 
-def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
+def _attachment_names(ctx: Ctx, ans: Answer | AnswerRead) -> list[str]:
     return list(
         ctx.s.scalars(
             select(StoredFile.name)
@@ -687,7 +708,7 @@ def _attachment_names(ctx: Ctx, ans: Answer) -> list[str]:
 # --- buttons ---------------------------------------------------------------------------------
 
 
-def _check_seq(ctx: Ctx, tok) -> Form:  # type: ignore[no-untyped-def]
+def _check_seq(ctx: Ctx, tok: Pressed) -> Form:
     form = _form(ctx)
     if tok.payload.get("seq") != form.data["seq"]:
         raise Stale(t("form_old_button"))
@@ -695,21 +716,21 @@ def _check_seq(ctx: Ctx, tok) -> Form:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_confirm")
-def act_confirm(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_confirm(ctx: Ctx, tok: Pressed) -> None:
     """[Ya, benar]: an unusual value is meant."""
     form = _check_seq(ctx, tok)
     _save_value(ctx, form, Decimal(form.data["pending"]), form.data.get("pending_text"), edit=True)
 
 
 @router.action("form_reenter")
-def act_reenter(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_reenter(ctx: Ctx, tok: Pressed) -> None:
     form = _check_seq(ctx, tok)
     _bump(ctx, form, stage="value")
     _ask(ctx, form, edit=True)
 
 
 @router.action("form_keep")
-def act_keep(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_keep(ctx: Ctx, tok: Pressed) -> None:
     """[Tetap]: keep the saved value."""
     form = _check_seq(ctx, tok)
     if form.data["stage"] != "value" or form.ans().realisation is None:
@@ -718,7 +739,7 @@ def act_keep(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_keep_explain")
-def act_keep_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_keep_explain(ctx: Ctx, tok: Pressed) -> None:
     """[Tetap] on the saved explanation, or [Tanpa penjelasan] where none is needed."""
     form = _check_seq(ctx, tok)
     ans = form.ans()
@@ -731,7 +752,7 @@ def act_keep_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_add_explain")
-def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_add_explain(ctx: Ctx, tok: Pressed) -> None:
     """[Penjelasan PEM-1]: add (or change) the explanation of the indicator just done."""
     form = _check_seq(ctx, tok)
     _bump(ctx, form, idx=int(tok.payload["idx"]), stage="explain", prev=None)
@@ -739,7 +760,7 @@ def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_later")
-def act_later(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_later(ctx: Ctx, tok: Pressed) -> None:
     """[Isi nanti]: leave this indicator unfinished and go to the next one."""
     form = _check_seq(ctx, tok)
     order, idx = form.order, form.data["idx"]
@@ -752,14 +773,14 @@ def act_later(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_summary")
-def act_summary(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_summary(ctx: Ctx, tok: Pressed) -> None:
     form = _check_seq(ctx, tok)
     _bump(ctx, form, stage="summary", prev=None)
     _ask(ctx, form, edit=True)
 
 
 @router.action("form_edit")
-def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_edit(ctx: Ctx, tok: Pressed) -> None:
     """[Ubah n] on the summary: open that indicator with its saved answer."""
     form = _check_seq(ctx, tok)
     _bump(ctx, form, idx=int(tok.payload["idx"]), stage="value", prev=None)
@@ -778,16 +799,20 @@ _ATTACHMENTS = (  # built once: every summary asks (plain rows: only these are s
 
 
 def summary_lines(
-    ctx: Ctx, sub: Submission, rnd: CollectionRound, form: Form | None = None
+    ctx: Ctx,
+    sub: Submission | SubmissionRead,
+    rnd: CollectionRound | RoundRead,
+    form: Form | None = None,
 ) -> list[str]:
     """Each indicator's answer, capaian, explanation and evidence (with its description).
     With the open `form`, its indicators and answers (already loaded) are used."""
     indicators: Sequence[Indicator | IndicatorView]
+    answers: Mapping[int, Answer | AnswerRead]
     if form is not None:
         answers, indicators = form.answers, [form.indicators[i] for i in form.order]
     else:
         answers = answers_by_indicator(ctx.s, sub)
-        indicators = round_indicators(ctx.s, rnd, sub.section_id)
+        indicators = round_indicators(ctx.s, loaded_round(ctx, rnd), sub.section_id)
     files: dict[int, list[Any]] = {}
     ids = [a.id for a in answers.values()]
     for att in ctx.s.connection().execute(_ATTACHMENTS, {"answers": ids}):
@@ -849,7 +874,7 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
 
 
 @router.action("form_submit")
-def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_submit(ctx: Ctx, tok: Pressed) -> None:
     """[Kirim]: the section's reply goes to the Kasubag Program for review."""
     form = _check_seq(ctx, tok)
     sub, rnd = form.sub, form.rnd
@@ -857,7 +882,7 @@ def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
         raise UserError(t("sum_missing_short"))
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
-    stage_update(
+    sub = stage_update(
         ctx.s,
         sub,
         status="submitted",

@@ -19,16 +19,17 @@ from bot.rounds import (
     round_indicators,
     submissions,
 )
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, Submission
+from db.reads import RoundRead, SubmissionRead
 
 
 def send_for_review(
     ctx: Ctx,
-    rnd: CollectionRound,
-    sub: Submission,
+    rnd: CollectionRound | RoundRead,
+    sub: Submission | SubmissionRead,
     kasubag: Person,
     late: int,
     form: Form | None = None,
@@ -66,7 +67,7 @@ def send_for_review(
     )
 
 
-def _reviewable(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: ignore[no-untyped-def]
+def _reviewable(ctx: Ctx, tok: Pressed) -> tuple[CollectionRound, Submission]:
     ctx.require(Role.KASUBAG_PROGRAM)
     sub = ctx.s.get(Submission, tok.payload["sub"])
     if sub is None:
@@ -80,7 +81,7 @@ def _reviewable(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: i
 
 
 @router.action("review_accept")
-def act_accept(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_accept(ctx: Ctx, tok: Pressed) -> None:
     """[Terima]: the section's reply is accepted; compile when every section is in."""
     rnd, sub = _reviewable(ctx, tok)
     sub.status, sub.accepted_at = "accepted", ctx.now
@@ -98,7 +99,7 @@ def act_accept(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("review_return")
-def act_return(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_return(ctx: Ctx, tok: Pressed) -> None:
     """[Kembalikan]: ask for the note that goes back to the section head."""
     rnd, sub = _reviewable(ctx, tok)
     ctx.set_conversation("return_note", sub=sub.id)
