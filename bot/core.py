@@ -125,7 +125,7 @@ class Ctx:
         self.core = core
         self.s = session
         self.msg = msg
-        self.found = who
+        self._who = who
         self._person: Person | None = None
         self.now: datetime = core.clock.now()
         self.outcome = Outcome()
@@ -134,25 +134,22 @@ class Ctx:
         self._conv_read = False  # `_conv` taken from `who` (or set by this update)
 
     @property
-    def person(self) -> Person | None:
-        """The person behind the update as an ORM object, loaded when first asked (most
-        updates need only `who`)."""
-        if self._person is None and self.found is not None:
-            self._person = self.s.get(Person, self.found.id)
-        return self._person
-
-    @person.setter
-    def person(self, person: Person | None) -> None:
-        """A person found by the update itself (an invitation taken up)."""
-        self._person = person
-        self.found = Who.of(person) if person is not None else None
-        self._conv_read = False
-
-    @property
     def who(self) -> Who:
         """The person behind the update (the router lets only known people through)."""
-        assert self.found is not None
-        return self.found
+        assert self._who is not None
+        return self._who
+
+    @property
+    def known(self) -> bool:
+        """The update comes from a person the office knows (else: a stranger, or an
+        invitation being taken up)."""
+        return self._who is not None
+
+    def take_up(self, person: Person) -> None:
+        """The update's sender turned out to be `person` (an invitation taken up)."""
+        self._person = person
+        self._who = Who.of(person)
+        self._conv_read = False
 
     def memo(self, key: object, compute: Callable[[], Any]) -> Any:
         """Compute once per unit of work (role and permission lookups repeat within one)."""
@@ -163,8 +160,12 @@ class Ctx:
     # --- who and when -------------------------------------------------------------
     @property
     def me(self) -> Person:
-        assert self.person is not None
-        return self.person
+        """`who` as an ORM object, for work that follows its relationships: loaded when
+        first asked (most updates need only `who`)."""
+        if self._person is None:
+            self._person = self.s.get(Person, self.who.id)
+        assert self._person is not None
+        return self._person
 
     @property
     def office(self) -> Office:
@@ -181,7 +182,7 @@ class Ctx:
     def roles(self) -> set[Role]:
         """Roles held today: own, acting (Plt/Plh), and admin by ADMIN_TELEGRAM_IDS."""
 
-        who = self.found
+        who = self._who
 
         def compute() -> set[Role]:
             have = set()
@@ -216,8 +217,8 @@ class Ctx:
             channel=self.msg.channel,
             chat_id=self.msg.chat_id,
             text=text,
-            office_id=self.found.office_id if self.found else None,
-            person_id=self.found.id if self.found and not self.msg.is_group else None,
+            office_id=self._who.office_id if self._who else None,
+            person_id=self._who.id if self._who and not self.msg.is_group else None,
             buttons=buttons,
             **kw,
         )
@@ -266,8 +267,8 @@ class Ctx:
             text=text,
             buttons=buttons,
             template={"edit_remote": self.msg.button_message_id},
-            office_id=self.found.office_id if self.found else None,
-            person_id=self.found.id if self.found and not self.msg.is_group else None,
+            office_id=self._who.office_id if self._who else None,
+            person_id=self._who.id if self._who and not self.msg.is_group else None,
         )
         return True
 
@@ -280,7 +281,7 @@ class Ctx:
             AuditLog,
             office_id=self.who.office_id,
             round_id=round_id,
-            person_id=self.found.id if self.found else None,
+            person_id=self._who.id if self._who else None,
             action=action,
             detail=_jsonable(detail),
             at=self.now,

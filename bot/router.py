@@ -83,10 +83,10 @@ router = Router()
 
 def dispatch(ctx: Ctx) -> None:
     msg = ctx.msg
-    if ctx.found is None:
+    if not ctx.known:
         _stranger(ctx)
         return
-    if not ctx.found.active:
+    if not ctx.who.active:
         ctx.reply(t("inactive")) if msg.button is None else ctx.notice(t("inactive"), alert=True)
         return
     if msg.button is not None:

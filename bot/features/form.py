@@ -80,6 +80,34 @@ from db.reads import (
     width,
 )
 
+# The form's stages (the open conversation's `stage`) and what moves between them, as
+# python-telegram-bot's ConversationHandler shows its states in one dict: in each stage, the
+# buttons its prompt offers and typed text ("text"), each with the stages it may lead to
+# (none: the form is sent and ends). A button not offered in the current stage is refused
+# as old (`_check_seq`); every move is checked against this table (`_bump`).
+TEXT = "text"  # a typed answer (a file is evidence, in any stage, and moves nothing)
+STAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "value": {  # the open indicator's value is asked
+        TEXT: ("value", "confirm", "explain", "summary"),  # saved, or an odd one confirmed
+        "form_keep": ("value", "explain", "summary"),  # [Tetap]: the saved value stays
+        "form_add_explain": ("explain",),  # [Penjelasan …] of this or the last indicator
+        "form_later": ("value", "summary"),  # [Isi nanti]: the next unfinished one
+        "form_summary": ("summary",),  # [Ringkasan]
+    },
+    "confirm": {  # an unusual value waits to be confirmed
+        "form_confirm": ("value", "explain", "summary"),  # [Ya, benar]: saved
+        "form_reenter": ("value",),  # [Ubah]: asked again
+    },
+    "explain": {  # an explanation is asked (required below target)
+        TEXT: ("value", "summary"),  # saved; the next unfinished indicator, or the summary
+        "form_keep_explain": ("value", "summary"),  # [Tetap] / [Tanpa penjelasan]
+    },
+    "summary": {  # every answer listed
+        "form_edit": ("value",),  # [Ubah n]
+        "form_submit": (),  # [Kirim]: to the Kasubag Program, the form ends
+    },
+}
+
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
     "not_started": "belum mulai",
@@ -194,6 +222,7 @@ class Form:
     rnd: CollectionRound | RoundRead
     indicators: Mapping[int, Indicator | IndicatorView]
     answers: dict[int, AnswerRead]
+    via: str = TEXT  # what moves the form in this update: typed text, or a button's action
 
     @property
     def data(self) -> dict[str, Any]:
@@ -336,6 +365,9 @@ def _form(ctx: Ctx) -> Form:
 
 def _bump(ctx: Ctx, form: Form, **changes: object) -> None:
     """Move the form on; the prompt's sequence number changes so older buttons go stale."""
+    to = changes.get("stage", form.data["stage"])
+    if to not in STAGES[form.data["stage"]].get(form.via, ()):
+        raise AssertionError(f"form: {form.data['stage']} → {to} by {form.via} is not in STAGES")
     conv = ctx.update_conversation(seq=form.data["seq"] + 1, **changes)
     assert conv is not None  # the form's, open
     form.conv = conv
@@ -572,6 +604,9 @@ def on_input(ctx: Ctx) -> None:
         return
     text = (ctx.msg.text or "").strip()
     stage = form.data["stage"]
+    if TEXT not in STAGES[stage]:
+        key = "form_use_confirm_buttons" if stage == "confirm" else "form_summary_use_buttons"
+        raise UserError(t(key))
     if stage == "value":
         ind = form.ind()
         try:
@@ -592,10 +627,6 @@ def on_input(ctx: Ctx) -> None:
             raise UserError(t("form_explain_short"))
         form.save(ctx, {"explanation": text[:2000], "updated_at": ctx.now})
         _finish(ctx, form, t("form_explain_saved", code=form.ind().code))
-    elif stage == "confirm":
-        raise UserError(t("form_use_confirm_buttons"))
-    else:
-        raise UserError(t("form_summary_use_buttons"))
 
 
 def _save_value(
@@ -710,8 +741,9 @@ def _attachment_names(ctx: Ctx, ans: Answer | AnswerRead) -> list[str]:
 
 def _check_seq(ctx: Ctx, tok: Pressed) -> Form:
     form = _form(ctx)
-    if tok.payload.get("seq") != form.data["seq"]:
+    if tok.payload.get("seq") != form.data["seq"] or tok.action not in STAGES[form.data["stage"]]:
         raise Stale(t("form_old_button"))
+    form.via = tok.action
     return form
 
 
@@ -733,7 +765,7 @@ def act_reenter(ctx: Ctx, tok: Pressed) -> None:
 def act_keep(ctx: Ctx, tok: Pressed) -> None:
     """[Tetap]: keep the saved value."""
     form = _check_seq(ctx, tok)
-    if form.data["stage"] != "value" or form.ans().realisation is None:
+    if form.ans().realisation is None:
         raise Stale(t("form_old_button"))
     _after_value(ctx, form, "form_kept_value", edit=True)
 
@@ -743,9 +775,7 @@ def act_keep_explain(ctx: Ctx, tok: Pressed) -> None:
     """[Tetap] on the saved explanation, or [Tanpa penjelasan] where none is needed."""
     form = _check_seq(ctx, tok)
     ans = form.ans()
-    if form.data["stage"] != "explain" or (
-        not ans.explanation and explanation_required(form.cap())
-    ):
+    if not ans.explanation and explanation_required(form.cap()):
         raise Stale(t("form_old_button"))
     key = "form_explain_kept" if ans.explanation else "form_explain_none"
     _finish(ctx, form, t(key, code=form.ind().code), edit=True)
