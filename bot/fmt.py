@@ -84,16 +84,10 @@ def format_percent_id(x: Decimal | float | int | None) -> str:
     return "-" if x is None else f"{format_number_id(x)}%"
 
 
-def format_duration_id(td: timedelta) -> str:
-    minutes = int(td.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} hari"] if days else []
-    if hours:
-        parts.append(f"{hours} jam")
-    if mins and not days:
-        parts.append(f"{mins} menit")
-    return " ".join(parts) or "0 menit"
+def short_hash(content_hash: str) -> str:
+    """A report's verification code as a person reads it in chat: the content hash's first
+    eight hex characters in two groups ("3f9a 21c7"); the PDF and the manifest keep it whole."""
+    return f"{content_hash[:4]} {content_hash[4:8]}" if content_hash else "-"
 
 
 _THOUSANDS = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")

@@ -4,29 +4,39 @@ APScheduler job per pending row (job id = the row's key) and calls `fire` when o
 
 Defaults (per office in `office.config["reminders"]`): a section head is reminded one working
 day before the deadline, on the deadline morning, and every working morning while late; the
-Kasubag is told after one working day late, the Sekretaris after two. The actor of steps
-1, 2, 3, 5 and 7 is reminded when the step runs past its SOP standard. Quiet hours move a
+Kasubag is told on the morning the section is one working day late, the Sekretaris at two.
+The actor of steps 1, 2, 3, 5, 6 and 7 is reminded when the step runs past its SOP
+standard; everyone invited to the internal meeting, 15 minutes before it. Quiet hours move a
 reminder to the next working morning.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.calendar import WorkCalendar
 from bot.core import note_reminder_changes
-from bot.fmt import format_datetime_id
+from bot.fmt import format_datetime_id, format_time_id
 from bot.messaging import outbox
 from bot.roles import Role, holders
 from bot.rounds import OPEN_STATES, role_holders, submissions
 from bot.sop import STEPS, RoundState
 from bot.texts import t
-from db.models import ActionToken, CollectionRound, Office, Reminder, RoundStep, Submission
+from db.models import (
+    ActionToken,
+    CollectionRound,
+    Meeting,
+    Office,
+    Person,
+    Reminder,
+    RoundStep,
+    Submission,
+)
 from db.reads import RoundRead, SubmissionRead
 
 if TYPE_CHECKING:
@@ -40,7 +50,8 @@ DEFAULTS = {
     "escalate_sekretaris": 2,
     "max_late": 10,
 }
-STEP_REMINDED = (1, 2, 3, 5, 7)
+STEP_REMINDED = (1, 2, 3, 5, 6, 7)
+MEETING_REMINDER = timedelta(minutes=15)  # how long before the internal meeting
 
 
 def _config(office: Office) -> dict[str, Any]:
@@ -103,7 +114,9 @@ def plan_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
         (cfg["escalate_sekretaris"], Role.SEKRETARIS),
     ):
         if n:
-            day = cal.add_working_days(deadline_day, int(n) + 1)
+            # the morning the section is n working days late (the deadline is the close of
+            # its day, so the next working morning is one day late)
+            day = cal.add_working_days(deadline_day, int(n))
             _upsert(
                 ctx.s,
                 rnd,
@@ -158,6 +171,14 @@ def plan_correction(
         _upsert(ctx.s, rnd, key, "fix_due", due, cal, ctx.now, sub=sub.id, fix=fix)
     if _config(ctx.office)["late_repeat"]:
         _plan_late(ctx.s, rnd, sub, 1, cal, ctx.now, fix=fix)
+
+
+def plan_meeting(ctx: Ctx, rnd: CollectionRound, meeting: Meeting) -> None:
+    """The internal meeting's reminder to everyone invited, shortly before it starts."""
+    due = meeting.meeting_at - MEETING_REMINDER
+    if due > ctx.now:
+        key = f"meeting:{rnd.id}:{meeting.id}:before"
+        _upsert(ctx.s, rnd, key, "meeting_before", due, ctx.cal, ctx.now, meeting=meeting.id)
 
 
 def plan_round(ctx: Ctx, rnd: CollectionRound) -> None:
@@ -294,10 +315,15 @@ def _step_buttons(
     round_row = s.get(CollectionRound, rnd)
     if step.step == 3 and round_row is not None and round_row.state != RoundState.TEAM_FORMED:
         return []  # step 3 runs on through the collection; the schedule is already set
+
     made = {
         2: [(t("btn_open_team"), "team_open", {"round": rnd})],
         3: [(t("btn_open_plan"), "plan_open", {"round": rnd})],
         5: [(t("btn_submit_to_sek"), "report_submit", {"round": rnd, "version": version})],
+        6: [
+            (t("btn_meeting_none"), "meeting_none", {"round": rnd}),
+            (t("btn_meeting_fix"), "meeting_fix", {"round": rnd}),
+        ],
         7: [
             (t("btn_approve"), "report_approve", {"round": rnd, "version": version}),
             (t("btn_revise"), "report_revise", {"round": rnd, "version": version}),
@@ -342,6 +368,8 @@ def _send(
                 buttons=_step_buttons(s, office, h.person.id, step, now),
             )
         return True
+    if row.kind == "meeting_before":
+        return _remind_meeting(s, row, rnd, office, now)
     sub = s.get(Submission, row.payload["sub"])
     if (
         sub is None
@@ -402,6 +430,35 @@ def _send(
     n = int(row.payload.get("n", 1))
     if row.kind in ("section_late", "fix_late") and n < _config(office)["max_late"]:
         _plan_late(s, rnd, sub, n + 1, cal, now, fix=fix)
+    return True
+
+
+def _remind_meeting(
+    s: Session, row: Reminder, rnd: CollectionRound, office: Office, now: datetime
+) -> bool:
+    """Shortly before the meeting: everyone invited, and the Sekretaris who set it."""
+    meeting = s.get(Meeting, row.payload["meeting"])
+    if meeting is None or meeting.outcome is not None or rnd.state != RoundState.MEETING:
+        return False
+    n = int(
+        s.scalar(
+            select(func.count(Meeting.id)).where(
+                Meeting.round_id == rnd.id, Meeting.id <= meeting.id
+            )
+        )
+        or 1
+    )
+    what = t("meeting_first") if n <= 1 else t("meeting_revision_title", n=n)
+    for pid in dict.fromkeys([*(meeting.invited or []), meeting.set_by_id]):
+        person = s.get(Person, pid) if pid else None
+        if person is not None and person.active:
+            text = t(
+                "meeting_reminder",
+                what=what,
+                time=format_time_id(meeting.meeting_at, office.timezone),
+                period=rnd.period_label,
+            )
+            outbox.to_person(s, person, text, now)
     return True
 
 

@@ -31,7 +31,7 @@ from bot.rounds import (
     submissions,
     target_text,
 )
-from bot.sop import STEPS, RoundState, period_label
+from bot.sop import RoundState, period_label, step_record
 from db.models import (
     Attachment,
     CollectionRound,
@@ -191,34 +191,25 @@ def report_data(
             )
         )
     people = {p.id: p for p in s.scalars(select(Person).where(Person.office_id == office.id))}
-    runs = list(
-        s.scalars(
-            select(RoundStep)
-            .where(RoundStep.round_id == rnd.id)
-            .order_by(RoundStep.started_at, RoundStep.id)
-        )
-    )
-    revised = {st.iteration for st in runs if st.step == 6}
+    runs = s.scalars(select(RoundStep).where(RoundStep.round_id == rnd.id)).all()
     steps = []
-    for st in runs:
-        sop = STEPS[st.step]
+    for st in step_record(runs, cal):
         actor = people.get(st.actor_id) if st.actor_id else None
-        outcome = ""
-        if st.step == 7 and st.ended_at is not None:
-            outcome = L.OUTCOME_REVISE if st.iteration in revised else L.OUTCOME_APPROVE
+        outcome = L.OUTCOME_REVISIONS.format(n=st.runs) if st.number == 6 and st.runs > 1 else ""
         steps.append(
             StepTiming(
-                number=st.step,
-                name=sop.name + (f" — {outcome}" if outcome else ""),
-                actor=_actor_text(s, actor, sop.actor, st.ended_at or st.started_at, cal),
-                standard_text=sop.standard_text,
+                number=st.number,
+                name=st.sop.name + (f" — {outcome}" if outcome else ""),
+                actor=_actor_text(s, actor, st.sop.actor, st.ended_at or st.started_at, cal),
+                standard_text=st.sop.standard_text,
                 started_at=st.started_at,
                 ended_at=st.ended_at,
                 on_time=st.on_time,
                 due_at=st.due_at,
-                iteration=st.iteration,
-                used_text=_used_text(st.started_at, st.ended_at, cal),
+                iteration=st.runs,
+                used_text=st.used_text,
                 outcome=outcome,
+                share=st.share,
             )
         )
     today = cal.local(now).date()
@@ -290,25 +281,6 @@ def _actor_text(
     return f"{person.name} ({title})" if title else person.name
 
 
-def _used_text(start: datetime, end: datetime | None, cal: WorkCalendar) -> str:
-    """How long a step took, as an office reads it: minutes or hours within a day, else
-    working days ("2 hari kerja")."""
-    from bot.reports import labels as L
-
-    if end is None:
-        return ""
-    a, b = cal.local(start), cal.local(end)
-    if a.date() == b.date() or (end - start).total_seconds() < 4 * 3600:
-        minutes = round((end - start).total_seconds() / 60)
-        if minutes < 60:
-            return L.USED_MINUTES.format(m=minutes)
-        hours, rest = divmod(minutes, 60)
-        return (
-            L.USED_HOURS_MINUTES.format(h=hours, m=rest) if rest else L.USED_HOURS.format(h=hours)
-        )
-    return L.USED_DAYS.format(d=cal.working_days_between(a.date(), b.date()))
-
-
 def _num(text: str | None) -> Decimal | None:
     if text is None:
         return None
@@ -340,6 +312,16 @@ def _summary(data: Any) -> dict[str, Any]:
         "overall": str(data.overall) if data.overall is not None else None,
         "below": [s.name for s in data.sections if s.average is not None and s.average < 100],
         "late": [s.name for s in data.sections if s.late_working_days > 0],
+        # each section's result, for the heads' notice when the round is approved
+        "sections": [
+            {
+                "name": s.name,
+                "average": str(s.average) if s.average is not None else None,
+                "met": s.met,
+                "total": s.total,
+            }
+            for s in data.sections
+        ],
     }
 
 

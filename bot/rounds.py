@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
@@ -30,6 +31,7 @@ OPEN_STATES = (
     RoundState.TEAM_FORMED,
     RoundState.COLLECTING,
     RoundState.DRAFTED,
+    RoundState.MEETING,
     RoundState.SUBMITTED,
     RoundState.REVISION,
 )
@@ -247,3 +249,27 @@ def answers_by_indicator(s: Session, sub: Submission | SubmissionRead) -> dict[i
 
 def role_holders(ctx: Ctx, role: Role, section_id: int | None = None) -> list[Holder]:
     return holders(ctx.s, ctx.who.office_id, role, ctx.today, section_id)
+
+
+class _Reply(Protocol):  # read-only: a loaded Submission or a plain SubmissionRead
+    @property
+    def deadline(self) -> datetime: ...
+    @property
+    def first_submitted_at(self) -> datetime | None: ...
+    @property
+    def fix_deadline(self) -> datetime | None: ...
+
+
+def reply_timing(sub: _Reply, now: datetime, cal: WorkCalendar) -> tuple[int, str]:
+    """A section's reply as it is sent (read before it is marked sent): working days late
+    and the words for it, against the right clock. A first reply is timed by the section's
+    deadline; a correction the internal meeting asked for by its own correction deadline
+    ("batas perbaikan"); a reply the Kasubag returned has no deadline of its own, so its
+    resending is not called late (the first reply's timing stands)."""
+    if sub.first_submitted_at is None:
+        late = cal.working_days_late(sub.deadline, now)
+        return late, t("late_note", days=late) if late else t("on_time_note")
+    if sub.fix_deadline is None:
+        return 0, t("resubmitted_note")
+    late = cal.working_days_late(sub.fix_deadline, now)
+    return late, t("fix_late_note", days=late) if late else t("fix_on_time_note")

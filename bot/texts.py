@@ -140,7 +140,6 @@ TEXTS: dict[str, str] = {
     "btn_submit_to_sek": "📤 Ajukan ke Sekretaris",
     "btn_approve": "✅ Setujui",
     "btn_revise": "✏️ Revisi",
-    "btn_meeting_default": "Rapat pukul {time}",
     # --- step 1: the Camat's request ----------------------------------------------------
     "req_ask_period": (
         "Langkah 1 — Permintaan pengumpulan data kinerja.\n"
@@ -207,8 +206,8 @@ TEXTS: dict[str, str] = {
     # --- step 3: plan --------------------------------------------------------------------
     "plan_ask": (
         "Langkah 3 — Rencana pengumpulan data {period}.\n"
-        "Usulan tenggat per seksi (bawaan {days} hari kerja setelah jadwal disetujui; tenggat "
-        "usulan Camat: {proposed}):\n{table}\n\n"
+        "Usulan tenggat per seksi (bawaan: akhir langkah 3, pukul tutup kantor hari kerja "
+        "ke-{days} setelah tim dibentuk; tenggat usulan Camat: {proposed}):\n{table}\n\n"
         "Ubah tenggat seksi tertentu bila perlu, lalu tekan Setujui jadwal."
     ),
     "plan_line": "{n}. {section} — {deadline}",
@@ -292,6 +291,10 @@ TEXTS: dict[str, str] = {
         "📊 Konsep laporan {period} versi {version} sudah disusun (PDF, XLSX, grafik di atas). "
         "Periksa, lalu tekan Ajukan ke Sekretaris (langkah 5)."
     ),
+    "compile_ready_corrected": (
+        "📊 Konsep perbaikan laporan {period} versi {version} sudah disusun (PDF, XLSX, grafik "
+        "di atas). Periksa, lalu tekan Ajukan ke Sekretaris untuk paraf (langkah 7)."
+    ),
     "compile_group": "📊 Konsep laporan {period} versi {version} selesai disusun.",
     "report_caption_title": "Laporan Data Kinerja {period} — versi {version}",
     "report_caption_overall": "Capaian rata-rata: {capaian}",
@@ -302,48 +305,113 @@ TEXTS: dict[str, str] = {
     "report_old_version": (
         "Tombol ini untuk versi {version}, sedangkan versi terbaru adalah {latest}."
     ),
-    "report_submitted": "Konsep laporan versi {version} sudah diajukan ke Sekretaris.",
+    "report_submitted": (
+        "Konsep laporan versi {version} sudah disampaikan kepada Sekretaris. Berikutnya "
+        "rapat intern Tim SAKIP (langkah 6); undangan menyusul."
+    ),
     "decision_ask": (
-        "Langkah 5 — {kasubag} mengajukan konsep laporan {period} versi {version} ({title}).\n"
-        "Tekan Setujui untuk paraf, atau Revisi untuk meminta perbaikan."
+        "Langkah 5 — {kasubag} menyampaikan konsep laporan {period} versi {version} "
+        "kepada {title} (PDF, XLSX dan grafik di atas)."
     ),
     "approved_sek": (
-        "✅ Laporan versi {version} disetujui (paraf elektronik tercatat).\nHash isi: {hash}"
+        "✅ Laporan versi {version} disetujui (paraf elektronik tercatat).\nKode verifikasi: {code}"
     ),
     "approved_camat": (
         "Laporan data kinerja {period} telah disetujui oleh {sek} ({title}) pada {when}. "
         "Grafik ringkasan dan laporan akhir (PDF) terlampir."
     ),
     "approved_group": "🏁 Putaran {period} selesai: laporan versi {version} disetujui oleh {sek}.",
-    "revise_ask": (
-        "Apa yang harus diperbaiki? Tulis satu catatan per baris, diawali kode seksi atau "
-        "kode indikator, misalnya:\n{example}: lampirkan daftar hadir\n"
-        "Kode seksi: {sections}. Baris tanpa kode menjadi catatan umum."
-    ),
     "revise_note_short": "Catatan revisi terlalu pendek.",
-    "revise_meeting_ask": (
-        "Kapan rapat intern dengan tim? Tekan tombol untuk pukul {time} (jam kerja "
-        "berikutnya), atau ketik jam lain pada hari itu, misalnya 14.00."
+    "revise_not_open": "Pencatatan koreksi ini sudah tidak aktif.",
+    "revise_done": (
+        "{revision} dicatat. Dibuka kembali untuk perbaikan: {sections}; batas perbaikan "
+        "{deadline}.{minutes}"
     ),
-    "revise_bad_time": '"{text}" bukan jam yang dikenal. Ketik misalnya 14.00.',
-    "revise_past_time": "Pukul {text} sudah lewat. Pilih jam yang akan datang.",
-    "revise_not_open": "Permintaan revisi ini sudah tidak aktif.",
-    "revise_done": "Revisi versi {version} dicatat. Dibuka kembali: {sections}.",
     "revise_no_sections": "tidak ada seksi (catatan umum untuk Kasubag Program)",
     "revise_kasubag": (
-        "✏️ Sekretaris meminta revisi laporan versi {version}:\n{notes}\nRapat intern: {when}.\n"
-        "Catat notulen rapat dengan /notulen. Setelah perbaikan diterima, versi baru disusun "
-        "otomatis (atau dengan /kompilasi)."
+        "✏️ Rapat intern meminta perbaikan laporan versi {version} ({revision}):\n{notes}\n"
+        "Batas perbaikan: {deadline}. Setelah perbaikan diterima, konsep perbaikan "
+        "tersusun otomatis (atau dengan /kompilasi); ajukan kembali kepada Sekretaris "
+        "untuk paraf."
     ),
     "revise_head": (
-        "✏️ Sekretaris meminta perbaikan data {section}:\n{notes}\nBatas perbaikan: "
-        "{deadline}. Tekan Perbaiki; hanya indikator yang disebut yang dibuka kembali."
+        "✏️ Rapat intern Tim SAKIP meminta perbaikan data {section}:\n{notes}\nBatas "
+        "perbaikan: {deadline}. Tekan Perbaiki; hanya indikator yang disebut yang dibuka "
+        "kembali."
     ),
     "meeting_group": (
-        "🗣️ Rapat intern Tim SAKIP — {when}\n{sek} meminta revisi laporan {period} versi "
-        "{version}:\n{notes}"
+        "🗣️ {what} Tim SAKIP — {when}: membahas konsep laporan {period} versi {v}. "
+        "Undangan sudah dikirim kepada setiap peserta."
     ),
-    "minutes_no_meeting": "Tidak ada rapat revisi yang sedang berjalan.",
+    "btn_meeting_at": "Rapat pukul {time}",
+    "btn_meeting_none": "✅ Tanpa koreksi",
+    "btn_meeting_fix": "✏️ Ada koreksi",
+    "btn_revise_general": "📝 Catatan umum untuk Kasubag",
+    "btn_revise_done": "✅ Selesai, buka kembali",
+    "btn_revise_section": "Seluruh {section}",
+    "report_submitted_corrected": (
+        "Konsep perbaikan versi {version} sudah diajukan kepada Sekretaris untuk paraf (langkah 7)."
+    ),
+    "paraf_ask_corrected": (
+        "Langkah 7 — {kasubag} mengajukan konsep perbaikan laporan {period} versi "
+        "{version} ({revision}) untuk paraf {title}.\nTekan Setujui untuk paraf, atau "
+        "Revisi bila masih perlu rapat intern lagi."
+    ),
+    "meeting_first": "Rapat intern",
+    "meeting_revision": "Revisi ke-{n}",
+    "meeting_revision_title": "Rapat intern, Revisi ke-{n}",
+    "meeting_ask": (
+        "Langkah 6 — {what} Tim SAKIP: pilih waktu rapat untuk membahas konsep laporan "
+        "versi {version}. Bot mengirim undangan dan konsepnya kepada setiap anggota tim "
+        "dan Kasubag Program."
+    ),
+    "meeting_already_set": "Rapat intern sudah dijadwalkan {when}.",
+    "meeting_slot_past": "Waktu itu sudah lewat. Silakan pilih salah satu waktu berikut.",
+    "meeting_not_set": "Belum ada rapat intern yang menunggu hasilnya.",
+    "meeting_not_started": (
+        "Rapat intern dijadwalkan {when}; hasil dan notulennya dicatat setelah rapat dimulai."
+    ),
+    "meeting_invite": (
+        "🗣️ Undangan {what} Tim SAKIP (langkah 6)\nBapak/Ibu diundang oleh {sek} untuk "
+        "membahas konsep laporan data kinerja {period} versi {version} (PDF di atas).\n"
+        "Waktu: {when}."
+    ),
+    "meeting_set_sek": (
+        "🗓️ {what} dijadwalkan {when}. Undangan dan konsep laporan sudah dikirim kepada: "
+        "{names}. Bot mengingatkan peserta 15 menit sebelumnya.\nSetelah rapat, catat "
+        "hasilnya dengan tombol di bawah. Notulen rapat dicatat dengan /notulen."
+    ),
+    "meeting_reminder": (
+        "⏰ Pengingat: {what} Tim SAKIP pukul {time} hari ini, membahas konsep laporan {period}."
+    ),
+    "meeting_none_sek": (
+        "Hasil rapat intern dicatat: tanpa koreksi.\nLangkah 7 — konsep laporan versi "
+        "{version} menunggu paraf Bapak/Ibu.{minutes}"
+    ),
+    "meeting_none_team": (
+        "🗣️ Hasil rapat intern: konsep laporan {period} versi {v} tanpa koreksi; "
+        "menunggu paraf Sekretaris."
+    ),
+    "minutes_hint": "📝 Notulen rapat belum dicatat: kirim /notulen.",
+    "revise_pick": (
+        "✏️ Koreksi hasil rapat intern. Pilih seksi (lalu indikatornya) dan tulis "
+        "catatannya; ulangi untuk koreksi lain, lalu tekan Selesai.\nKoreksi sejauh ini:\n"
+        "{noted}"
+    ),
+    "revise_none_yet": "(belum ada)",
+    "revise_which": "Koreksi untuk {section}: seluruh seksi, atau satu indikator?",
+    "revise_general_what": "catatan umum untuk Kasubag Program",
+    "revise_note_ask": "Tulis catatan koreksi untuk {what}:",
+    "revise_nothing": "Belum ada koreksi yang dicatat. Pilih seksi atau indikator dahulu.",
+    "approved_head": (
+        "🏁 Putaran {period} selesai: laporan disetujui Sekretaris pada {when}.\nCapaian "
+        "{section}: {capaian} ({met} dari {total} indikator mencapai target). Terima "
+        "kasih atas data yang Bapak/Ibu kirimkan."
+    ),
+    "fix_on_time_note": "Perbaikan dikirim tepat waktu.",
+    "fix_late_note": "Perbaikan terlambat {days} hari kerja dari batas perbaikan.",
+    "resubmitted_note": "Perbaikan dikirim.",
+    "minutes_no_meeting": "Tidak ada rapat intern yang sedang berjalan.",
     "minutes_ask": "Kirim notulen rapat: ketik teksnya, atau kirim filenya (PDF/foto/dokumen).",
     "minutes_short": "Notulen terlalu pendek.",
     "minutes_saved": "Notulen rapat tersimpan bersama putaran ini.",
@@ -400,6 +468,12 @@ TEXTS: dict[str, str] = {
     "wa_link_code_ok": "Nomor WhatsApp ini sekarang terhubung dengan {name}.",
     # --- status -------------------------------------------------------------------------
     "round_state_now": "Tahap sekarang: {state}.",
+    "used_minutes": "{m} menit",
+    "used_hours": "{h} jam",
+    "used_hours_minutes": "{h} jam {m} menit",
+    "used_days": "{d} hari kerja",
+    "used_within_minute": "kurang dari 1 menit",
+    "used_within_day": "kurang dari 1 hari kerja",
     "status_no_round": "Tidak ada putaran pengumpulan data yang berjalan.",
     "status_header": "📊 Putaran {period}\nTahap: {state}",
     "status_sections": "Seksi:",
@@ -411,6 +485,9 @@ TEXTS: dict[str, str] = {
     "status_step_running": "berjalan, batas {due}",
     "status_step_overdue": " — MELEWATI MUTU BAKU",
     "status_step_on_time": "selesai tepat waktu",
+    "status_step_waiting": "belum dimulai",
+    "status_step_scheduled": "rapat dijadwalkan {when}",
+    "status_step_revisions": " — sampai Revisi ke-{n}",
     "status_step_late": "selesai terlambat",
     "status_undelivered": "⚠️ {n} pesan tidak terkirim:",
     "status_undelivered_line": "• {who} ({when}): {error}",
@@ -596,13 +673,9 @@ TEXTS: dict[str, str] = {
     "status_point_archive": "• Laporan final dan bukti dukung: /arsip",
     "status_point_report": "• Pratinjau konsep laporan putaran berikutnya: /laporan",
     # --- meeting and minutes (issue 14) ---------------------------------------------------
-    "minutes_until": (
-        "📝 Notulen rapat dicatat dengan /notulen (teks atau file), paling lambat sebelum "
-        "Sekretaris memutuskan laporan versi {next}."
-    ),
     "minutes_reminder": (
         "📝 Laporan {period} versi {version} sudah disusun, tetapi notulen rapat intern belum "
-        "dicatat. Catat dengan /notulen sebelum Anda memutuskan versi {version}."
+        "dicatat. Catat dengan /notulen sebelum Bapak/Ibu memaraf versi {version}."
     ),
     # --- WhatsApp as Meta sends it in 2026: every message type, BSUIDs (issue 17) -----------
     "wa_not_used": (

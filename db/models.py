@@ -237,6 +237,8 @@ class Submission(Base):
     accepted_at: Mapped[datetime | None]
     returns: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(Text)
+    # set when the internal meeting reopens the section: its corrections are timed by it
+    fix_deadline: Mapped[datetime | None]
     section: Mapped[Section] = relationship(lazy="joined")
 
 
@@ -309,13 +311,20 @@ class Decision(Base):
 
 
 class Meeting(Base):
-    """The internal meeting of SOP step 6, with its minutes (notulen)."""
+    """The internal meeting of SOP step 6, held in every round (the second and later ones
+    are "Revisi ke-n"): when, whom it invited, its outcome and its minutes (notulen)."""
 
     __tablename__ = "meeting"
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("collection_round.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     meeting_at: Mapped[datetime]
+    set_by_id: Mapped[int | None] = mapped_column(Integer)
+    set_at: Mapped[datetime | None]
+    invited: Mapped[list[Any] | None] = mapped_column(default=list)  # person ids
+    outcome: Mapped[str | None] = mapped_column(String(16))  # "none" or "corrections"
+    outcome_at: Mapped[datetime | None]
+    outcome_by_id: Mapped[int | None] = mapped_column(Integer)
     notulen: Mapped[str | None] = mapped_column(Text)
     notulen_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

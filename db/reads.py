@@ -92,12 +92,13 @@ class SubmissionRead:
     accepted_at: datetime | None
     returns: int
     note: str | None
+    fix_deadline: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
 class RoundRead:
     """A round as a form reads it: without its lists (every indicator and team member of
-    the office, JSON that grows with it)."""
+    the office, JSON that grows with it: `LEFT_OUT`)."""
 
     model: ClassVar[type] = CollectionRound
     id: int
@@ -110,6 +111,13 @@ class RoundRead:
     proposed_deadline: datetime | None
     created_at: datetime
     closed_at: datetime | None
+
+
+# Columns of a model that its read leaves out on purpose (every other column is read)
+LEFT_OUT: dict[type, frozenset[str]] = {
+    RoundRead: frozenset({"indicator_ids", "team_ids", "plan"}),
+    SectionRead: frozenset({"office_id", "code", "position"}),
+}
 
 
 @functools.cache

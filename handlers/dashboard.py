@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from bot.capaian import category
 from bot.clock import Clock
 from bot.files import FileStore
-from bot.fmt import format_datetime_id, format_duration_id, format_number_id
+from bot.fmt import format_datetime_id, format_number_id
 from bot.monitoring import can_download, can_see, visible_offices
 from bot.rekap import build_rekap, default_period, label, periods_of, round_data
 from bot.roles import ROLE_LABELS, Role, roles_of
@@ -300,9 +300,8 @@ class Dashboard:
                 may_archive=rnd.state == "approved"
                 and can_download(s, person, rnd.office_id, "archive", today),
                 when=self._when(person),
-                duration=lambda st: (
-                    format_duration_id(st.ended_at - st.started_at) if st.ended_at else "-"
-                ),
+                # the step's time in its SOP unit, the figure the PDF and /status show
+                duration=lambda st: st.used_text or "-",
                 category=category,
             )
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import select
+
+from db.models import Meeting
 from tests.harness import GROUP_ID, Harness, User
 
 NIP = {
@@ -128,6 +132,40 @@ async def fill_all(h: Harness, o: Office, values: dict[str, list[str]] | None = 
         await accept(h, o)
 
 
+async def hold_meeting(h: Harness, o: Office, minutes: str | None = None) -> None:
+    """Step 6: the Sekretaris sets the internal meeting at the first slot offered; when it
+    has started, the minutes (if given) and the outcome are recorded. The outcome is left to
+    the caller: [Tanpa koreksi], or [Ada koreksi] and the corrections."""
+    await h.press(o.sek, "Rapat pukul")
+    with h.db.transaction() as s:
+        at = s.scalar(select(Meeting.meeting_at).order_by(Meeting.id.desc()).limit(1))
+    assert at is not None
+    if h.clock.now() < at:
+        h.clock.set(at + timedelta(minutes=5))
+    if minutes:
+        await h.say(o.kasubag, "/notulen")
+        await h.say(o.kasubag, minutes)
+
+
+async def meeting_corrections(h: Harness, o: Office, notes: list[tuple[str, str, str]]) -> None:
+    """Step 6's outcome with corrections, chosen with buttons: (section name, indicator
+    code or "" for the whole section, note) each; then [Selesai] reopens them."""
+    await h.press(o.sek, "✏️ Ada koreksi")
+    for section, code, note in notes:
+        await h.press(o.sek, f"📁 {section}")
+        await h.press(o.sek, code or f"Seluruh {section}")
+        await h.say(o.sek, note)
+    await h.press(o.sek, "✅ Selesai")
+
+
+async def approve_at_first_reading(h: Harness, o: Office) -> None:
+    """Steps 5–7 without corrections: sent, the meeting finds none, paraf."""
+    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    await hold_meeting(h, o, "Rapat intern membahas konsep laporan; tidak ada koreksi.")
+    await h.press(o.sek, "✅ Tanpa koreksi")
+    await h.press(o.sek, "✅ Setujui")
+
+
 async def complete_round(
     h: Harness,
     o: Office,
@@ -139,5 +177,4 @@ async def complete_round(
     await form_team(h, o)
     await confirm_plan(h, o)
     await fill_all(h, o, values)
-    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
-    await h.press(o.sek, "✅ Setujui")
+    await approve_at_first_reading(h, o)

@@ -20,7 +20,9 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         "menekan [✅ Kirim]",
         "Pengingat:",
         "belum dikirim oleh",
-        "menekan [✏️ Revisi]",
+        "menekan [Rapat pukul",
+        "Undangan Rapat intern",
+        "menekan [✏️ Ada koreksi]",
         "menekan [✅ Setujui]",
         "Demo selesai",
         # the kabupaten's monitor: /rekap over both offices, then the dashboard

@@ -250,27 +250,37 @@ def test_fuzz_kasubag_return_note(
     fuzz_question(sim, db, caplog, o.kasubag, 80)
 
 
-def _submitted(sim: CoreSim, o: flows.Office) -> None:
+def _meeting(sim: CoreSim, o: flows.Office) -> None:
+    """Up to step 6: the draft is with the Sekretaris, the meeting has started."""
     run(flows.start_collection(sim, o))  # type: ignore[arg-type]
     run(flows.fill_all(sim, o))  # type: ignore[arg-type]
     sim.press_now(o.kasubag, "📤 Ajukan ke Sekretaris")
-    sim.press_now(o.sek, "✏️ Revisi")
+    sim.press_now(o.sek, "Rapat pukul")
+    sim.clock.advance(hours=1)  # type: ignore[attr-defined]
+
+
+def _correcting(sim: CoreSim, o: flows.Office) -> None:
+    """The meeting's outcome: corrections, PEM-1 chosen with buttons, its note asked."""
+    _meeting(sim, o)
+    sim.press_now(o.sek, "✏️ Ada koreksi")
+    sim.press_now(o.sek, "📁 Seksi Pemerintahan")
+    sim.press_now(o.sek, "PEM-1")
 
 
 def test_fuzz_sekretaris_revision_note(
     sim: CoreSim, office_people: flows.Office, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     o = office_people
-    _submitted(sim, o)
+    _correcting(sim, o)
     fuzz_question(sim, db, caplog, o.sek, 80)
 
 
-def test_fuzz_sekretaris_meeting_time(
+def test_fuzz_sekretaris_typed_corrections(
     sim: CoreSim, office_people: flows.Office, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     o = office_people
-    _submitted(sim, o)
-    sim.say_now(o.sek, "PEM-1: mohon periksa kembali angkanya")
+    _correcting(sim, o)
+    sim.say_now(o.sek, "mohon periksa kembali angkanya")
     fuzz_question(sim, db, caplog, o.sek, 80)
 
 
@@ -278,9 +288,7 @@ def test_fuzz_minutes(
     sim: CoreSim, office_people: flows.Office, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     o = office_people
-    _submitted(sim, o)
-    sim.say_now(o.sek, "PEM-1: mohon periksa kembali angkanya")
-    sim.press_now(o.sek, "Rapat pukul")
+    _meeting(sim, o)
     sim.say_now(o.kasubag, "/notulen")
     fuzz_question(sim, db, caplog, o.kasubag, 60)
 

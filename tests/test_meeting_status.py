@@ -11,7 +11,7 @@ from bot.sop import meeting_slot
 from bot.texts import t
 from db.models import Meeting, RoundStep
 from tests import flows
-from tests.harness import Harness
+from tests.harness import Harness, tick
 
 CAL = WorkCalendar()
 
@@ -31,44 +31,82 @@ def test_meeting_proposed_in_the_next_working_hours_slot():
     assert slot(28, 10, 0) == "Mon 08.00"  # Saturday
 
 
-async def _to_revision(h: Harness, o: flows.Office) -> None:
+async def _to_meeting(h: Harness, o: flows.Office) -> None:
     await flows.request_round(h, o)
     await flows.form_team(h, o)
     await flows.confirm_plan(h, o)
     await flows.fill_all(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
-    await h.press(o.sek, "✏️ Revisi")
-    await h.say(o.sek, "PEM-2: lampirkan daftar hadir pembinaan")
 
 
-async def test_revision_at_dawn_proposes_the_meeting_at_opening_time(harness: Harness):
+async def test_draft_at_dawn_proposes_the_meeting_at_opening_time(harness: Harness):
     h = harness
     o = await flows.setup_office(h)
     h.clock.set(wita(23, 5, 45))
-    await _to_revision(h, o)
-    assert "Rapat pukul 08.00 WITA" in h.buttons(o.sek)
+    await _to_meeting(h, o)
+    assert h.buttons(o.sek)[0].startswith("Rapat pukul 08.00 WITA")
     await h.press(o.sek, "Rapat pukul 08.00 WITA")
     with h.db.transaction() as s:
         assert s.scalar(select(Meeting.meeting_at)) == wita(23, 8)
 
 
-async def test_minutes_window_is_told_and_the_sekretaris_reminded_once(harness: Harness):
+async def test_every_invited_member_is_reminded_before_the_meeting(harness: Harness):
     h = harness
     o = await flows.setup_office(h)
     h.clock.set(wita(23, 9))
-    await _to_revision(h, o)
-    await h.press(o.sek, "Rapat pukul")
-    told = t("minutes_until", next=2)
-    assert told in h.last(o.kasubag)
-    assert any(told in m for m in h.texts(flows.GROUP_ID))
-    # the corrections come in and version 2 is compiled without minutes
+    await _to_meeting(h, o)
+    await h.press(o.sek, "Rapat pukul 09.30 WITA")
+    invited = [o.kasubag, *o.tim]
+    for person in invited:
+        assert "Undangan Rapat intern" in h.last(person)
+        assert h.fake.messages(person.chat)[-2].kind == "document"  # the draft
+    h.clock.set(wita(23, 9, 16))
+    await tick(h)
+    for person in [*invited, o.sek]:
+        assert (
+            h.texts(person).count(
+                t(
+                    "meeting_reminder",
+                    what="Rapat intern",
+                    time="09.30 WITA",
+                    period="Triwulan III 2026",
+                )
+            )
+            == 1
+        )
+    assert not any("Rapat intern" in m for m in h.texts(o.heads["pem"]))
+
+
+async def test_outcome_is_recorded_only_once_the_meeting_has_started(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(23, 9))
+    await _to_meeting(h, o)
+    await h.press(o.sek, "Rapat pukul 09.30 WITA")
+    notice = await h.press(o.sek, "✅ Tanpa koreksi")
+    assert notice and "dicatat setelah rapat dimulai" in notice
+    with h.db.transaction() as s:
+        assert s.scalar(select(Meeting.outcome)) is None
+    h.clock.set(wita(23, 9, 50))
+    await h.press(o.sek, "✅ Tanpa koreksi")
+    assert "menunggu paraf" in h.last(o.sek)
+    assert "/notulen" in h.last(o.sek)  # no minutes yet: said once, here
+
+
+async def test_minutes_reminded_once_when_the_corrected_draft_is_compiled(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(23, 9))
+    await _to_meeting(h, o)
+    await flows.hold_meeting(h, o)
+    await flows.meeting_corrections(h, o, [("Seksi Pemerintahan", "PEM-2", "lampirkan bukti")])
     await h.press(o.heads["pem"], "📝 Perbaiki")
     await flows.answer(h, o.heads["pem"], "7")
     await h.press(o.heads["pem"], "📤 Kirim")
     await flows.accept(h, o)
     reminder = t("minutes_reminder", version=2, period="Triwulan III 2026")
     assert h.texts(o.sek).count(reminder) == 1
-    # the minutes can still be recorded, by the Sekretaris, before deciding on version 2
+    # the minutes can still be recorded, by the Sekretaris, before the paraf
     await h.say(o.sek, "/notulen")
     await h.say(o.sek, "Rapat 23/11: PEM-2 dikoreksi menjadi 7 kegiatan.")
     assert h.last(o.sek) == t("minutes_saved")
@@ -81,18 +119,20 @@ async def test_minutes_window_is_told_and_the_sekretaris_reminded_once(harness: 
     assert await h.say(o.sek, "/notulen") == [t("minutes_no_meeting")]
 
 
-async def test_step_6_actor_is_who_recorded_the_minutes(harness: Harness):
+async def test_step_6_actor_is_the_sekretaris_who_recorded_the_outcome(harness: Harness):
     h = harness
     o = await flows.setup_office(h)
     h.clock.set(wita(23, 9))
-    await _to_revision(h, o)
-    await h.press(o.sek, "Rapat pukul")
-    await h.say(o.kasubag, "/notulen")
-    await h.say(o.kasubag, "Rapat membahas PEM-2; bukti dilengkapi.")
+    await _to_meeting(h, o)
+    await flows.hold_meeting(h, o, "Rapat membahas PEM-2; bukti dilengkapi.")
+    with h.db.transaction() as s:
+        assert s.scalar(select(RoundStep).where(RoundStep.step == 6)).ended_at is None
+    await h.press(o.sek, "✅ Tanpa koreksi")
     with h.db.transaction() as s:
         step6 = s.scalar(select(RoundStep).where(RoundStep.step == 6))
-        assert step6.ended_at is not None
-        assert step6.actor_id == h.person(flows.NIP["kasubag"]).id
+        assert step6.ended_at is not None and step6.on_time
+        assert step6.actor_id == h.person(flows.NIP["sekretaris"]).id
+        assert s.scalar(select(Meeting.recorded_by_id)) == h.person(flows.NIP["kasubag"]).id
 
 
 async def test_status_after_approval_shows_the_last_round_and_where_its_report_is(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,6 @@ from bot.fmt import (
     NumberParseError,
     format_date_long_id,
     format_datetime_id,
-    format_duration_id,
     format_number_id,
     parse_number_id,
 )
@@ -109,8 +108,6 @@ def test_formats_people_read():
     assert format_datetime_id(datetime(2026, 11, 26, 8, 0, tzinfo=UTC), "Asia/Makassar") == (
         "Kamis, 26 November 2026 pukul 16.00 WITA"
     )
-    assert format_duration_id(timedelta(days=1, hours=2, minutes=5)) == "1 hari 2 jam"
-    assert format_duration_id(timedelta(minutes=45)) == "45 menit"
 
 
 # --- numbers beyond the column, and any text at all -------------------------------------

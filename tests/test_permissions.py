@@ -137,9 +137,13 @@ def test_permission_matrix(
     # --- every button kind: play a whole round with a revision, keeping each kind's tokens ---
     run(flows.fill_all(sim, o))  # type: ignore[arg-type]
     sim.press_now(o.kasubag, "📤 Ajukan ke Sekretaris")
-    sim.press_now(o.sek, "✏️ Revisi")
-    sim.say_now(o.sek, "PEM-1: mohon periksa kembali angkanya")
     sim.press_now(o.sek, "Rapat pukul")
+    sim.clock.advance(hours=1)  # type: ignore[attr-defined]
+    sim.press_now(o.sek, "✏️ Ada koreksi")
+    sim.press_now(o.sek, "📁 Seksi Pemerintahan")
+    sim.press_now(o.sek, "PEM-1")
+    sim.say_now(o.sek, "mohon periksa kembali angkanya")
+    sim.press_now(o.sek, "✅ Selesai")
     with db.transaction() as s:
         tokens = {
             tok.action: (tok.token, tok.person_id, tok.reusable, tok.used_at is not None)
@@ -208,6 +212,10 @@ def test_permission_matrix(
     run(flows.fill_section(sim, o.heads["pem"], ["95"]))  # type: ignore[arg-type]
     run(flows.accept(sim, o))  # type: ignore[arg-type]
     sim.press_now(o.kasubag, "📤 Ajukan ke Sekretaris")
+    sim.press_now(o.sek, "✏️ Revisi")  # a second meeting, Revisi ke-2, with no corrections
+    sim.press_now(o.sek, "Rapat pukul")
+    sim.clock.advance(hours=1)  # type: ignore[attr-defined]
+    sim.press_now(o.sek, "✅ Tanpa koreksi")
     sim.press_now(o.sek, "✅ Setujui")
     with db.transaction() as s:
         unused = {

@@ -64,9 +64,16 @@ async def test_default_schedule_for_on_time_late_and_very_late_sections(harness:
     assert len(reminders_for(h, o.heads["trantib"])) == 2  # before + due, nothing after answering
     kesos_late = reminders_for(h, o.heads["kesos"])[-1]
     assert "Mohon segera diisi" in kesos_late
+    # the Kasubag is told the morning a section is one working day late, as the guide says
+    esc = [m for m in h.texts(o.kasubag) if "belum dikirim oleh" in m]
+    assert {_section(k) for k in ("pmd", "kesos", "pu")} == {
+        s for s in _sections() if any(s in m for m in esc)
+    }
+    assert all("terlambat 1 hari kerja" in m for m in esc)
+    assert not any("belum dikirim" in m for m in h.texts(o.sek))
     await flows.fill_section(h, o.heads["kesos"], VALUES["kesos"])  # late by one day
 
-    # Weekend: nothing. Monday 30 Nov: late again, and the Kasubag is told
+    # Weekend: nothing. Monday 30 Nov: late again, and the Sekretaris is told (two days)
     h.clock.set(wita(28, 10))
     await tick(h)
     n_pmd = len(reminders_for(h, o.heads["pmd"]))
@@ -74,18 +81,11 @@ async def test_default_schedule_for_on_time_late_and_very_late_sections(harness:
     await tick(h)
     assert len(reminders_for(h, o.heads["pmd"])) == n_pmd + 1
     assert "terlambat 2 hari kerja" in reminders_for(h, o.heads["pmd"])[-1]
-    esc = [m for m in h.texts(o.kasubag) if "belum dikirim oleh" in m]
-    assert {_section(k) for k in ("pmd", "pu")} == {
-        s for s in _sections() if any(s in m for m in esc)
-    }
-    assert not any("belum dikirim" in m for m in h.texts(o.sek))
-
-    # Tuesday 1 Dec: the Sekretaris is told about the very late sections
-    h.clock.set(wita(1, 8, month=12))
-    await tick(h)
     sek_esc = [m for m in h.texts(o.sek) if "belum dikirim oleh" in m]
-    assert any("Pemberdayaan Masyarakat" in m for m in sek_esc)
-    assert not any("Kesejahteraan Sosial" in m for m in sek_esc)
+    assert {_section(k) for k in ("pmd", "pu")} == {
+        s for s in _sections() if any(s in m for m in sek_esc)
+    }
+    assert all("terlambat 2 hari kerja" in m for m in sek_esc)
 
     # every reminder row was sent at most once, and the buttons open the form
     with h.db.transaction() as s:
@@ -196,7 +196,9 @@ async def test_step_reminders_lead_straight_to_the_form_or_decision(harness: Har
     await flows.confirm_plan(h, o)
     await flows.fill_all(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
-    h.clock.set(wita(25, 9))  # the Sekretaris has not decided for over a working day
+    await flows.hold_meeting(h, o)
+    await h.press(o.sek, "✅ Tanpa koreksi")
+    h.clock.set(wita(25, 9))  # the Sekretaris has not initialled for over a working day
     await tick(h)
     assert "langkah 7" in h.last(o.sek)
     assert h.buttons(o.sek) == ["✅ Setujui", "✏️ Revisi"]
@@ -209,6 +211,23 @@ async def test_step_reminders_lead_straight_to_the_form_or_decision(harness: Har
     assert notice is not None and "Tahap sekarang" in notice
 
 
+async def test_the_meeting_outcome_is_asked_for_when_the_meeting_overruns(harness: Harness):
+    h = harness
+    o = await flows.setup_office(h)
+    h.clock.set(wita(23, 9))
+    await flows.start_collection(h, o)
+    await flows.fill_all(h, o)
+    await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    await h.press(o.sek, "Rapat pukul 09.30 WITA")
+    h.clock.set(wita(23, 10, 1))  # the meeting's 30 minutes are over, no outcome yet
+    await tick(h)
+    assert "langkah 6 (Rapat intern dengan tim)" in h.last(o.sek)
+    assert h.buttons(o.sek) == ["✅ Tanpa koreksi", "✏️ Ada koreksi"]
+    await h.press(o.sek, "✅ Tanpa koreksi")
+    with h.db.transaction() as s:
+        assert s.scalar(select(CollectionRound.state)) == RoundState.SUBMITTED
+
+
 async def test_corrections_after_a_revision_have_a_deadline_and_reminders(harness: Harness):
     h = harness
     o = await flows.setup_office(h)
@@ -218,9 +237,10 @@ async def test_corrections_after_a_revision_have_a_deadline_and_reminders(harnes
     await flows.confirm_plan(h, o)
     await flows.fill_all(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
-    await h.press(o.sek, "✏️ Revisi")
-    await h.say(o.sek, "PEM-2: lampirkan daftar hadir pembinaan")
-    await h.press(o.sek, "Rapat pukul")  # the meeting on Monday: corrections due Tuesday 16.00
+    await flows.hold_meeting(h, o)  # the meeting on Monday: corrections due Tuesday 16.00
+    await flows.meeting_corrections(
+        h, o, [("Seksi Pemerintahan", "PEM-2", "lampirkan daftar hadir pembinaan")]
+    )
     pem = o.heads["pem"]
     assert "Batas perbaikan: Selasa, 24 November 2026 pukul 16.00 WITA" in h.last(pem)
     before = len(reminders_for(h, pem))
@@ -242,6 +262,9 @@ async def test_corrections_after_a_revision_have_a_deadline_and_reminders(harnes
     await h.press(pem, "📝 Isi sekarang")
     await flows.answer(h, pem, "7")
     await h.press(pem, "📤 Kirim")
+    late = "Perbaikan terlambat 1 hari kerja dari batas perbaikan."
+    assert late in h.last(pem)
+    assert any(late in m for m in h.texts(o.kasubag)[-3:])
     sent = len(reminders_for(h, pem))
     h.clock.set(wita(26, 8, 1))
     await tick(h)

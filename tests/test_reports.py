@@ -80,12 +80,13 @@ def test_year_to_date_combinations():
 
 
 def _steps() -> tuple[StepTiming, ...]:
-    """A round with one revision, as the demo plays it: 1–4, then v1: 5, 7 (sent back), 6,
-    then v2: 5, 7 (approved); step 4 late. Given out of order on purpose."""
+    """A round as the demo plays it, each SOP step once (bot/sop.step_record folds a step's
+    runs): step 6 held two meetings (Revisi ke-2); step 4 late. Given out of order on
+    purpose."""
     h = timedelta(hours=1)
     m = timedelta(minutes=1)
 
-    def step(n, name, std, start, used, allowed, it=1, text=""):  # type: ignore[no-untyped-def]
+    def step(n, name, std, start, used, allowed, runs=1, text=""):  # type: ignore[no-untyped-def]
         return StepTiming(
             n,
             name,
@@ -95,13 +96,23 @@ def _steps() -> tuple[StepTiming, ...]:
             T0 + start + used,
             used <= allowed,
             due_at=T0 + start + allowed,
-            iteration=it,
+            iteration=runs,
             used_text=text,
             outcome=name.split(" — ")[1] if " — " in name else "",
+            share=used / allowed,
         )
 
     return (
-        step(6, "Rapat intern dengan tim", "30 menit", 57 * h, 20 * m, 30 * m, 1, "20 menit"),
+        step(
+            6,
+            "Rapat intern dengan tim — sampai Revisi ke-2",
+            "30 menit",
+            57 * h,
+            20 * m,
+            30 * m,
+            2,
+            "20 menit",
+        ),
         step(
             1,
             "Memerintahkan pengumpulan data kinerja",
@@ -109,9 +120,10 @@ def _steps() -> tuple[StepTiming, ...]:
             0 * h,
             5 * m,
             15 * m,
-            text="5 menit",
+            1,
+            "5 menit",
         ),
-        step(2, "Membentuk tim", "30 menit", 1 * h, 20 * m, 30 * m, text="20 menit"),
+        step(2, "Membentuk tim", "30 menit", 1 * h, 20 * m, 30 * m, 1, "20 menit"),
         step(
             3,
             "Menyusun rencana pengumpulan data",
@@ -119,7 +131,8 @@ def _steps() -> tuple[StepTiming, ...]:
             2 * h,
             40 * m,
             79 * h,
-            text="40 menit",
+            1,
+            "kurang dari 1 hari kerja",
         ),
         step(
             4,
@@ -128,40 +141,28 @@ def _steps() -> tuple[StepTiming, ...]:
             3 * h,
             50 * h,
             32 * h,
-            text="2 hari kerja",
-        ),
-        step(
-            5, "Laporan Kasubag kepada Sekretaris", "1 hari kerja", 53 * h, 2 * h, 8 * h, 1, "2 jam"
-        ),
-        step(
-            7,
-            "Hasil pengumpulan data (paraf Sekretaris) — dikembalikan untuk revisi",
-            "1 hari kerja",
-            55 * h,
-            1 * h,
-            8 * h,
             1,
-            "1 jam",
+            "2 hari kerja",
         ),
         step(
             5,
             "Laporan Kasubag kepada Sekretaris",
             "1 hari kerja",
-            58 * h,
-            5 * m,
+            53 * h,
+            2 * h,
             8 * h,
-            2,
-            "5 menit",
+            1,
+            "kurang dari 1 hari kerja",
         ),
         step(
             7,
-            "Hasil pengumpulan data (paraf Sekretaris) — disetujui",
+            "Hasil pengumpulan data (paraf Sekretaris)",
             "1 hari kerja",
             59 * h,
             3 * h,
             8 * h,
-            2,
-            "3 jam",
+            1,
+            "kurang dari 1 hari kerja",
         ),
     )
 
@@ -422,24 +423,22 @@ def test_one_colour_rule_below_target_red_met_green_no_data_grey(tmp_path, monke
             assert colours == expected
 
 
-def test_timeline_lists_steps_in_sop_order_per_version_with_standard_markers(tmp_path, monkeypatch):
+def test_timeline_lists_the_seven_steps_in_sop_order_with_standard_markers(tmp_path, monkeypatch):
     from bot.reports.model import timeline_order
 
-    order = [(s.iteration if s.number >= 5 else 0, s.number) for s in timeline_order(_steps())]
-    assert order == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 5), (1, 7), (1, 6), (2, 5), (2, 7)]
+    assert [s.number for s in timeline_order(_steps())] == [1, 2, 3, 4, 5, 6, 7]
     cap = _Capture(monkeypatch)
     build_report(_data(), tmp_path)
     fig = cap.figures[1]
     ax = fig.axes[0]
     assert ax.get_xscale() == "linear"
     labels = [t.get_text() for t in ax.texts]
-    top_down = [x for x in labels if x[:1].isdigit() or x.startswith("v")][:9][::-1]
-    assert top_down[0].startswith("1. ") and top_down[3].startswith("4. ")
-    assert top_down[5].startswith("v1 · 7. Paraf Sekretaris — dikembalikan")
-    assert top_down[6].startswith("v1 · 6. ")
+    top_down = [x for x in labels if x[:1].isdigit()][:7][::-1]
+    assert [x.split(".")[0] for x in top_down] == [str(n) for n in range(1, 8)]
+    assert top_down[5].startswith("6. Rapat intern")
     # the standard is a marker on every row, at 100% of it
     markers = ax.collections[0].get_offsets()
-    assert len(markers) == 9 and {float(x) for x, _y in markers} == {100.0}
+    assert len(markers) == 7 and {float(x) for x, _y in markers} == {100.0}
     # step 4 took 50 h of 32 allowed: red, and the only red bar
     from matplotlib.colors import to_hex
 

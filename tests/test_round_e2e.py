@@ -104,20 +104,20 @@ async def test_full_round_every_role(harness: Harness):
     assert kinds == ["photo", "document", "document", "text"], kinds
     assert "versi 1" in h.last(o.kasubag)
 
-    # Step 5 — the Kasubag submits to the Sekretaris
+    # Step 5 — the Kasubag sends the draft to the Sekretaris, who sets the meeting
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
     sek_msgs = h.fake.messages(o.sek.chat)
-    assert [m.kind for m in sek_msgs[-4:]] == ["photo", "document", "document", "text"]
-    assert {"✅ Setujui", "✏️ Revisi"} <= set(h.buttons(o.sek))
+    assert [m.kind for m in sek_msgs[-5:]] == ["photo", "document", "document", "text", "text"]
+    assert all(b.startswith("Rapat pukul") for b in h.buttons(o.sek))
 
-    # Step 6 — revision of one indicator, meeting, minutes, correction
-    await h.press(o.sek, "✏️ Revisi")
-    await h.say(o.sek, "PEM-2: lampirkan daftar hadir pembinaan")
-    await h.press(o.sek, "Rapat pukul")
-    assert any("Rapat intern" in m and "PEM-2" in m for m in h.texts(GROUP_ID))
+    # Step 6 — the internal meeting: invitations, minutes, a correction of one indicator
+    await flows.hold_meeting(h, o, "Rapat membahas data PEM-2; Kasi Pemerintahan melengkapi bukti.")
+    assert any("Rapat intern" in m for m in h.texts(GROUP_ID))
+    assert any("Undangan Rapat intern" in m for m in h.texts(o.tim[0]))
+    await flows.meeting_corrections(
+        h, o, [("Seksi Pemerintahan", "PEM-2", "lampirkan daftar hadir pembinaan")]
+    )
     assert "PEM-2: lampirkan daftar hadir" in h.last(o.heads["pem"])
-    await h.say(o.kasubag, "/notulen")
-    await h.say(o.kasubag, "Rapat membahas data PEM-2; Kasi Pemerintahan melengkapi bukti.")
     await h.press(o.heads["pem"], "📝 Perbaiki")
     form = h.last(o.heads["pem"])
     assert (
@@ -130,6 +130,7 @@ async def test_full_round_every_role(harness: Harness):
     )
     assert "Ringkasan" in h.last(o.heads["pem"])
     await h.press(o.heads["pem"], "📤 Kirim")
+    assert "Perbaikan dikirim tepat waktu" in h.last(o.heads["pem"])
     await flows.accept(h, o)
     assert "versi 2" in h.last(o.kasubag)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
@@ -168,7 +169,7 @@ async def test_full_round_every_role(harness: Harness):
         assert tra1.realisation == 3
         assert s.scalar(select(func.count()).select_from(Attachment)) == 3
         steps = s.scalars(select(RoundStep).order_by(RoundStep.id)).all()
-        assert [st.step for st in steps] == [1, 2, 3, 4, 5, 7, 6, 5, 7]
+        assert [st.step for st in steps] == [1, 2, 3, 4, 5, 6, 7]
         assert all(st.ended_at is not None for st in steps)
         assert steps[0].on_time and steps[1].on_time  # 5 and 10 minutes
         meeting = s.scalar(select(Meeting))
@@ -183,6 +184,7 @@ async def test_full_round_every_role(harness: Harness):
             "section_accepted",
             "report_compiled",
             "report_submitted",
+            "meeting_set",
             "report_revision",
             "minutes_recorded",
             "report_approved",

@@ -46,10 +46,12 @@ async def test_round_done_as_planned_keeps_every_step_on_time(harness: Harness):
     h.clock.set(wita(27, 9))  # Friday morning: the last review compiles the draft
     await flows.accept(h, o)
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
+    await flows.hold_meeting(h, o)
+    await h.press(o.sek, "✅ Tanpa koreksi")
     h.clock.advance(hours=2)
     await h.press(o.sek, "✅ Setujui")
     steps = _steps(h)
-    assert [st.step for st in steps] == [1, 2, 3, 4, 5, 7]
+    assert [st.step for st in steps] == [1, 2, 3, 4, 5, 6, 7]
     assert all(st.on_time for st in steps), [(st.step, st.on_time) for st in steps]
 
 

@@ -136,9 +136,12 @@ async def test_round_with_sections_and_sekretaris_on_whatsapp(wa_harness: Harnes
         await flows.accept(h, o)
 
     await h.press(o.kasubag, "📤 Ajukan ke Sekretaris")
-    got = h.wa.messages_to(sek)[-4:]
-    assert [m.type for m in got] == ["image", "document", "document", "button"]
+    got = h.wa.messages_to(sek)[-5:]
+    assert [m.type for m in got][:3] == ["image", "document", "document"]
     assert got[1].content is not None and got[1].content[:5] == b"%PDF-"
+    await wa_press(h, sek, "Rapat pukul")
+    h.clock.advance(hours=1)
+    await wa_press(h, sek, "✅ Tanpa koreksi")
     await wa_press(h, sek, "✅ Setujui")
     assert "disetujui" in h.wa.texts_to(sek)[-1]
     assert [m.kind for m in h.fake.messages(o.camat.chat)[-3:]] == ["photo", "document", "text"]

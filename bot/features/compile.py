@@ -1,5 +1,6 @@
-"""Compiling a report version (end of step 4, or after a revision) and sending it on:
-the Kasubag previews it and submits it to the Sekretaris (step 5)."""
+"""Compiling a report version (end of step 4, or the corrected draft after the internal
+meeting's corrections) and sending it on: the Kasubag previews it and sends it to the
+Sekretaris (step 5 for the first; the paraf, step 7, for a corrected one)."""
 
 from __future__ import annotations
 
@@ -48,12 +49,14 @@ def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
     if first:
         end_collection(ctx, rnd)  # compiled before every reply was in (/kompilasi)
         end_step(ctx.s, rnd, 4, ctx.now, ctx.who.id)
-    elif open_step(ctx.s, rnd, 6) is not None:
-        end_step(ctx.s, rnd, 6, ctx.now, ctx.who.id)  # corrections done without minutes
+        start_step(ctx.s, rnd, 5, ctx.now, ctx.cal, iteration=version.version)
+    else:  # the meeting's corrections are in: the corrected draft, still step 6
+        from bot.features.decision import latest_meeting
         from bot.reminders import remind_minutes
 
-        remind_minutes(ctx, rnd, version.version)
-    start_step(ctx.s, rnd, 5, ctx.now, ctx.cal, iteration=version.version)
+        meeting = latest_meeting(ctx, rnd)
+        if meeting is not None and not meeting.notulen:
+            remind_minutes(ctx, rnd, version.version)
     ctx.audit(
         "report_compiled",
         round_id=rnd.id,
@@ -67,7 +70,11 @@ def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
             rnd,
             version,
             h.person,
-            t("compile_ready", version=version.version, period=rnd.period_label),
+            t(
+                "compile_ready" if first else "compile_ready_corrected",
+                version=version.version,
+                period=rnd.period_label,
+            ),
             [
                 [
                     ctx.button(

@@ -51,6 +51,7 @@ from bot.rounds import (
     answers_by_indicator,
     get_round,
     loaded_round,
+    reply_timing,
     role_holders,
     round_indicators,
     target_display,
@@ -910,6 +911,7 @@ def act_submit(ctx: Ctx, tok: Pressed) -> None:
     sub, rnd = form.sub, form.rnd
     if any(a.realisation is None or not a.done for a in form.answers.values()):
         raise UserError(t("sum_missing_short"))
+    late, timing = reply_timing(sub, ctx.now, ctx.cal)  # before it is marked sent
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
     sub = stage_update(
@@ -921,15 +923,8 @@ def act_submit(ctx: Ctx, tok: Pressed) -> None:
         note=None,
     )
     ctx.end_conversation()
-    late = ctx.cal.working_days_late(sub.deadline, ctx.now)
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
-    ctx.reply(
-        t(
-            "form_submitted",
-            section=sub.section.name,
-            late=t("late_note", days=late) if late else t("on_time_note"),
-        )
-    )
+    ctx.reply(t("form_submitted", section=sub.section.name, late=timing))
     from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section
@@ -938,4 +933,4 @@ def act_submit(ctx: Ctx, tok: Pressed) -> None:
     if rnd.state == RoundState.COLLECTING:
         every_reply_in(ctx, rnd, sub)
     for h in role_holders(ctx, Role.KASUBAG_PROGRAM):
-        send_for_review(ctx, rnd, sub, h.person, late, form)
+        send_for_review(ctx, rnd, sub, h.person, timing, form)

@@ -31,16 +31,17 @@ def send_for_review(
     rnd: CollectionRound | RoundRead,
     sub: Submission | SubmissionRead,
     kasubag: Person,
-    late: int,
+    timing: str,
     form: Form | None = None,
 ) -> None:
+    """The Kasubag receives a section's reply, with how it was timed (`reply_timing`)."""
     text = t(
         "review_ask",
         section=sub.section.name,
         period=rnd.period_label,
         head=ctx.who.name,
         when=format_datetime_id(ctx.now, ctx.who.timezone),
-        late=t("late_note", days=late) if late else t("on_time_note"),
+        late=timing,
     )
     text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
     ctx.send(

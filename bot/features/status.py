@@ -13,9 +13,9 @@ from bot.fmt import format_datetime_id, format_percent_id
 from bot.roles import Role, headed_sections
 from bot.rounds import open_rounds, submissions
 from bot.router import router
-from bot.sop import STATE_TEXT, STEPS, RoundState
+from bot.sop import STEPS, RoundState, state_text, step_record
 from bot.texts import t
-from db.models import CollectionRound, Outbox, Person, ReportVersion, RoundStep
+from db.models import CollectionRound, Meeting, Outbox, Person, ReportVersion, RoundStep
 
 ICON = {
     "not_started": "⚪",
@@ -29,7 +29,9 @@ ICON = {
 def round_status(ctx: Ctx, rnd: CollectionRound) -> str:
     tz = ctx.who.timezone
     mine = {s.id for s in headed_sections(ctx.s, ctx.who, ctx.today)}
-    lines = [t("status_header", period=rnd.period_label, state=STATE_TEXT[rnd.state])]
+    corrected = ctx.s.scalar(select(Meeting.id).where(Meeting.round_id == rnd.id).limit(1))
+    state = state_text(rnd.state, corrected is not None)
+    lines = [t("status_header", period=rnd.period_label, state=state)]
     subs = submissions(ctx.s, rnd)
     subs.sort(key=lambda sub: sub.section_id not in mine)  # a head sees their own first
     if subs:
@@ -50,23 +52,36 @@ def round_status(ctx: Ctx, rnd: CollectionRound) -> str:
             )
         )
     lines.append("")
-    lines.append(t("status_steps"))
-    for st in ctx.s.scalars(
-        select(RoundStep)
-        .where(RoundStep.round_id == rnd.id)
-        .order_by(RoundStep.started_at, RoundStep.id)
-    ):
-        sop = STEPS[st.step]
-        if st.ended_at is None:
-            state = t("status_step_running", due=format_datetime_id(st.due_at, tz)) + (
-                t("status_step_overdue") if ctx.now > st.due_at else ""
+    lines.extend(step_lines(ctx, rnd))
+    return "\n".join(lines)
+
+
+def step_lines(ctx: Ctx, rnd: CollectionRound) -> list[str]:
+    """The SOP's seven steps in order, each once, against its standard: done (on time or
+    late, with the time used in the step's own unit), running, or not yet started."""
+    tz = ctx.who.timezone
+    runs = ctx.s.scalars(select(RoundStep).where(RoundStep.round_id == rnd.id)).all()
+    record = {r.number: r for r in step_record(runs, ctx.cal)}
+    lines = [t("status_steps")]
+    for number, sop in STEPS.items():
+        r = record.get(number)
+        if r is None:
+            state = t("status_step_waiting")
+        elif r.ended_at is None and ctx.now < r.started_at:
+            state = t("status_step_scheduled", when=format_datetime_id(r.started_at, tz))
+        elif r.ended_at is None:
+            state = t("status_step_running", due=format_datetime_id(r.due_at, tz)) + (
+                t("status_step_overdue") if ctx.now > r.due_at else ""
             )
         else:
-            state = t("status_step_on_time") if st.on_time else t("status_step_late")
+            done = t("status_step_on_time") if r.on_time else t("status_step_late")
+            state = f"{done} ({r.used_text})"
+        if r is not None and number == 6 and r.runs > 1:
+            state += t("status_step_revisions", n=r.runs)
         lines.append(
-            t("status_step", n=st.step, name=sop.name, standard=sop.standard_text, state=state)
+            t("status_step", n=number, name=sop.name, standard=sop.standard_text, state=state)
         )
-    return "\n".join(lines)
+    return lines
 
 
 def last_round(ctx: Ctx) -> str:
@@ -100,6 +115,10 @@ def last_round(ctx: Ctx) -> str:
         )
     else:
         lines.append(t("status_last_cancelled", period=rnd.period_label, when=when))
+    if rnd.state == RoundState.APPROVED:
+        lines.append("")
+        lines.extend(step_lines(ctx, rnd))
+        lines.append("")
     have = ctx.roles()
     for command, key in (("arsip", "status_point_archive"), ("laporan", "status_point_report")):
         if have & set(router.commands[command].roles):

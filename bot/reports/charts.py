@@ -199,13 +199,7 @@ def sections_chart(
 
 
 def _step_label(st: StepTiming) -> str:
-    name = _short(
-        f"{st.number}. {L.STEP7_SHORT} — {st.outcome}" if st.outcome else f"{st.number}. {st.name}",
-        36,
-    )
-    if st.number >= 5:
-        name = f"{L.VERSION_SHORT.format(version=st.iteration)} · {name}"
-    return name
+    return _short(f"{st.number}. {st.name}", 36)
 
 
 def timeline_chart(data: ReportData, path: Path) -> Path:
@@ -240,9 +234,6 @@ def timeline_chart(data: ReportData, path: Path) -> Path:
     ax.tick_params(axis="x", labelsize=8)
     ax.xaxis.set_major_locator(MultipleLocator(50))
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
-    for i in range(1, len(steps)):
-        if steps[i - 1].iteration != steps[i].iteration and steps[i].number >= 5:
-            ax.axhline(i - 0.5, color="#999999", linewidth=0.6)
     from matplotlib.lines import Line2D
 
     _heading(fig, L.CHART_TIMELINE, [])

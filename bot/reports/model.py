@@ -61,17 +61,12 @@ class StepTiming:
     ended_at: datetime | None
     on_time: bool | None
     due_at: datetime | None = None
-    iteration: int = 1  # the report version, for steps 5–7
+    iteration: int = 1  # step 6: how many meetings (the second is "Revisi ke-2")
     used_text: str = ""  # how long it took, in the standard's unit ("12 menit", "2 hari kerja")
-    outcome: str = ""  # what ended it where it matters (step 7: approved or sent back)
-
-    @property
-    def share(self) -> float | None:
-        """Time used as a fraction of the time allowed (1.0 = the standard); above 1 is
-        late, the same rule that sets `on_time`."""
-        if self.ended_at is None or self.due_at is None or self.due_at <= self.started_at:
-            return None
-        return (self.ended_at - self.started_at) / (self.due_at - self.started_at)
+    outcome: str = ""  # what the step came to where it matters (step 6: its revisions)
+    # time used as a fraction of the time allowed over the step's runs (1.0 = the standard);
+    # above 1 is late, the rule that sets `on_time` (bot/sop.step_record)
+    share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,10 +97,5 @@ class ReportData:
 
 
 def timeline_order(steps: Sequence[StepTiming]) -> list[StepTiming]:
-    """Steps 1–4 in order, then each report version's steps in the order they happened
-    (5, then 7 — the Sekretaris's decision — and 6, the meeting, when it was sent back)."""
-    first = sorted((s for s in steps if s.number <= 4), key=lambda s: (s.number, s.started_at))
-    later = sorted(
-        (s for s in steps if s.number >= 5), key=lambda s: (s.iteration, s.started_at, s.number)
-    )
-    return first + later
+    """The SOP's steps in their order (each appears once: bot/sop.step_record)."""
+    return sorted(steps, key=lambda s: s.number)

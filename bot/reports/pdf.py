@@ -269,10 +269,11 @@ def build_pdf(data: ReportData, path: Path, charts: Any | None = None) -> Path:
     trows: list[list[Any]] = [list(L.TIMELINE_HEAD)]
     for s in timeline_order(data.steps):
         state = L.RUNNING if s.on_time is None else (L.ON_TIME if s.on_time else L.LATE_SHORT)
-        version = f"{L.VERSION_SHORT.format(version=s.iteration)} · " if s.number >= 5 else ""
+        if s.used_text:
+            state = f"{state} ({s.used_text})"  # in the step's own unit, as /status says
         trows.append(
             [
-                f"{version}{s.number}. {s.name}",
+                f"{s.number}. {s.name}",
                 s.actor,
                 s.standard_text,
                 format_datetime_id(s.started_at, tz),

@@ -168,10 +168,9 @@ def build_xlsx(data: ReportData, path: Path) -> Path:
     tl.header(L.TIMELINE_HEAD)
     tl.formats = {3: DATE, 4: DATE}
     for st in timeline_order(data.steps):
-        version = f"{L.VERSION_SHORT.format(version=st.iteration)} · " if st.number >= 5 else ""
         tl.append(
             [
-                f"{version}{st.number}. {st.name}",
+                f"{st.number}. {st.name}",
                 st.actor,
                 st.standard_text,
                 st.started_at.astimezone(tz).replace(tzinfo=None),
