@@ -5,7 +5,7 @@ committed before the channel is told it arrived (the next `getUpdates` offset, t
 Intake calls `Inbox.record`; a duplicate (same channel and sender's id) is recorded once.
 The `Dispatcher` hands items to the channel adapters, one at a time per actor (a person),
 many actors at once. The core marks an item `done` inside the same transaction as its effect
-(`Inbox.mark_done`), so an update has effect exactly once: a crash before that commit leaves
+(`Inbox.mark`), so an update has effect exactly once: a crash before that commit leaves
 it `pending`, and it is handled again after the restart.
 
 Two ways to be fed, one way to handle:
