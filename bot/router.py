@@ -144,6 +144,9 @@ def run_command(ctx: Ctx, name: str) -> None:
 
 
 FAMILY = "*"  # an action token that stands for a family of actions (see `press`)
+# a family button's seq or idx, as `family_data` writes it: ASCII digits without sign or
+# leading zero, at most 8 (`str.isdigit` also takes "²", which `int` refuses)
+_FAMILY_NUMBER = re.compile(r"0|[1-9][0-9]{0,7}")
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,8 @@ def press(ctx: Ctx, data: str) -> None:
 
     Most buttons carry a token of their own. A form's buttons share one reusable token
     (`FAMILY`): their data is `TOKEN.action.seq[.idx]`, the action must be one the family
-    allows, and the form refuses any `seq` but the current one — so the form's prompts
-    write no token rows at all."""
+    allows, and the form refuses a button of another form (its own token) or any `seq` but
+    the current one — so the form's prompts write no token rows at all."""
     token, _, rest = data.partition(".")
     got = ctx.s.connection().execute(_TOKEN, {"token": token}).first()
     row = TokenRead(*got) if got is not None else None
@@ -208,7 +211,7 @@ def press(ctx: Ctx, data: str) -> None:
             not action.startswith(prefix)
             or action not in router.actions
             or not 1 <= len(args) <= 2
-            or not all(a.isdigit() and len(a) < 9 for a in args)
+            or not all(_FAMILY_NUMBER.fullmatch(a) for a in args)
         ):
             raise UserError(t("button_unknown"))
         payload = {**row.payload, "seq": int(args[0])}

@@ -1,8 +1,9 @@
 """The permission matrix, generated from the router: every command × every role that must not
 have it, a stranger, and the wrong chat; every button kind × another person, another office,
-an already used token, a token of a finished round, and random data. Each must be refused
-with a clear Indonesian answer and change nothing (every table compared). Driven through the
-core directly (tests/coresim.py); the harness covers a few of the same refusals end to end.
+an already used token, a token of a finished round, and random data; and the form's buttons
+across two rounds (round 1's on round 2's form). Each must be refused with a clear Indonesian
+answer and change nothing (every table compared). Driven through the core directly
+(tests/coresim.py); the harness covers a few of the same refusals end to end.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests import flows
 from tests.coresim import CoreSim, diff, snapshot
 from tests.flows import NIP
 from tests.harness import Harness
+from tests.test_form_buttons import forged_form_buttons, sent_form_buttons
 
 MARTAPURA = Path(__file__).resolve().parents[1] / "examples" / "martapura.yaml"
 ADMIN_NIP = "199212122020121012"
@@ -256,6 +258,59 @@ def test_permission_matrix(
     )
     assert m.failures == [], "\n".join(m.failures)
     assert m.refused == m.n
+
+
+def test_form_buttons_across_two_rounds(
+    world: tuple[CoreSim, flows.Office, dict[str, User]], db: Database
+) -> None:
+    """The form's buttons share one token per form, and `seq` starts again at 1 in each new
+    form. Every form button the bot sent in round 1 (TW II), pressed by its own head while
+    the round-2 form (TW III) is open — at its first prompt, and at its summary — and round
+    1's token with round 2's seq for every form action, is refused and changes nothing;
+    round 2's own buttons work, up to each section's form being sent."""
+    sim, o, other = world
+    m = Matrix(sim, db)
+    run = asyncio.run
+    run(flows.complete_round(sim, o, "TW 2 2026"))  # type: ignore[arg-type]
+    sent = {key: sent_form_buttons(sim, head) for key, head in o.heads.items()}
+    run(flows.start_collection(sim, o))  # type: ignore[arg-type]
+    works = 0
+
+    def own(head: User, label: str) -> None:
+        nonlocal works
+        before, refusals = snapshot(db), len(sim.core.refused)
+        assert sim.press_now(head, label) is None, label
+        assert len(sim.core.refused) == refusals, (label, sim.core.refused[-1:])
+        assert diff(before, snapshot(db)) != [], label
+        works += 1
+
+    def round_1(key: str, head: User, where: str) -> None:
+        _, data = sim.find_button(head.chat, "📄" if where == "first prompt" else "Ubah 1")
+        token, _, seq, *_ = data.split(".")
+        old_token = sent[key][0].split(".")[0]
+        assert token != old_token
+        for data in sent[key] + forged_form_buttons(old_token, int(seq), indicators=5):
+            m.press(f"{key}'s round-1 {data.split('.', 1)[1]} on round 2's {where}", head, data)
+        for who in (o.heads["pmd" if key == "pem" else "pem"], other["pem"]):
+            m.press(f"{key}'s round-1 button by another head, round 2", who, sent[key][0])
+
+    for key, head in o.heads.items():
+        assert sent[key], key
+        sim.say_now(head, "/isi")
+        assert "indikator 1 dari" in sim.last(head)
+        round_1(key, head, "first prompt")
+        own(head, "📄 Ringkasan")
+        round_1(key, head, "summary")
+        own(head, "Ubah 1")
+        for value in flows.VALUES[key]:
+            run(flows.answer(sim, head, value))  # type: ignore[arg-type]
+        assert "Ringkasan" in sim.last(head)
+        own(head, "📤 Kirim")
+        assert sim.last(head).startswith("✅"), sim.last(head)
+        run(flows.accept(sim, o))  # type: ignore[arg-type]
+    print(f"form buttons across two rounds: {m.n} refused presses, {works} own presses worked")
+    assert m.failures == [], "\n".join(m.failures)
+    assert m.refused == m.n and works == 3 * len(o.heads)
 
 
 async def test_refusals_end_to_end(harness: Harness, db: Database, clock: FakeClock) -> None:

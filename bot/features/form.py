@@ -740,10 +740,29 @@ def _attachment_names(ctx: Ctx, ans: Answer | AnswerRead) -> list[str]:
 # --- buttons ---------------------------------------------------------------------------------
 
 
+# The buttons that name an indicator (`idx`); which buttons each stage's prompt offers is
+# in `STAGES`. A press the open prompt did not offer — forged, or of an older prompt — is
+# refused as stale and changes nothing.
+_NAMES_INDICATOR = frozenset({"form_add_explain", "form_edit"})
+
+
 def _check_seq(ctx: Ctx, tok: Pressed) -> Form:
-    form = _form(ctx)
-    if tok.payload.get("seq") != form.data["seq"] or tok.action not in STAGES[form.data["stage"]]:
+    """The open form, when the press is one of its current prompt's buttons: the form's own
+    token (each opening of a form has its own, so a button of another form — an earlier
+    round's, or before a return — is refused: `seq` starts again at 1 in a new form), the
+    prompt's `seq`, an action the prompt's stage offers (`STAGES`), and an indicator of the
+    form. All of it is in the conversation, so a stale press reads nothing more."""
+    conv = ctx.conversation()
+    data = conv.data if conv is not None and conv.kind == "form" else {}
+    if (
+        tok.token.token != data.get("tok")
+        or tok.payload.get("seq") != data.get("seq")
+        or tok.action not in STAGES.get(data.get("stage", ""), {})
+        or ("idx" in tok.payload) != (tok.action in _NAMES_INDICATOR)
+        or not 0 <= tok.payload.get("idx", 0) < len(data.get("order", ()))
+    ):
         raise Stale(t("form_old_button"))
+    form = _form(ctx)
     form.via = tok.action
     return form
 
@@ -786,7 +805,11 @@ def act_keep_explain(ctx: Ctx, tok: Pressed) -> None:
 def act_add_explain(ctx: Ctx, tok: Pressed) -> None:
     """[Penjelasan PEM-1]: add (or change) the explanation of the indicator just done."""
     form = _check_seq(ctx, tok)
-    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="explain", prev=None)
+    idx = tok.payload["idx"]
+    # offered for the indicator just done, and for the open one once it has a value
+    if idx != form.data.get("prev") and (idx != form.data["idx"] or form.ans().realisation is None):
+        raise Stale(t("form_old_button"))
+    _bump(ctx, form, idx=idx, stage="explain", prev=None)
     _ask(ctx, form, edit=True)
 
 
@@ -814,7 +837,7 @@ def act_summary(ctx: Ctx, tok: Pressed) -> None:
 def act_edit(ctx: Ctx, tok: Pressed) -> None:
     """[Ubah n] on the summary: open that indicator with its saved answer."""
     form = _check_seq(ctx, tok)
-    _bump(ctx, form, idx=int(tok.payload["idx"]), stage="value", prev=None)
+    _bump(ctx, form, idx=tok.payload["idx"], stage="value", prev=None)
     _ask(ctx, form)  # a new message: the summary stays readable above
 
 
