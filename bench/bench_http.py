@@ -1,7 +1,7 @@
 """Benchmark (not a test): CPU per Bot API request of the two HTTP clients python-telegram-bot
 can use here, its default `HTTPXRequest` and the bot's `AiohttpRequest`
-(handlers/telegram_http.py), each through the library's own `Bot._post` ("sendMessage" with
-a three-button keyboard, the answer read as JSON).
+(handlers/telegram_http.py), each through the library's `Bot.do_api_request` ("sendMessage" with
+a three-button keyboard, the answer read as JSON), as delivery sends text.
 
 The local Bot API server runs in another process (bench/fake_server.py), so only the
 client's CPU is counted: `time.process_time()` of this process over a block of requests.
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram import Bot  # noqa: E402
 from telegram.request import BaseRequest, HTTPXRequest  # noqa: E402
 
+import handlers.telegram  # noqa: E402,F401  (its filter for do_api_request's warning, as the bot runs)
 from bench.common import TOKEN  # noqa: E402
 from handlers.telegram_http import AiohttpRequest  # noqa: E402
 
@@ -71,13 +72,13 @@ async def main(blocks: int, requests: int) -> None:
         for bot in bots.values():
             await bot.initialize()
             for _ in range(50):  # warm: connections, caches
-                await bot._post("sendMessage", dict(MESSAGE))
+                await bot.do_api_request("sendMessage", dict(MESSAGE))
         cpu: dict[str, list[float]] = {name: [] for name in bots}
         for _ in range(blocks):
             for name, bot in bots.items():
                 t0 = time.process_time()
                 for _ in range(requests):
-                    await bot._post("sendMessage", dict(MESSAGE))
+                    await bot.do_api_request("sendMessage", dict(MESSAGE))
                 cpu[name].append((time.process_time() - t0) / requests * 1e6)
         for bot in bots.values():
             await bot.shutdown()

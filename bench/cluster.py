@@ -196,13 +196,15 @@ class Cluster:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
 
     def leader(self, db: Database) -> str | None:
-        """The PGAPPNAME of the process holding the leader lock, if any."""
+        """The PGAPPNAME of the process holding the leader lock, if any. Advisory locks are
+        per database: another sakip-bot database on the same server has a leader of its own."""
         with db.engine.connect() as conn:
             return conn.execute(
                 text(
                     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
                     "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                    "AND l.classid = :hi AND l.objid = :lo"
+                    "AND l.classid = :hi AND l.objid = :lo AND l.database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
                 {"hi": LOCK_KEY >> 32, "lo": LOCK_KEY & 0xFFFFFFFF},
             ).scalar()

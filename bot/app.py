@@ -72,6 +72,11 @@ class Runtime:
             )
             senders["whatsapp"] = self.whatsapp
             handlers["whatsapp"] = self.whatsapp.process
+        from handlers.miniapp import CHANNEL, MiniApp
+
+        # the section's form as a Telegram Mini App: its requests are updates of their own
+        self.miniapp = MiniApp(self.core, self.inbox, self.clock, self.handle, self.intake)
+        handlers[CHANNEL] = self.miniapp.process
         self.delivery = DeliveryWorker(
             self.db,
             self.clock,
@@ -97,10 +102,11 @@ class Runtime:
         return self.telegram.app
 
     def web_routes(self) -> list[Any]:
-        """Routes served beside the webhooks: the read-only dashboard."""
+        """Routes served beside the webhooks: the read-only dashboard and the Mini App."""
         from handlers.dashboard import dashboard_routes
 
-        return dashboard_routes(self.db, self.settings, self.clock, self.core.files)
+        dashboard = dashboard_routes(self.db, self.settings, self.clock, self.core.files)
+        return [*dashboard, *self.miniapp.routes()]
 
     # --- the message path ---------------------------------------------------------------
     async def intake(

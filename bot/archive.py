@@ -73,19 +73,20 @@ def build_zip(s: Session, data_dir: Path, rnd: CollectionRound, out: Path, now: 
     decision = s.scalar(
         select(Decision).where(Decision.report_id == version.id, Decision.kind == "approve")
     )
+    office = s.get(Office, rnd.office_id)
+    # times in the office's zone, with their offset ("…T15:00:00+08:00"), as people read them
+    zone = ZoneInfo(office.timezone if office else "Asia/Makassar")
     manifest: dict[str, Any] = {
         "round": rnd.id,
         "period": rnd.period_label,
         "version": version.version,
         "content_hash": version.content_hash,
-        "approved_at": decision.at.isoformat() if decision else None,
+        "approved_at": decision.at.astimezone(zone).isoformat() if decision else None,
         "approved_by": decision.person_id if decision else None,
-        "created_at": now.isoformat(),
+        "created_at": now.astimezone(zone).isoformat(),
         "files": [],
     }
     used: set[str] = set()
-    office = s.get(Office, rnd.office_id)
-    zone = ZoneInfo(office.timezone if office else "Asia/Makassar")
 
     def add_bytes(zf: zipfile.ZipFile, content: bytes, arcname: str, **about: Any) -> None:
         """Write one file and its manifest entry (path, SHA-256, size, what it is)."""

@@ -156,15 +156,6 @@ def target_status(capaian: Decimal | None) -> str:
     return "-" if met is None else t("capaian_target_met" if met else "capaian_target_not_met")
 
 
-def capaian_words(capaian: Decimal | None) -> str:
-    """Target status, then the band: "belum mencapai target, kategori Sangat Tinggi (> 90%)"."""
-    from bot.texts import t
-
-    if capaian is None:
-        return "-"
-    return t("capaian_words", status=target_status(capaian), band=band_text(capaian))
-
-
 def looks_suspicious(capaian: Decimal | None, realisation: Decimal | None) -> bool:
     """Values the form asks to confirm: capaian above 150% or a negative realisation."""
     return (capaian is not None and capaian > 150) or (realisation is not None and realisation < 0)

@@ -78,6 +78,9 @@ class Inbound:
     file: InboundFile | None = None
     user_name: str = ""
     chat_title: str = ""
+    # a request from a page opened in Telegram (a Mini App, `router.webapp`): what the page
+    # sent, its sender checked by the web app; answered to the page (`Outcome`), not in chat
+    web: dict[str, Any] | None = None
 
 
 @dataclass
@@ -226,8 +229,10 @@ class Ctx:
     def send(self, person: Person, text: str | None, **kw: Any) -> None:
         outbox.to_person(self.s, person, text, self.now, **kw)
 
-    def group(self, text: str, **kw: Any) -> None:
-        outbox.to_group(self.s, self.office, text, self.now, **kw)
+    def group(self, text: str, **kw: Any) -> bool:
+        """Post in the office's Tim SAKIP group; False when none is registered (nothing was
+        posted there: say so, and reach the people who must act one to one)."""
+        return outbox.to_group(self.s, self.office, text, self.now, **kw)
 
     def button(
         self,
@@ -463,13 +468,26 @@ class Core:
             outcome = self._refuse(msg, t("internal_error"), item)
         return outcome
 
+    def look(self, msg: Inbound, read: Callable[[Ctx], Any]) -> Any:
+        """A page's read (no update: nothing is written, nothing recorded): `read(ctx)` for
+        the person behind `msg`, who must be known and active. Refusals raise as the
+        features raise them (UserError, NotAllowed), for the page to show."""
+        with self.db.transaction() as s:
+            ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
+            if not ctx.known:
+                raise UserError(t("stranger_generic"))
+            if not ctx.who.active:
+                raise UserError(t("inactive"))
+            return read(ctx)
+
     def _refuse(self, msg: Inbound, text: str, item: Item | None = None) -> Outcome:
         """Tell the person why nothing happened: as the button's alert, or as a message."""
-        outcome = Outcome(text, alert=True) if msg.button is not None else Outcome()
+        answered = msg.button is not None or msg.web is not None  # not by a chat message
+        outcome = Outcome(text, alert=True) if answered else Outcome()
         with self.db.transaction() as s:
             if item is not None and not Inbox.mark(s, item, self.clock.now()):
                 return Outcome()
-            if msg.button is None:
+            if not answered:
                 who = self.find_person(s, msg.channel, msg.user_id)
                 outbox.enqueue(
                     s,

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.clock import FakeClock
+from bot.demo_miniapp import fill_in_page, web_app
 from bot.fmt import format_datetime_id
 from bot.settings import load_settings
 from bot.simulation import GROUP_ID, Simulation, User, tick
@@ -50,7 +51,8 @@ class Transcript:
         self.names: dict[int, str] = {GROUP_ID: "grup Tim SAKIP"}
 
     def who(self, user: User, role: str) -> None:
-        self.names[user.id] = f"{user.name.split(',')[0]} ({role})"
+        name = user.name.split(",")[0].removesuffix(" (contoh)")  # one bracket, the role's
+        self.names[user.id] = f"{name} ({role})"
 
     def _time(self) -> str:
         return format_datetime_id(self.sim.clock.now(), TZ)
@@ -65,14 +67,19 @@ class Transcript:
     def pressed(self, user: User, label: str) -> None:
         print(f"  👤 {self.names.get(user.id, user.name)} menekan [{label}]", file=self.out)
 
+    def edited(self, user: User, text: str) -> None:
+        body = text.strip().replace("\n", "\n       ")
+        print(f"  🤖 → {self.names.get(user.id, user.name)} (diubah): {body}", file=self.out)
+
     def flush(self) -> None:
         sent = self.sim.fake.all_sent()
         for msg in sent[self.seen :]:
             to = self.names.get(msg.chat_id, str(msg.chat_id))
             body = (msg.text or "").strip()
             if msg.kind != "text":
-                name = msg.file_name or msg.kind
-                body = f"[{msg.kind}: {name}] {body}".strip()
+                # a photo has no name on a phone (the local server names it by its hash)
+                name = f": {msg.file_name}" if msg.file_name and msg.kind != "photo" else ""
+                body = f"[{msg.kind}{name}] {body}".strip()
             if len(body) > 600:
                 body = body[:600] + " …"
             body = body.replace("\n", "\n       ")
@@ -94,7 +101,7 @@ class Script:
         self.tr.flush()
 
     async def press(self, user: User, label: str) -> None:
-        _, data = self.sim.find_button(user.chat, label)
+        message_id, _ = self.sim.find_button(user.chat, label)
         full = next(
             b
             for m in reversed(self.sim.fake.messages(user.chat))
@@ -102,8 +109,12 @@ class Script:
             if b.startswith(label)
         )
         self.tr.pressed(user, full)
+        pressed = next(m for m in self.sim.fake.messages(user.chat) if m.message_id == message_id)
+        before = pressed.text
         await self.sim.press(user, label)
         self.tr.flush()
+        if pressed.text != before:  # the message was rewritten in place: show what it says now
+            self.tr.edited(user, pressed.text or "")
 
     async def send_file(
         self, user: User, content: bytes, name: str, mime: str, caption: str | None = None
@@ -122,11 +133,15 @@ class Script:
         user: User,
         value: str,
         explanation: str | None = None,
-        files: list[tuple[bytes, str, str]] | None = None,
+        files: list[tuple[bytes, str, str, str]] | None = None,
     ) -> None:
-        for content, name, mime in files or []:  # evidence while the question is open
+        for content, name, mime, code in files or []:  # evidence while a question is open
             caption = "Rapat pembinaan di aula kecamatan" if mime == "image/jpeg" else None
+            if caption and code:
+                caption = f"{code} {caption}"  # the caption names the indicator
             await self.send_file(user, content, name, mime, caption)
+            if code and not caption:  # filed under the open question: moved with one tap
+                await self.press(user, f"Pindahkan ke {code}")
         await self.say(user, value)
         if "(wajib)" in self.sim.last(user):
             await self.say(user, explanation or "Kendala: kegiatan tertunda karena cuaca.")
@@ -195,6 +210,7 @@ async def run(output: Path) -> dict[str, Path]:
             "pmd": "198109092008012009",
             "kesos": "198210102009022010",
             "pu": "198311112010011011",
+            "operator": "199212122020121012",  # the office's admin: registers the group
         }
         tr.scene("Persiapan: pegawai membuka tautan undangan, admin mendaftarkan grup")
         for key, nip in keys.items():
@@ -209,9 +225,8 @@ async def run(output: Path) -> dict[str, Path]:
             else:
                 await sim.say(user, f"/start {token}")
         tr.flush()
-        tr.names[sim.admin.id] = "Operator (admin)"
         sim.group(list(people.values()))
-        await sc.say(sim.admin, "/daftargrup", chat=GROUP_ID)
+        await sc.say(people["operator"], "/daftargrup", chat=GROUP_ID)
         camat, sek, kasubag = people["camat"], people["sek"], people["kasubag"]
         heads = {k: people[k] for k in ("pem", "trantib", "pmd", "kesos", "pu")}
 
@@ -232,19 +247,25 @@ async def run(output: Path) -> dict[str, Path]:
             heads["pem"],
             ["92,5", "6", "85"],
             files=[
-                (PDF, "daftar_hadir_pembinaan.pdf", "application/pdf"),
-                (PHOTO, "foto_kegiatan.jpg", "image/jpeg"),
+                (PDF, "daftar_hadir_pembinaan.pdf", "application/pdf", "PEM-2"),
+                (PHOTO, "foto_kegiatan.jpg", "image/jpeg", "PEM-2"),
             ],
         )
         await sc.press(kasubag, "✅ Terima")
         await sc.fill(heads["trantib"], ["2", "80"])
         await sc.press(kasubag, "↩️ Kembalikan")
-        await sc.say(kasubag, "TRA-1: jumlah gangguan belum sesuai rekap Polsek, mohon dicek.")
+        await sc.press(kasubag, "⬜ TRA-1")
+        await sc.press(kasubag, "Lanjut")
+        await sc.say(kasubag, "Jumlah gangguan belum sesuai rekap Polsek, mohon dicek.")
         await sc.press(heads["trantib"], "📝 Perbaiki")  # opens TRA-1 with its saved answer
         await sc.answer(heads["trantib"], "3")
         await sc.press(heads["trantib"], "📤 Kirim")
         await sc.press(kasubag, "✅ Terima")
-        await sc.fill(heads["kesos"], ["97", "70"])
+        async with web_app(sim):  # Kasi Kesos fills the section in the Mini App
+            await sc.say(heads["kesos"], "/isi")
+            values = [("97", ""), ("70", "Dua puskesmas pembantu tutup untuk renovasi.")]
+            await fill_in_page(sim, heads["kesos"], tr.names[heads["kesos"].id], values, tr.out)
+            tr.flush()
         await sc.press(kasubag, "✅ Terima")
 
         await sc.later(wita(25, 8), "Pengingat H-1 (Rabu pagi)")
@@ -270,7 +291,9 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.press(sek, "✅ Selesai")
         await sc.press(heads["pem"], "📝 Perbaiki")
         await sc.answer(
-            heads["pem"], "7", files=[(PDF + b"v2", "daftar_hadir_lengkap.pdf", "application/pdf")]
+            heads["pem"],
+            "7",
+            files=[(PDF + b"v2", "daftar_hadir_lengkap.pdf", "application/pdf", "")],
         )
         await sc.press(heads["pem"], "📤 Kirim")
         await sc.press(kasubag, "✅ Terima")

@@ -1,4 +1,4 @@
-"""Content-addressed file store under DATA_DIR (DESIGN.md decision 7): nothing is overwritten."""
+"""Content-addressed file store under DATA_DIR (docs/design-notes.md, decision 7): nothing is overwritten."""
 
 from __future__ import annotations
 
@@ -73,13 +73,8 @@ class FileStore:
     ) -> StoredFile:
         """Store bytes once by SHA-256 and record this arrival (name, type, source)."""
         self.check(name, len(content))
-        sha = hashlib.sha256(content).hexdigest()
+        sha = self.write(content)
         path = self.path_for(sha)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(content)
-            os.replace(tmp, path)
         row = StoredFile(
             office_id=office_id,
             sha256=sha,
@@ -93,6 +88,18 @@ class FileStore:
         session.add(row)
         session.flush()
         return row
+
+    def write(self, content: bytes) -> str:
+        """Keep the bytes under their SHA-256 (once; never overwritten) and return it. A
+        file written but never recorded is harmless: the same bytes find it again."""
+        sha = hashlib.sha256(content).hexdigest()
+        path = self.path_for(sha)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(content)
+            os.replace(tmp, path)
+        return sha
 
     def put_path(
         self, session: Session, office_id: int, src: Path, mime: str, source: str, now: datetime

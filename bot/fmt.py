@@ -14,6 +14,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 
+from bot.capaian import meets_target, target_status
 from bot.texts import t
 
 _ID = Locale.parse("id")
@@ -81,7 +82,33 @@ def _format_number(text: str, max_decimals: int) -> str:
 
 
 def format_percent_id(x: Decimal | float | int | None) -> str:
+    """ "92,5%": the one way a percent is written in chat, the sign against the number."""
     return "-" if x is None else f"{format_number_id(x)}%"
+
+
+def format_quantity_id(x: Decimal | float | int | None, unit: str | None) -> str:
+    """A value with its unit as a person reads it: "92,5%" (a percent as `format_percent_id`
+    writes it), "6 kegiatan"."""
+    if unit is not None and unit.strip() in ("%", "persen"):
+        return format_percent_id(x)
+    return f"{format_number_id(x)} {unit}".rstrip() if unit else format_number_id(x)
+
+
+def capaian_chat(capaian: Decimal | None) -> str:
+    """The capaian as chat shows it, plainly against the target: "capaian 94,12% — belum
+    mencapai target". The regulation's category band ("Sangat Tinggi (> 90%)") belongs to
+    the documents: beside a value below target it reads as praise."""
+    if capaian is None:
+        return t("capaian_chat_none")
+    return t("capaian_chat", capaian=format_percent_id(capaian), status=target_status(capaian))
+
+
+def capaian_icon(capaian: Decimal | None) -> str:
+    """✅ only for a target reached; ⚠️ below it (never a tick beside a shortfall)."""
+    met = meets_target(capaian)
+    if met is None:
+        return t("capaian_icon_none")
+    return t("capaian_icon_met" if met else "capaian_icon_not_met")
 
 
 def short_hash(content_hash: str) -> str:

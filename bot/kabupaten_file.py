@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.monitoring import KIND_KABUPATEN, is_kabupaten
+from bot.monitoring import KIND_KABUPATEN, end_dashboard_access, is_kabupaten
 from bot.office_file import ImportResult, upsert_person
 from bot.office_schema import OfficeFileError, OfficeIn, PersonIn
 from bot.roles import Role
@@ -146,10 +146,11 @@ def import_kabupaten(session: Session, data: KabupatenFile, now: datetime) -> Im
         for office_id, row in rows.items():
             if office_id not in want:
                 session.delete(row)
-                changed = True
         for office_id in want - rows.keys():
             session.add(MonitorScope(person_id=person.id, office_id=office_id, created_at=now))
-            changed = True
+        if not created and want != rows.keys():  # the office list changed: sign in again
+            end_dashboard_access(session, person.id, now)
+        changed = changed or want != rows.keys()
         if changed:
             res.count("people", created)
     session.flush()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.monitoring import end_dashboard_access
 from bot.office_schema import IndicatorIn, OfficeFile, OfficeFileError, parse
 from db.models import Acting, Indicator, IndicatorTarget, Office, Person, PersonRole, Section
 
@@ -60,6 +61,7 @@ def upsert_person(
     if p.channel is not None:
         pv["preferred_channel"] = p.channel
     created = person is None
+    was_active = person is not None and person.active
     if person is None:
         person = Person(office_id=office_id, nip=p.nip, created_at=now, **pv)
         session.add(person)
@@ -74,6 +76,8 @@ def upsert_person(
             if role not in have:
                 person.roles.append(PersonRole(role=role))
         changed = True
+    if not created and (was_active and not person.active or have - set(p.roles)):
+        end_dashboard_access(session, person.id, now)  # deactivated, or a role removed
     return person, created, changed
 
 

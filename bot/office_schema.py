@@ -294,6 +294,9 @@ class ActingIn(_Model):
         return v
 
 
+EXPECTED = "expected office:, people:, sections: and optionally acting:"
+
+
 class _FileIn(_Model):
     office: Any
     people: list[Any] = []
@@ -384,9 +387,39 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return "not valid YAML: " + (str(exc).splitlines() or ["?"])[0]
 
 
+# An office file holds a few thousand values; YAML aliases (`*name`) can make a few lines
+# stand for billions, which the checks below would then walk (an "alias bomb").
+MOST_VALUES = 100_000
+
+
+def _values(value: object) -> int:
+    """How many values `value` stands for with every alias written out; each shared list or
+    mapping is walked once, and one that contains itself counts as too many."""
+    sizes: dict[int, int] = {}
+
+    def size(v: object) -> int:
+        if not isinstance(v, dict | list):
+            return 1
+        if id(v) not in sizes:
+            sizes[id(v)] = MOST_VALUES + 1  # until counted: a list inside itself is endless
+            items = [*v.keys(), *v.values()] if isinstance(v, dict) else v
+            sizes[id(v)] = 1 + sum(size(x) for x in items)
+        return sizes[id(v)]
+
+    return size(value)
+
+
 def load_yaml(text: str) -> object:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        if _values(raw) > MOST_VALUES:
+            raise OfficeFileError(
+                [
+                    f"refused: the file's YAML aliases (*name) make it more than "
+                    f"{MOST_VALUES:,} values; write the entries out instead"
+                ]
+            )
+        return raw
     except yaml.YAMLError as exc:
         raise OfficeFileError([_yaml_error(exc)]) from None
     except RecursionError:
@@ -400,7 +433,15 @@ def parse(text: str, session: Session | None = None) -> OfficeFile:
     raise OfficeFileError listing every error."""
     raw = load_yaml(text)
     if raw is None:
-        raise OfficeFileError(["the file is empty (expected office:, people:, sections:)"])
+        raise OfficeFileError([f"the file is empty ({EXPECTED})"])
+    if not isinstance(raw, dict):
+        kind = "a list" if isinstance(raw, list) else f"one value ({str(raw)[:40]!r})"
+        raise OfficeFileError([f"the file is {kind}, not keys with values ({EXPECTED})"])
+    unknown = [str(key)[:40] for key in raw if key not in _FileIn.model_fields]
+    if unknown:
+        names = ", ".join(f"{key}:" for key in unknown[:5]) + (", …" if len(unknown) > 5 else "")
+        keys = "key" if len(unknown) == 1 else "keys"
+        raise OfficeFileError([f"unknown top-level {keys} {names} ({EXPECTED})"])
     c = _Checker()
     shell = c.model(_FileIn, raw, "file")
     if shell is None:

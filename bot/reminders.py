@@ -1,4 +1,4 @@
-"""Reminders and escalations (DESIGN.md decision 4), the core's side: which reminder is due
+"""Reminders and escalations (docs/design-notes.md, decision 4), the core's side: which reminder is due
 when, for whom, and what it says. Rows in `reminder` are the truth; `scheduler/` keeps an
 APScheduler job per pending row (job id = the row's key) and calls `fire` when one is due.
 

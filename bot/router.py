@@ -45,6 +45,7 @@ class Router:
         self.commands: dict[str, Command] = {}
         self.actions: dict[str, ActionHandler] = {}
         self.conversations: dict[str, Handler] = {}
+        self.webapps: dict[str, Handler] = {}  # requests from a page in Telegram (Mini App)
         # what a stranger (no linked person yet) may do: link with an invitation code,
         # or, as a settings admin, register a group
         self.stranger_hooks: list[Callable[[Ctx], bool]] = []
@@ -72,6 +73,16 @@ class Router:
 
         return deco
 
+    def webapp(self, kind: str) -> Callable[[Handler], Handler]:
+        """A Mini App's request (`Inbound.web`, its `app` naming `kind`), handled as an
+        update like any other."""
+
+        def deco(func: Handler) -> Handler:
+            self.webapps[kind] = func
+            return func
+
+        return deco
+
     def stranger(self, func: Callable[[Ctx], bool]) -> Callable[[Ctx], bool]:
         """A hook tried for updates from people not linked yet; True when it handled one."""
         self.stranger_hooks.append(func)
@@ -87,9 +98,17 @@ def dispatch(ctx: Ctx) -> None:
         _stranger(ctx)
         return
     if not ctx.who.active:
-        ctx.reply(t("inactive")) if msg.button is None else ctx.notice(t("inactive"), alert=True)
+        if msg.button is None and msg.web is None:
+            ctx.reply(t("inactive"))
+        else:
+            ctx.notice(t("inactive"), alert=True)
         return
-    if msg.button is not None:
+    if msg.web is not None:
+        handler = router.webapps.get(str(msg.web.get("app")))
+        if handler is None:
+            raise UserError(t("button_unknown"))
+        handler(ctx)
+    elif msg.button is not None:
         press(ctx, msg.button)
     elif msg.command is not None:
         run_command(ctx, msg.command)
@@ -122,7 +141,7 @@ def _stranger(ctx: Ctx) -> None:
         if (o.config or {}).get("kind") != "kabupaten"
     ]
     text = t("stranger", office=offices[0].name) if len(offices) == 1 else t("stranger_generic")
-    if msg.button is not None:
+    if msg.button is not None or msg.web is not None:
         ctx.notice(text, alert=True)
     else:
         ctx.reply(text)
@@ -171,7 +190,7 @@ def light(msg: Inbound) -> bool:
     (or none: the refusal), or a press of a token family's button (the form's). No such
     step builds a report, draws a chart or stores a file; other commands and buttons, and
     files, may."""
-    if msg.file is not None:
+    if msg.file is not None or msg.web is not None:  # a Mini App's may submit, or store files
         return False
     if msg.command is not None:
         cmd = router.commands.get(msg.command)

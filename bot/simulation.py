@@ -200,7 +200,7 @@ class Simulation:
         for msg in reversed(self.fake.messages(chat)):
             for row in (msg.reply_markup or {}).get("inline_keyboard", []):
                 for button in row:
-                    if button["text"].startswith(label):
+                    if button["text"].startswith(label) and "callback_data" in button:
                         return msg.message_id, button["callback_data"]
         visible = [b for m in self.fake.messages(chat) for b in m.buttons]
         raise LookupError(f"no button {label!r} in chat {chat}; visible: {visible[-12:]}")

@@ -1,4 +1,4 @@
-"""Every text a user reads, in Bahasa Indonesia, in one catalogue (DESIGN.md decision 9).
+"""Every text a user reads, in Bahasa Indonesia, in one catalogue (docs/design-notes.md, decision 9).
 
 `t(key, **values)` fills a template. Handlers and the core never write user-facing strings
 inline; tests read the same catalogue when they check what a person saw.
@@ -10,20 +10,21 @@ TEXTS: dict[str, str] = {
     # --- people, onboarding -------------------------------------------------------------
     "stranger": (
         "Mohon maaf, bot ini khusus untuk pegawai {office} dalam pengumpulan data kinerja "
-        "(SAKIP). Jika Anda pegawai, mintalah tautan undangan kepada admin/operator "
-        "kecamatan atau Kasubag Program."
+        "(SAKIP). Bila Bapak/Ibu pegawai kantor ini, mohon minta tautan undangan kepada "
+        "admin/operator kecamatan atau Kasubag Program."
     ),
     "stranger_generic": (
         "Mohon maaf, bot ini khusus untuk pegawai kecamatan dalam pengumpulan data kinerja "
-        "(SAKIP). Jika Anda pegawai, mintalah tautan undangan kepada admin/operator kecamatan."
+        "(SAKIP). Bila Bapak/Ibu pegawai kecamatan, mohon minta tautan undangan kepada "
+        "admin/operator kecamatan."
     ),
     "invite_bad": (
         "Tautan undangan ini tidak dikenal. Periksa kembali tautannya atau mintalah "
         "undangan baru kepada admin kecamatan."
     ),
     "invite_used": (
-        "Tautan undangan ini sudah pernah dipakai. Jika akun Anda belum terhubung, mintalah "
-        "undangan baru kepada admin kecamatan."
+        "Tautan undangan ini sudah pernah dipakai. Bila akun Bapak/Ibu belum terhubung, mohon "
+        "minta undangan baru kepada admin kecamatan."
     ),
     "invite_expired": (
         "Tautan undangan ini sudah kedaluwarsa (berlaku sampai {expires}). Mintalah undangan "
@@ -35,18 +36,20 @@ TEXTS: dict[str, str] = {
     ),
     "welcome": (
         "Selamat datang, {name}!\n"
-        "Akun Anda sekarang terhubung dengan bot SAKIP {office} sebagai: {roles}.\n\n"
-        "Ketik /bantuan untuk melihat apa yang dapat Anda lakukan."
+        "Akun Bapak/Ibu sekarang terhubung dengan bot SAKIP {office} sebagai: {roles}.\n\n"
+        "Ketik /bantuan untuk melihat perintah yang dapat Bapak/Ibu pakai."
     ),
-    "welcome_back": "Halo, {name}. Anda terdaftar sebagai: {roles}. Ketik /bantuan untuk daftar perintah.",
+    "welcome_back": (
+        "Halo, {name}. Bapak/Ibu terdaftar sebagai: {roles}. Ketik /bantuan untuk daftar perintah."
+    ),
     "whoami": (
-        "Anda: {name}\nNIP: {nip}\nJabatan: {position}\nKantor: {office}\nPeran: {roles}"
+        "Nama: {name}\nNIP: {nip}\nJabatan: {position}\nKantor: {office}\nPeran: {roles}"
         "{sections}{acting}"
     ),
-    "whoami_sections": "\nSeksi yang Anda pimpin: {sections}",
+    "whoami_sections": "\nSeksi yang Bapak/Ibu pimpin: {sections}",
     "whoami_acting": "\nPenugasan sementara: {acting}",
     "acting_line": "{label} ({start} s.d. {end})",
-    "help_header": "Perintah yang dapat Anda pakai ({roles}):",
+    "help_header": "Perintah yang dapat Bapak/Ibu pakai ({roles}):",
     "help_line": "/{command} — {help}",
     "help_footer": "Jawaban formulir cukup diketik biasa; tombol di bawah pesan juga dapat ditekan.",
     "not_allowed": "Maaf, perintah atau tombol ini hanya untuk: {roles}.",
@@ -62,7 +65,7 @@ TEXTS: dict[str, str] = {
     ),
     "unknown_command": "Perintah /{command} tidak dikenal. Ketik /bantuan untuk daftar perintah.",
     "unexpected_text": (
-        "Saya belum menunggu jawaban dari Anda saat ini. Ketik /bantuan untuk daftar perintah"
+        "Saat ini bot belum menunggu jawaban dari Bapak/Ibu. Ketik /bantuan untuk daftar perintah"
         "{hint}."
     ),
     "unexpected_file": (
@@ -70,17 +73,17 @@ TEXTS: dict[str, str] = {
         "bukti dukung. Buka formulir dengan /isi, lalu kirim file pada indikator yang sesuai."
     ),
     "internal_error": (
-        "Maaf, terjadi kesalahan di sisi bot dan tindakan Anda belum tersimpan. Silakan coba "
-        "lagi; jika berulang, hubungi admin kecamatan."
+        "Mohon maaf, terjadi kesalahan di sisi bot dan tindakan Bapak/Ibu belum tersimpan. "
+        "Silakan coba lagi; bila berulang, mohon hubungi admin kecamatan."
     ),
     "button_unknown": "Tombol ini tidak dikenal atau sudah tidak berlaku.",
     "button_used": "Tombol ini sudah dipakai sebelumnya.",
-    "button_not_yours": "Maaf, tombol ini ditujukan untuk {name}, bukan untuk Anda.",
+    "button_not_yours": "Mohon maaf, tombol ini ditujukan untuk {name}.",
     "button_stale": "Tombol ini sudah tidak berlaku karena tahap sudah berubah. {state}",
     "file_too_large": "File terlalu besar ({size_mb} MB). Batas ukuran file adalah {max_mb} MB.",
     "file_bad_type": 'Jenis file "{name}" tidak diterima. Jenis yang diterima: {allowed}.',
     "file_download_failed": "File tidak dapat diunduh dari server ({reason}). Silakan kirim ulang.",
-    "inactive": "Akun Anda sedang tidak aktif di bot SAKIP. Hubungi admin kecamatan.",
+    "inactive": "Akun Bapak/Ibu sedang tidak aktif di bot SAKIP. Mohon hubungi admin kecamatan.",
     # --- command line (for the operator) ---------------------------------------------
     "cli_description": "Bot pengumpulan data kinerja SAKIP kecamatan.",
     "cli_bad_setting": "Konfigurasi salah — {error}",
@@ -92,7 +95,7 @@ TEXTS: dict[str, str] = {
     "cli_import_done": "Impor {file} selesai. Dibuat: {created}. Diubah: {updated}.",
     "cli_person_none": 'Tidak ada pegawai dengan NIP/nama "{query}".',
     "cli_person_many": 'Lebih dari satu pegawai cocok dengan "{query}": {names}. Pakai NIP.',
-    "cli_invite": "Undangan untuk {name} (berlaku {days} hari, sekali pakai):",
+    "cli_invite": "Undangan untuk {name}, berlaku {days} hari, sekali pakai:",
     "cli_invite_code": "Kode undangan (untuk WhatsApp): {token}",
     "cli_no_username": (
         "Tautan Telegram belum dapat dibuat: nama bot tidak diketahui (isi "
@@ -182,8 +185,18 @@ TEXTS: dict[str, str] = {
         "Permintaan pengumpulan data {period} sudah dikirim ke grup Tim SAKIP, dan "
         "Sekretaris diminta membentuk tim."
     ),
+    "req_sent_direct": (
+        "Permintaan pengumpulan data {period} sudah dikirim langsung kepada Sekretaris "
+        "(diminta membentuk tim) dan kepada anggota Tim SAKIP: {names}."
+    ),
+    "req_unlinked": "Belum terhubung ke bot, jadi belum menerimanya: {names}.",
+    "req_no_group": (
+        "ℹ️ Grup Tim SAKIP belum terdaftar, jadi tidak ada pengumuman di grup. Untuk "
+        "mendaftarkannya, admin kecamatan menambahkan bot ke grup Tim SAKIP, lalu mengirim "
+        "/daftargrup di grup itu."
+    ),
     "req_group": (
-        "📢 Permintaan pengumpulan data kinerja\nDari: {camat} (Camat)\nPeriode: {period}\n"
+        "📢 Permintaan pengumpulan data kinerja\nDari Camat: {camat}\nPeriode: {period}\n"
         "Cakupan: {sections} seksi, {indicators} indikator\nTenggat usulan: {deadline}\n\n"
         "Sekretaris Kecamatan diminta membentuk Tim Penyusun SAKIP (langkah 2)."
     ),
@@ -196,12 +209,13 @@ TEXTS: dict[str, str] = {
     "team_saved": "Tim untuk {period} disimpan:\n{names}",
     "team_group": "👥 Tim Penyusun SAKIP {period} dibentuk oleh {sek}:\n{names}",
     "team_member": (
-        "Anda ditetapkan sebagai anggota Tim Penyusun SAKIP {period} oleh {sek}. "
+        "Bapak/Ibu ditetapkan sebagai anggota Tim Penyusun SAKIP {period} oleh {sek}. "
         "Perkembangan dapat dilihat dengan /status."
     ),
     "team_section_head": (
         "Putaran pengumpulan data kinerja {period} dimulai. Sebentar lagi Kasubag Program "
-        "menetapkan jadwal; setelah itu Anda menerima formulir untuk {section} beserta tenggatnya."
+        "menetapkan jadwal; setelah itu Bapak/Ibu menerima formulir untuk {section} beserta "
+        "tenggatnya."
     ),
     # --- step 3: plan --------------------------------------------------------------------
     "plan_ask": (
@@ -227,15 +241,15 @@ TEXTS: dict[str, str] = {
     # --- step 4: the section form -------------------------------------------------------
     "form_invite": (
         "📝 Formulir data kinerja {section} — {period}.\nAda {n} indikator. Tenggat: {deadline}.\n"
-        "Tekan Isi sekarang atau ketik /isi. Jawaban tersimpan setiap langkah, jadi Anda dapat "
-        "berhenti dan melanjutkan kapan saja."
+        "Tekan Isi sekarang atau ketik /isi. Jawaban tersimpan setiap langkah, jadi Bapak/Ibu "
+        "dapat berhenti dan melanjutkan kapan saja."
     ),
-    "form_no_round": "Saat ini tidak ada formulir data kinerja yang perlu Anda isi.",
+    "form_no_round": "Saat ini tidak ada formulir data kinerja yang perlu Bapak/Ibu isi.",
     "form_nothing_open": "Tidak ada formulir yang terbuka untuk diisi:\n{lines}",
-    "form_choose": "Anda memimpin lebih dari satu seksi. Formulir mana yang akan diisi?",
+    "form_choose": "Bapak/Ibu memimpin lebih dari satu seksi. Formulir mana yang akan diisi?",
     "form_not_your_section": "Formulir {section} hanya dapat diisi oleh kepala seksinya.",
     "form_closed": "Formulir {section} tidak terbuka untuk diisi: {status}.",
-    "form_not_open": "Tidak ada formulir yang sedang Anda isi. Ketik /isi untuk membukanya.",
+    "form_not_open": "Tidak ada formulir yang sedang Bapak/Ibu isi. Ketik /isi untuk membukanya.",
     "form_old_button": (
         "Tombol ini dari pertanyaan sebelumnya dan sudah tidak berlaku. Jawab pertanyaan "
         "terakhir, atau ketik /isi untuk menampilkannya lagi."
@@ -247,16 +261,14 @@ TEXTS: dict[str, str] = {
     "dir_higher": "Arah: makin tinggi makin baik",
     "dir_lower": "Arah: makin rendah makin baik",
     "form_confirm_odd": (
-        "Realisasi {value} {unit} menghasilkan capaian {capaian}, tidak seperti biasanya "
+        "Realisasi {value} menghasilkan capaian {capaian}, tidak seperti biasanya "
         "(di atas 150% atau bernilai negatif). Apakah angka ini benar?"
     ),
     "form_explain_short": "Penjelasan terlalu pendek. Tuliskan paling sedikit satu kalimat singkat.",
     "form_use_confirm_buttons": "Tekan Ya, benar atau Ubah pada pesan terakhir.",
     "form_summary_use_buttons": "Tekan Kirim atau Ubah pada ringkasan di atas.",
     "sum_header": "📄 Ringkasan {section} — {period}\nTenggat: {deadline}",
-    "sum_line": (
-        "{n}. {code} {name}\n   {value} {unit} / target {target} → {capaian}: {category}{done}"
-    ),
+    "sum_line": ("{n}. {code} {name}\n   {icon} {value} / target {target} → {capaian}{done}"),
     "sum_line_empty": "{n}. {code} {name}\n   BELUM DIISI",
     "sum_unfinished": " — belum selesai",
     "sum_explain": "   Penjelasan: {text}",
@@ -275,12 +287,13 @@ TEXTS: dict[str, str] = {
     "review_accepted": "Data {section} diterima.",
     "review_accepted_head": "✅ Data {section} diterima oleh {kasubag}. Terima kasih.",
     "review_return_ask": (
-        "Tuliskan catatan untuk {section}: apa yang harus diperbaiki? Awali baris dengan kode "
-        "indikator agar indikator itu langsung dibuka, misalnya:\n{example}: angka belum "
-        "sesuai rekap"
+        "Indikator mana dari {section} yang perlu diperbaiki? Tekan untuk memilih (✅ = "
+        "dipilih), lalu tekan Lanjut. Tanpa pilihan, catatannya berlaku untuk seluruh seksi."
     ),
+    "review_return_note_ask": "Tuliskan catatan untuk {what}: apa yang harus diperbaiki?",
+    "review_return_whole": "seluruh {section}",
     "review_note_short": "Catatan terlalu pendek. Jelaskan apa yang harus diperbaiki.",
-    "review_returned": "Data {section} dikembalikan dengan catatan Anda.",
+    "review_returned": "Data {section} sudah dikembalikan kepada kepala seksinya beserta catatannya.",
     "review_returned_head": (
         "↩️ Data {section} dikembalikan oleh {kasubag} untuk diperbaiki.\nCatatan: {note}\n"
         "Tekan Perbaiki, ubah yang perlu, lalu kirim lagi."
@@ -317,7 +330,7 @@ TEXTS: dict[str, str] = {
         "✅ Laporan versi {version} disetujui (paraf elektronik tercatat).\nKode verifikasi: {code}"
     ),
     "approved_camat": (
-        "Laporan data kinerja {period} telah disetujui oleh {sek} ({title}) pada {when}. "
+        "Laporan data kinerja {period} telah disetujui oleh {title}, {sek}, pada {when}. "
         "Grafik ringkasan dan laporan akhir (PDF) terlampir."
     ),
     "approved_group": "🏁 Putaran {period} selesai: laporan versi {version} disetujui oleh {sek}.",
@@ -446,7 +459,10 @@ TEXTS: dict[str, str] = {
     "archive_header": "🗄️ Arsip putaran yang sudah disetujui:",
     "archive_line": "• {period} — selesai {closed}",
     "btn_archive": "⬇️ ZIP {period}",
-    "archive_caption": "Arsip {period}: laporan, bukti per seksi, notulen, dan manifest hash.",
+    "archive_caption": (
+        "Arsip {period}: laporan, bukti per seksi, notulen, dan daftar isi berkas dengan kode "
+        "verifikasi masing-masing (manifest.json)."
+    ),
     "archive_not_approved": "Putaran {period} belum disetujui; arsip dibuat setelah paraf Sekretaris.",
     "archive_unknown_round": "Putaran nomor {round} tidak ditemukan.",
     "archive_written": "Arsip ditulis ke {path}",
@@ -454,7 +470,7 @@ TEXTS: dict[str, str] = {
     "wa_updated_choices": "Pilihan diperbarui:",
     "wa_list_button": "Pilih",
     "wa_list_title": "Pilihan",
-    "wa_numbered": "Balas dengan angka pilihan Anda:",
+    "wa_numbered": "Balas dengan angka pilihan Bapak/Ibu:",
     "wa_no_template": (
         "di luar jendela 24 jam WhatsApp dan template pengingat belum diatur "
         "(WHATSAPP_TEMPLATE_REMINDER)"
@@ -478,7 +494,7 @@ TEXTS: dict[str, str] = {
     "status_header": "📊 Putaran {period}\nTahap: {state}",
     "status_sections": "Seksi:",
     "status_section": "{icon} {section}{mine}: {status}; tenggat {deadline}{late}",
-    "status_mine": " (seksi Anda)",
+    "status_mine": " (seksi Bapak/Ibu)",
     "status_late": " — terlambat {days} hari kerja",
     "status_steps": "Langkah SOP:",
     "status_step": "{n}. {name} (mutu baku {standard}): {state}",
@@ -490,7 +506,7 @@ TEXTS: dict[str, str] = {
     "status_step_revisions": " — sampai Revisi ke-{n}",
     "status_step_late": "selesai terlambat",
     "status_undelivered": "⚠️ {n} pesan tidak terkirim:",
-    "status_undelivered_line": "• {who} ({when}): {error}",
+    "status_undelivered_line": "• {who}, {when}: {error}",
     # --- office file validation (sakip-bot office import) ------------------------------
     "cli_import_failed_many": "Impor {file} gagal, tidak ada yang diubah; {n} kesalahan:",
     "cli_import_db_refused": (
@@ -505,12 +521,12 @@ TEXTS: dict[str, str] = {
     # --- numbers typed into the form -----------------------------------------------------
     "number_too_large": (
         "Angka terlalu besar: paling banyak {digits} angka sebelum koma. Periksa kembali "
-        "jawaban Anda, misalnya 87,5 atau 1.250."
+        "jawabannya, misalnya 87,5 atau 1.250."
     ),
     # --- group binding across offices ---------------------------------------------------
     "group_bound_other": (
         "Grup ini sudah terdaftar sebagai grup Tim SAKIP {office}, jadi tidak didaftarkan "
-        "untuk kantor Anda. Pakai grup lain, atau minta admin {office} melepasnya dahulu "
+        "untuk kantor Bapak/Ibu. Pakai grup lain, atau minta admin {office} melepasnya dahulu "
         "dengan /lepasgrup."
     ),
     "group_release_refused": "Maaf, hanya admin yang dapat melepas grup Tim SAKIP.",
@@ -525,10 +541,17 @@ TEXTS: dict[str, str] = {
     # --- capaian wording (reports helper): the target status and the band, one way everywhere
     "capaian_target_met": "mencapai target",
     "capaian_target_not_met": "belum mencapai target",
+    # in chat, plainly against the target; the category band is for the documents
+    # the Mini App's page (bot/features/sheet.py) still words a capaian with its band
     "capaian_words": "{status}, kategori capaian {band}",
+    "capaian_chat": "capaian {capaian} — {status}",
+    "capaian_chat_none": "capaian belum dapat dihitung",
+    "capaian_icon_met": "✅",
+    "capaian_icon_not_met": "⚠️",
+    "capaian_icon_none": "➖",
     "archive_minutes_text": "Notulen rapat intern (revisi versi {version}), teks dari /notulen",
     # --- the kabupaten's view: /rekap, weekly digest, /dasbor (issue 16) -------------------
-    "rekap_header": "📋 Rekap pengumpulan data kinerja {period}\n{n} kecamatan yang Anda pantau:",
+    "rekap_header": "📋 Rekap pengumpulan data kinerja {period}\n{n} kecamatan yang Bapak/Ibu pantau:",
     "rekap_office": "🏢 {office} — {state}",
     "rekap_office_none": "   Belum ada putaran untuk periode ini.",
     "rekap_office_numbers": "   Capaian rata-rata {capaian}; seksi terlambat: {late}",
@@ -544,7 +567,7 @@ TEXTS: dict[str, str] = {
         'Periode "{text}" tidak dikenali. Contoh: /rekap Triwulan III 2026 atau /rekap 2026.'
     ),
     "rekap_no_offices": (
-        "Belum ada kecamatan dalam cakupan pemantauan Anda. Hubungi admin kabupaten."
+        "Belum ada kecamatan dalam cakupan pemantauan Bapak/Ibu. Mohon hubungi admin kabupaten."
     ),
     "rekap_digest_stopped": (
         "Rekap mingguan dihentikan. Ketik /rekap mulai untuk menerimanya lagi."
@@ -553,23 +576,25 @@ TEXTS: dict[str, str] = {
         "Rekap mingguan aktif: dikirim pada pagi hari kerja pertama setiap minggu. "
         "Ketik /rekap berhenti untuk berhenti."
     ),
-    "digest_header": ("🗓️ Rekap mingguan {period}\n{n} kecamatan yang Anda pantau:"),
+    "digest_header": ("🗓️ Rekap mingguan {period}\n{n} kecamatan yang Bapak/Ibu pantau:"),
     "digest_footer": "Berhenti menerima rekap mingguan: /rekap berhenti. Dasbor: /dasbor",
     "dasbor_off": "Dasbor web belum diaktifkan di bot ini (DASHBOARD_URL). Hubungi admin.",
-    "dasbor_nothing": "Tidak ada kantor yang dapat Anda lihat di dasbor.",
+    "dasbor_nothing": "Tidak ada kantor yang dapat Bapak/Ibu lihat di dasbor.",
     "dasbor_link": (
         "🔐 Tautan masuk dasbor SAKIP (berlaku {minutes} menit, sekali pakai):\n{url}\n\n"
         "Jangan teruskan tautan ini kepada orang lain."
     ),
     # --- the web dashboard (handlers/dashboard.py), issue 16 ------------------------------
     "dash_title": "Dasbor SAKIP",
-    "dash_signed_in_as": "Masuk sebagai {name} ({roles})",
+    "dash_signed_in_as": "Masuk sebagai {name} — {roles}",
     "dash_sign_out": "Keluar",
     "dash_sign_in_title": "Masuk ke Dasbor SAKIP",
-    "dash_sign_in_text": "Anda akan masuk sebagai {name}. Tautan ini hanya dapat dipakai sekali.",
+    "dash_sign_in_text": (
+        "Bapak/Ibu akan masuk sebagai {name}. Tautan ini hanya dapat dipakai sekali."
+    ),
     "dash_sign_in_button": "Masuk ke dasbor",
     "dash_need_sign_in": (
-        "Anda belum masuk atau sesi Anda sudah berakhir. Ketik /dasbor di chat bot SAKIP "
+        "Bapak/Ibu belum masuk, atau sesinya sudah berakhir. Ketik /dasbor di chat bot SAKIP "
         "untuk mendapatkan tautan masuk baru."
     ),
     "dash_link_unknown": "Tautan masuk ini tidak dikenal. Ketik /dasbor di chat bot untuk tautan baru.",
@@ -582,7 +607,7 @@ TEXTS: dict[str, str] = {
         "di chat bot untuk tautan baru."
     ),
     "dash_refused_title": "Tidak dapat dibuka",
-    "dash_forbidden": "Halaman ini bukan wewenang Anda atau tidak ditemukan.",
+    "dash_forbidden": "Halaman ini bukan wewenang Bapak/Ibu atau tidak ditemukan.",
     "dash_offices": "Kecamatan",
     "dash_period": "Periode",
     "dash_show": "Tampilkan",
@@ -619,7 +644,7 @@ TEXTS: dict[str, str] = {
     "dash_category": "Kategori",
     "dash_files": "Berkas",
     "dash_report_version": "Laporan versi {version}",
-    "dash_final": "final (disetujui)",
+    "dash_final": "final, disetujui",
     "dash_draft": "konsep",
     "dash_archive": "Arsip ZIP (laporan, bukti, notulen)",
     "dash_no_files": "Belum ada laporan.",
@@ -628,19 +653,31 @@ TEXTS: dict[str, str] = {
         "dan pemantau kabupaten."
     ),
     "dash_charts": "Grafik",
-    "dash_no_offices": "Tidak ada kantor yang dapat Anda lihat.",
+    "dash_no_offices": "Tidak ada kantor yang dapat Bapak/Ibu lihat.",
+    "dash_not_found_title": "Tidak ditemukan",
+    "dash_not_found": (
+        "Alamat ini tidak menunjuk ke halaman atau berkas mana pun. Silakan Bapak/Ibu kembali "
+        "ke halaman utama dasbor."
+    ),
+    "dash_bad_method": "Halaman ini tidak dapat dibuka dengan cara ini.",
+    "dash_cross_site": (
+        "Permintaan ini dikirim dari situs lain, jadi ditolak demi keamanan akun Bapak/Ibu. "
+        "Silakan buka tautan masuk langsung dari chat bot SAKIP (ketik /dasbor untuk tautan "
+        "baru), atau keluar lewat tombol Keluar di dasbor."
+    ),
+    "dasbor_link_sent": "(tautan masuk sudah terkirim; tidak disimpan)",
     # --- form: fewer taps, clearer words (issue 14) ---------------------------------------
     "form_ask_value": (
         "Ketik realisasinya, misalnya 87,5 (penjelasan boleh langsung sesudah angka). "
         "📎 Bukti foto/dokumen boleh dikirim kapan saja."
     ),
     "form_try_again": "Silakan ketik lagi realisasinya.",
-    "form_current": "Tersimpan: {value} {unit} (capaian {capaian}).",
+    "form_current": "Tersimpan: {value} ({capaian}).",
     "form_saved_explanation": "Penjelasan tersimpan: {text}",
     "form_keep_hint": "Ketik angka baru, atau tekan Tetap.",
     "form_keep_explain_hint": "Ketik penjelasan baru, atau tekan Tetap (atau ketik -).",
-    "form_saved_value": "✅ {code}: {value} {unit} → capaian {capaian}: {category}.",
-    "form_kept_value": "✅ {code} tetap {value} {unit} → capaian {capaian}: {category}.",
+    "form_saved_value": "{icon} {code}: {value} → {capaian}.",
+    "form_kept_value": "{icon} {code} tetap {value} → {capaian}.",
     "form_with_explanation": "Penjelasan tersimpan.",
     "form_ask_explain_required": (
         "✍️ Capaian {code} di bawah 100%: tuliskan penjelasan dan kendalanya (wajib)."
@@ -654,10 +691,10 @@ TEXTS: dict[str, str] = {
     "note_by": "{who}: {note}",
     "form_file_saved": "📎 Bukti {code} diterima: {name}{desc} ({count} file untuk {code}).",
     "form_file_desc": " — \u201c{text}\u201d",
-    "form_file_in_summary": (
-        "Untuk bukti tambahan, tulis kode indikatornya di keterangan file (misalnya PEM-1), "
-        "atau tekan Ubah pada indikatornya dahulu."
-    ),
+    "form_file_move_hint": "Bukan bukti indikator ini? Tekan indikator yang benar:",
+    "form_file_moved": "↪️ Dipindahkan dari {was} ke {code}.",
+    "form_file_which": "📎 File {name} diterima. Ini bukti untuk indikator mana?",
+    "btn_move_file": "Pindahkan ke {code}",
     "sum_file": "   📎 {name}{desc}",
     "btn_keep": "✅ Tetap {value}",
     "btn_keep_explain": "✅ Tetap",
@@ -691,39 +728,85 @@ TEXTS: dict[str, str] = {
     "wa_kind_flow": "Formulir WhatsApp (Flow)",
     "wa_kind_other": "Jenis pesan ini",
     "wa_edit_saved": (
-        "Pesan yang Anda ubah sudah diterima sebelumnya dan jawabannya sudah tersimpan; "
+        "Pesan yang Bapak/Ibu ubah sudah diterima sebelumnya dan jawabannya sudah tersimpan; "
         "perubahannya tidak dibaca bot. Kirim ulang jawabannya untuk mengubah."
     ),
     "wa_edit_unknown": ("Perubahan pesan tidak dibaca bot. Kirim jawabannya sebagai pesan baru."),
     "wa_revoke_saved": (
-        "Pesan yang Anda hapus sudah diterima sebelumnya dan jawabannya tetap tersimpan. "
+        "Pesan yang Bapak/Ibu hapus sudah diterima sebelumnya dan jawabannya tetap tersimpan. "
         "Kirim ulang jawabannya untuk mengubah."
     ),
     "wa_choices_again": (
-        "Pesan pilihan tadi tidak dapat ditampilkan di WhatsApp Anda. Pilihannya:"
+        "Pesan pilihan tadi tidak dapat ditampilkan di WhatsApp Bapak/Ibu. Pilihannya:"
     ),
-    "wa_no_choices": "Pesan tadi tidak dapat ditampilkan di WhatsApp Anda. Ketik /bantuan.",
+    "wa_no_choices": "Pesan tadi tidak dapat ditampilkan di WhatsApp Bapak/Ibu. Ketik /bantuan.",
     "wa_bsuid_refused": (
         "WhatsApp menolak pesan ini untuk akun tanpa nomor telepon (hanya nama pengguna), "
         "dan nomor teleponnya tidak diketahui"
     ),
+    # --- the form on one screen: a Telegram Mini App beside the chat (issue 33) ----------
+    "btn_open_sheet": "🧾 Buka formulir",
+    "sheet_title": "Formulir data kinerja",
+    "sheet_loading": "Memuat formulir…",
+    "sheet_deadline": "Tenggat: {deadline}",
+    "sheet_target": "Target {period}: {target} {unit}",
+    "sheet_direction_lower": "makin rendah makin baik",
+    "sheet_value": "Realisasi ({unit})",
+    "sheet_value_hint": "contoh: 87,5 atau 1.250",
+    "sheet_explain": "Penjelasan",
+    "sheet_explain_required": "Penjelasan (wajib: target belum tercapai)",
+    "sheet_explain_add": "✍️ Tambah penjelasan",
+    "sheet_files": "Bukti dukung",
+    "sheet_file_pick": "📎 Foto atau berkas",
+    "sheet_file_caption": "Keterangan bukti (boleh kosong)",
+    "sheet_confirm_ok": "Ya, angka ini benar",
+    "sheet_not_number": "Bukan angka. Tulis misalnya 87,5 atau 1.250.",
+    "sheet_explain_short": "Penjelasan terlalu pendek. Tuliskan paling sedikit satu kalimat singkat.",
+    "sheet_save": "💾 Simpan",
+    "sheet_submit": "📤 Kirim ke Kasubag Program",
+    "sheet_saving": "Menyimpan…",
+    "sheet_close": "Tutup",
+    "sheet_offline": "Tidak tersambung ke server. Isian Bapak/Ibu masih di halaman ini; coba lagi.",
+    "sheet_unknown": (
+        "Formulir ini tidak dikenal. Tutup halaman ini, lalu tekan Buka formulir pada pesan "
+        "terbaru di Telegram."
+    ),
+    "sheet_no_telegram": ("Halaman ini hanya dapat dibuka dari tombol Buka formulir di Telegram."),
+    "sheet_auth_failed": (
+        "Formulir tidak dapat memastikan siapa Bapak/Ibu. Tutup halaman ini, lalu buka lagi "
+        "dari tombol Buka formulir di Telegram."
+    ),
+    "sheet_auth_expired": (
+        "Halaman ini sudah terlalu lama terbuka. Tutup, lalu tekan Buka formulir lagi di "
+        "Telegram; isian yang sudah disimpan tetap ada."
+    ),
+    "sheet_busy": "Permintaan Bapak/Ibu masih diproses. Tunggu sebentar, lalu coba lagi.",
+    "sheet_saved": "💾 Tersimpan: {n} indikator. Bapak/Ibu dapat melanjutkan kapan saja, di sini atau di chat.",
+    "sheet_unchanged": "Tidak ada isian yang berubah.",
+    "sheet_missing": (
+        "Belum dapat dikirim: {codes} belum lengkap (realisasi, dan penjelasan bila target "
+        "belum tercapai)."
+    ),
+    "sheet_field_error": "{code}: {error}",
+    "sheet_file_lost": "Berkas tidak sampai ke server. Pilih dan unggah lagi.",
+    "sheet_sent_from_app": "Dikirim dari formulir (Mini App).",
 }
 
 HELP: dict[str, str] = {
     "start": "mulai / tampilkan sambutan",
-    "bantuan": "daftar perintah sesuai peran Anda",
-    "saya": "siapa Anda menurut bot (peran, seksi, penugasan Plt/Plh)",
+    "bantuan": "daftar perintah sesuai peran Bapak/Ibu",
+    "saya": "data diri Bapak/Ibu menurut bot (peran, seksi, penugasan Plt/Plh)",
     "daftargrup": "daftarkan grup ini sebagai grup Tim SAKIP (kirim di grup)",
-    "lepasgrup": "lepaskan grup ini dari kantor Anda (kirim di grup)",
+    "lepasgrup": "lepaskan grup ini dari kantor Bapak/Ibu (kirim di grup)",
     "minta": "perintahkan pengumpulan data kinerja (langkah 1)",
-    "isi": "isi formulir data kinerja seksi Anda",
+    "isi": "isi formulir data kinerja seksi Bapak/Ibu",
     "status": "keadaan putaran pengumpulan data yang berjalan",
     "tenggat": "ubah tenggat seksi selama pengumpulan berjalan",
     "kompilasi": "susun konsep laporan dengan data yang sudah masuk",
     "notulen": "catat notulen rapat internal (langkah 6)",
     "laporan": "pratinjau konsep laporan (PDF, XLSX, grafik)",
     "arsip": "arsip putaran yang sudah selesai",
-    "rekap": "rekap semua kecamatan yang Anda pantau (grafik, XLSX); berhenti/mulai rekap mingguan",
+    "rekap": "rekap semua kecamatan yang Bapak/Ibu pantau (grafik, XLSX); berhenti/mulai rekap mingguan",
     "dasbor": "tautan masuk dasbor web (sekali pakai, 10 menit)",
 }
 

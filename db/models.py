@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: the one source of truth (DESIGN.md decision 1).
+"""SQLAlchemy 2 models: the one source of truth (docs/design-notes.md, decision 1).
 
 Everything that belongs to an office carries `office_id`; queries always filter by it, so
 one deployment can serve every kecamatan of a kabupaten without mixing their data.
@@ -332,7 +332,7 @@ class Meeting(Base):
 
 
 class ActionToken(Base):
-    """What a button means: buttons carry only `token` (DESIGN.md decision 6)."""
+    """What a button means: buttons carry only `token` (docs/design-notes.md, decision 6)."""
 
     __tablename__ = "action_token"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -358,7 +358,7 @@ class Conversation(Base):
 
 
 class Outbox(Base):
-    """Every message the bot sends (DESIGN.md decision 3)."""
+    """Every message the bot sends (docs/design-notes.md, decision 3)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -408,7 +408,7 @@ class Reminder(Base):
 
 
 class InboxUpdate(Base):
-    """Every incoming update, recorded before it is acknowledged (DESIGN.md decision 3).
+    """Every incoming update, recorded before it is acknowledged (docs/design-notes.md, decision 3).
 
     `(channel, external_id)` is the sender's id (Telegram update_id, WhatsApp message id), so
     a re-delivered update is recorded once. `actor` orders one person's updates: they are

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -18,9 +19,11 @@ from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
@@ -32,12 +35,13 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.core import Inbound, InboundFile, Outcome
 from bot.messaging.delivery import Message as OutMessage
 from bot.messaging.delivery import Retry, Undeliverable
 from bot.messaging.inbox import Item, current_item
-from bot.messaging.outbox import Buttons
+from bot.messaging.outbox import Buttons, chat_buttons, is_web_app
 from bot.settings import Settings
 from handlers.limits import ChatLimits
 from handlers.telegram_http import AiohttpRequest
@@ -51,6 +55,15 @@ CAPTION_LIMIT = 1024
 Handle = Callable[[Inbound], Awaitable[Outcome]]
 Record = Callable[[str, list[tuple[str, str, dict[str, Any]]]], Awaitable[object]]
 ALLOWED_UPDATES = ["message", "callback_query"]
+
+# `Bot.do_api_request` without a return type answers the Bot API's raw JSON: for getUpdates
+# (one update the library cannot parse is recorded and skipped, not stuck in every batch) and
+# for text and edits (only the message id is read). For a method the library also has as its
+# own (`get_updates`, `send_message`) it warns on every call that that one exists; here the
+# raw answer is the point, so that warning, and only it, is not shown.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.\w+' instead of", category=PTBUserWarning
+)
 
 
 def _handle(context: ContextTypes.DEFAULT_TYPE) -> Handle:
@@ -274,11 +287,10 @@ class TelegramChannel:
                 }
                 if offset is not None:
                     kwargs["offset"] = offset
-                # Bot._post, not get_updates(): the raw JSON, so that one update the library
-                # cannot parse is recorded and skipped instead of blocking the batch forever
-                raw = await self.bot._post(
+                # the raw JSON, not get_updates(): see `warnings.filterwarnings` above
+                raw = await self.bot.do_api_request(
                     "getUpdates",
-                    api_kwargs=kwargs,
+                    kwargs,
                     read_timeout=self.settings.telegram_timeout + self.poll_timeout,
                 )
                 failures = 0
@@ -390,11 +402,11 @@ class TelegramSender:
     async def _send(self, msg: OutMessage) -> str:
         if msg.kind in ("document", "photo"):
             return await self._send_file(msg)
-        # Text and edits go out as plain JSON (`Bot._post`, as `getUpdates` does), not through
+        # Text and edits go out as plain JSON (`Bot.do_api_request`, as getUpdates), not through
         # the library's objects: the keyboard built as InlineKeyboardMarkup and the answer
         # parsed into a Message cost about 0.2 ms a message, and we need only its id. The
         # library's request layer, rate limiter and errors are the same.
-        markup = _keyboard(msg.buttons)
+        markup = _keyboard(msg.buttons, group=msg.chat_id.startswith("-"))
         if msg.kind == "edit":
             assert msg.edit_remote_id is not None
             edit: dict[str, Any] = {
@@ -403,15 +415,17 @@ class TelegramSender:
                 "reply_markup": markup,
             }
             if msg.text:
-                await self.bot._post("editMessageText", {**edit, "text": msg.text[:TEXT_LIMIT]})
+                await self.bot.do_api_request(
+                    "editMessageText", {**edit, "text": msg.text[:TEXT_LIMIT]}
+                )
             else:
-                await self.bot._post("editMessageReplyMarkup", edit)
+                await self.bot.do_api_request("editMessageReplyMarkup", edit)
             return msg.edit_remote_id
         chunks = split_text(msg.text or "-")
         sent_id = ""
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
-            sent = await self.bot._post(
+            sent = await self.bot.do_api_request(
                 "sendMessage",
                 {"chat_id": msg.chat_id, "text": chunk, "reply_markup": markup if last else None},
             )
@@ -420,7 +434,7 @@ class TelegramSender:
 
     async def _send_file(self, msg: OutMessage) -> str:
         assert msg.file_path is not None
-        keyboard = _keyboard(msg.buttons)
+        keyboard = _keyboard(msg.buttons, group=msg.chat_id.startswith("-"))
         markup = InlineKeyboardMarkup.de_json(keyboard, self.bot) if keyboard else None
         caption = (msg.text or "")[:CAPTION_LIMIT] or None
         with open(msg.file_path, "rb") as fh:
@@ -439,15 +453,20 @@ class TelegramSender:
         return str(sent.message_id)
 
 
-def _keyboard(buttons: Buttons) -> dict[str, Any] | None:
-    """An inline keyboard as the Bot API's JSON."""
+def _keyboard(buttons: Buttons, group: bool = False) -> dict[str, Any] | None:
+    """An inline keyboard as the Bot API's JSON. A Mini App button opens its page
+    (`web_app`); Telegram allows those in private chats only, so a group gets none."""
+    if group:
+        buttons = chat_buttons(buttons)
     if not buttons:
         return None
-    return {
-        "inline_keyboard": [
-            [{"text": label, "callback_data": tok} for label, tok in row] for row in buttons
-        ]
-    }
+    return {"inline_keyboard": [[_button(b) for b in row] for row in buttons]}
+
+
+def _button(b: list[str]) -> dict[str, Any]:
+    if is_web_app(b):
+        return InlineKeyboardButton(b[0], web_app=WebAppInfo(b[2])).to_dict()
+    return {"text": b[0], "callback_data": b[1]}
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:

@@ -11,7 +11,7 @@ library's JSON payload, `RequestData.json_payload`, which the Bot API takes for 
 but uploads; a URL-encoded form, quoted character by character, cost 0.4 ms a message
 instead of 0.28; a file goes as a multipart form), reading the answer, and turning
 Telegram's error answers into `RetryAfter`, `BadRequest`, `Forbidden`…
-(`BaseRequest._request_wrapper`). Here only the transport's own failures are mapped, as the
+(`BaseRequest.post`). Here only the transport's own failures are mapped, as the
 library's httpx request does: a timeout is `TimedOut`, any other transport error
 `NetworkError`. aiohttp has no write timeout; a request that cannot be written in time
 ends with the read timeout.
@@ -23,14 +23,21 @@ import logging
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def _timeout(given: object, default: float | None) -> float | None:
+    """A timeout as `do_request` got it: seconds, None (no limit), or the library's documented
+    "not given" (`BaseRequest.DEFAULT_NONE`), which means this client's own. The parameters are
+    typed `object` because the type of that marker is private to the library."""
+    if given is None or isinstance(given, int | float):
+        return given
+    return default
 
 
 class AiohttpRequest(BaseRequest):
@@ -72,18 +79,16 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        conn = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        read = _timeout(read_timeout, self._read_timeout)
+        conn = _timeout(connect_timeout, self._connect_timeout)
+        pool = _timeout(pool_timeout, self._pool_timeout)
         timeout = aiohttp.ClientTimeout(
             total=None,
             # aiohttp's `connect` covers waiting for a free connection and opening one

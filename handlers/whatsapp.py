@@ -490,7 +490,7 @@ class WhatsAppChannel:
             return None
         with self.db.transaction() as s:
             last = self._last_sent(s, chat)
-            flat = [b for row in (last.buttons if last else []) for b in row]
+            flat = [b for row in outbox.chat_buttons(last.buttons if last else []) for b in row]
             numbered = last is not None and (len(flat) > 10 or _numbered(last.template))
             if not numbered or not 1 <= int(text) <= len(flat):
                 return None
@@ -646,7 +646,7 @@ class WhatsAppChannel:
     def _interactive(
         self, text: str, buttons: outbox.Buttons, numbered: bool = False
     ) -> dict[str, Any]:
-        flat = [b for row in buttons for b in row]
+        flat = [b for row in outbox.chat_buttons(buttons) for b in row]
         if not flat:
             return {"type": "text", "text": {"body": text[:4096]}}
         if len(flat) <= 3 and not numbered:

@@ -1,4 +1,4 @@
-"""APScheduler side of reminders: one job per pending reminder row (DESIGN.md decision 4).
+"""APScheduler side of reminders: one job per pending reminder row (docs/design-notes.md, decision 4).
 
 The `reminder` table is the persistent store; APScheduler's jobs are its mirror in memory
 (a `MemoryJobStore`), rebuilt from the table whenever this process takes the lead
@@ -15,7 +15,8 @@ the jobs (one query) and runs on taking the lead and, with several processes, ev
 seconds (other processes change reminders too).
 
 Time: the scheduler asks the bot's clock, so tests and the demo drive it with a controllable
-clock (`wakeup()` after moving the clock) instead of waiting.
+clock (`wakeup()` after moving the clock) instead of waiting. APScheduler 3 has no public way
+to be given a clock: the workaround is scheduler/apscheduler_clock.py, and only there.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import apscheduler.schedulers.base as aps_base
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -39,60 +38,15 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from bot import reminders
-from bot.clock import Clock, SystemClock
 from bot.core import Core
 from db.models import Reminder
+from scheduler.apscheduler_clock import ClockedScheduler
 
 log = logging.getLogger(__name__)
 _current: dict[str, ReminderScheduler] = {}
-
-
-@contextlib.contextmanager
-def _clock_time(clock: Clock) -> Iterator[None]:
-    """Let APScheduler read `now` from our clock while it decides what is due."""
-    if isinstance(clock, SystemClock):
-        yield
-        return
-
-    class ClockDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-            now = clock.now()
-            return now.astimezone(tz) if tz is not None else now.replace(tzinfo=None)
-
-    original = aps_base.datetime
-    aps_base.datetime = ClockDatetime  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        aps_base.datetime = original  # type: ignore[misc]
-
-
-class ClockedScheduler(BackgroundScheduler):
-    """BackgroundScheduler whose idea of "now" comes from the bot's clock."""
-
-    def __init__(self, clock: Clock, **kwargs: Any) -> None:
-        self._clock = clock
-        super().__init__(**kwargs)
-
-    def _process_jobs(self) -> float | None:
-        with _clock_time(self._clock):
-            try:
-                return super()._process_jobs()  # type: ignore[no-any-return]
-            except JobLookupError as exc:
-                # A finished job was removed first by an update of the jobs (another
-                # thread): what APScheduler wanted is done. Raised out of here it would
-                # end the scheduler's thread, and every later reminder.
-                log.info("job already removed: %s", exc)
-                return 0.0
-
-    def _real_add_job(self, *args: Any, **kwargs: Any) -> None:
-        with _clock_time(self._clock):
-            super()._real_add_job(*args, **kwargs)
 
 
 def run_reminder(key: str) -> None:
@@ -204,7 +158,13 @@ class ReminderScheduler:
                     self._known.pop(key, None)
                     continue
                 self.aps.add_job(
-                    run_reminder, "date", run_date=due, args=[key], id=key, replace_existing=True
+                    run_reminder,
+                    "date",
+                    run_date=due,
+                    next_run_time=due,  # given, so adding a job never asks APScheduler's time
+                    args=[key],
+                    id=key,
+                    replace_existing=True,
                 )
                 self._known[key] = due
         self.aps.wakeup()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from bot.files import FileStore
 from bot.kabupaten_file import import_file as import_kabupaten
@@ -72,26 +73,31 @@ async def build_world(h: Harness, rounds: bool = True) -> World:
 
 
 @asynccontextmanager
-async def dashboard_server(h: Harness) -> AsyncIterator[str]:
-    """Serve the dashboard's routes on 127.0.0.1; yield the DASHBOARD_URL and make the
-    running bot's `/dasbor` links point there."""
-    assert h.rt is not None
-    settings = h.rt.core.settings
-    files = FileStore(settings.data_dir, settings.max_file_mb * 1_048_576)
-    app = Starlette(routes=dashboard_routes(h.db, settings, h.clock, files))
+async def serve(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1; yield its base URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}/dasbor"
-    settings.dashboard_url = url
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def dashboard_server(h: Harness) -> AsyncIterator[str]:
+    """Serve the dashboard's routes on 127.0.0.1; yield the DASHBOARD_URL and make the
+    running bot's `/dasbor` links point there."""
+    assert h.rt is not None
+    settings = h.rt.core.settings
+    files = FileStore(settings.data_dir, settings.max_file_mb * 1_048_576)
+    async with serve(Starlette(routes=dashboard_routes(h.db, settings, h.clock, files))) as base:
+        settings.dashboard_url = f"{base}/dasbor"
+        yield settings.dashboard_url
 
 
 async def sign_in_link(h: Harness, user: User) -> str:

@@ -108,7 +108,7 @@ async def test_bot_waits_out_a_database_outage_and_loses_nothing(
         people = [h.user(flows.NIP[k]) for k in ("pem", "trantib", "pmd")]
         await h.start_bot()
         await h.ready()
-        assert "Anda terdaftar sebagai" in " ".join(await h.say(people[0], "/start"))
+        assert "Bapak/Ibu terdaftar sebagai" in " ".join(await h.say(people[0], "/start"))
 
         proxy.cut()
         cpu_before = _cpu_seconds(bot.pid)
@@ -125,7 +125,7 @@ async def test_bot_waits_out_a_database_outage_and_loses_nothing(
         await h.settle(timeout=90)
         for p in people:
             texts = await h.texts(p)
-            assert sum("Anda:" in t and "NIP" in t for t in texts) == 1, texts
+            assert sum("Nama:" in t and "NIP" in t for t in texts) == 1, texts
         with db.transaction() as s:
             assert (
                 s.scalar(

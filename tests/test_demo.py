@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -26,12 +27,23 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         "menekan [✅ Setujui]",
         "Demo selesai",
         # the kabupaten's monitor: /rekap over both offices, then the dashboard
-        "2 kecamatan yang Anda pantau",
+        "2 kecamatan yang Bapak/Ibu pantau",
         "🏢 Kecamatan Martapura — belum ada putaran",
         "dasbor dibuka: 200; kecamatan: Kecamatan Astambul, Kecamatan Martapura",
         "tautan yang sama dipakai lagi: ditolak (410)",
     ):
         assert line in out, line
+    # every notice true, as each person reads it: the group registered by the office's admin
+    # before the request says it went there; no "Anda"; no tick or band beside a shortfall;
+    # no name followed by a second bracket; a misplaced file moved to its indicator
+    assert out.index("terdaftar sebagai grup Tim SAKIP Kecamatan Astambul") < out.index(
+        "sudah dikirim ke grup Tim SAKIP"
+    )
+    assert re.search(r"\bAnda\b", out) is None
+    shortfalls = [x for x in out.splitlines() if "belum mencapai target" in x and "→" in x]
+    assert shortfalls and all("⚠️" in x and "✅" not in x for x in shortfalls), shortfalls
+    assert "kategori capaian" not in out and "(contoh) (" not in out
+    assert "menekan [Pindahkan ke PEM-2]" in out and "Dipindahkan dari PEM-1 ke PEM-2" in out
     pdf = PdfReader(tmp_path / "laporan.pdf")
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert "LAPORAN HASIL PENGUMPULAN DATA KINERJA" in text and "Triwulan III 2026" in text
@@ -46,5 +58,6 @@ def test_demo_runs_a_whole_round_and_writes_the_files(tmp_path: Path, capsys):
         manifest = json.loads(zf.read("manifest.json"))
         names = zf.namelist()
     assert manifest["period"] == "Triwulan III 2026" and manifest["version"] == 2
-    assert any(n.startswith("bukti/Seksi Pemerintahan/PEM-1_") for n in names)
+    # the head's attendance list, sent while PEM-1 was open, moved to PEM-2 with one tap
+    assert "bukti/Seksi Pemerintahan/PEM-2_daftar_hadir_pembinaan.pdf" in names
     assert "laporan.pdf" in names

@@ -201,5 +201,5 @@ async def test_an_update_another_worker_handled_first_changes_nothing(
         assert "dikirim ke Kasubag" in h.last(head), h.last(head)
         assert state()[2] != before[2]
     else:
-        assert (await h.say(head, "13"))[0].startswith("✅ PMD-1")
+        assert (await h.say(head, "13"))[0].startswith("⚠️ PMD-1")
         assert state()[0] != before[0]

@@ -52,9 +52,15 @@ async def test_four_indicator_section_without_evidence_in_at_most_nine_interacti
     first = await c.say("/isi")
     assert "indikator 1 dari 4" in first
     msg = await c.say("100")
-    assert msg.startswith("✅ PMD-1: 100 % → capaian 100%") and "indikator 2 dari 4" in msg
+    assert (
+        msg.startswith("✅ PMD-1: 100% → capaian 100% — mencapai target")
+        and "indikator 2 dari 4" in msg
+    )
     msg = await c.say("13")
-    assert msg.startswith("✅ PMD-2: 13 unit") and "(wajib)" in msg
+    assert (
+        msg.startswith("⚠️ PMD-2: 13 unit → capaian 92,86% — belum mencapai target.")
+        and "(wajib)" in msg
+    )
     msg = await c.say("Dua BUMDes belum aktif kembali.")
     assert msg.startswith("✅ Penjelasan PMD-2 tersimpan") and "indikator 3 dari 4" in msg
     msg = await c.say("9 Dua kegiatan batal karena banjir")  # value and explanation at once
@@ -100,7 +106,7 @@ async def test_photo_named_after_indicator_and_day_with_its_caption_kept(harness
     await h.say(head, "/isi")
     h.fake.send_photo(head.id, JPEG, caption="Rapat koordinasi desa")
     await h.settle()
-    assert h.last(head) == (
+    assert h.last(head).split("\n")[0] == (
         "📎 Bukti PEM-1 diterima: PEM-1_foto_2026-11-23.jpg — \u201cRapat koordinasi desa\u201d "
         "(1 file untuk PEM-1)."
     )
@@ -140,9 +146,15 @@ async def test_return_opens_the_named_indicator_with_its_answer_to_keep(harness:
     await flows.start_collection(h, o)
     head = o.heads["pmd"]
     await flows.fill_section(h, head, flows.VALUES["pmd"])
-    await h.press(o.kasubag, "↩️ Kembalikan")
-    assert "PMD-1: angka belum sesuai rekap" in h.last(o.kasubag)  # how to name one
-    await h.say(o.kasubag, "PMD-2: mohon lampirkan daftar BUMDes")
+    await h.press(o.kasubag, "↩️ Kembalikan")  # the indicators to correct: chosen, not typed
+    assert "Indikator mana" in h.last(o.kasubag) and "PMD-" not in h.last(o.kasubag)
+    assert h.buttons(o.kasubag)[1] == "⬜ PMD-2 Jumlah BUMDes aktif"
+    await h.press(o.kasubag, "⬜ PMD-2")
+    assert h.buttons(o.kasubag)[1] == "✅ PMD-2 Jumlah BUMDes aktif"
+    await h.press(o.kasubag, "Lanjut")
+    assert h.last(o.kasubag) == "Tuliskan catatan untuk PMD-2: apa yang harus diperbaiki?"
+    await h.say(o.kasubag, "mohon lampirkan daftar BUMDes")
+    assert "Catatan: PMD-2: mohon lampirkan daftar BUMDes" in h.last(head)
     await h.press(head, "📝 Perbaiki")
     form = h.last(head)
     assert "indikator 2 dari 4" in form
@@ -151,7 +163,7 @@ async def test_return_opens_the_named_indicator_with_its_answer_to_keep(harness:
     assert "Tersimpan: 13 unit" in form and "Penjelasan tersimpan: Kendala anggaran" in form
     # keep the value; the saved explanation stays; only PMD-2 was open, so the summary
     await h.press(head, "✅ Tetap 13")
-    assert h.last(head).startswith("✅ PMD-2 tetap 13 unit") and "📄 Ringkasan" in h.last(head)
+    assert h.last(head).startswith("⚠️ PMD-2 tetap 13 unit") and "📄 Ringkasan" in h.last(head)
     # change only the explanation: open it, then keep it with "-" or write a new one
     await h.press(head, "Ubah 2")
     await h.press(head, "✍️ Penjelasan PMD-2")
@@ -197,10 +209,10 @@ async def test_each_answer_is_measured_against_the_quarter_target_or_else_the_ye
     await h.say(head, "14")
     assert "Target Triwulan III 2026: 12" in h.last(head)  # the quarter's, not the year's 40
     msg = (await h.say(head, "9 Dua kegiatan batal karena banjir"))[-1]
-    assert msg.startswith("✅ PMD-3: 9 kegiatan → capaian 75%"), msg
+    assert msg.startswith("⚠️ PMD-3: 9 kegiatan → capaian 75%"), msg
     assert "Target Triwulan III 2026: 80" in msg  # no quarter target: the year's
     msg = (await h.say(head, "80"))[-1]
-    assert msg.startswith("✅ PMD-4: 80 % → capaian 100%"), msg
+    assert msg.startswith("✅ PMD-4: 80% → capaian 100% — mencapai target"), msg
 
 
 async def test_a_head_of_two_sections_chooses_and_a_sent_form_is_not_opened_again(

@@ -58,6 +58,10 @@ KASI_PEM = 'position: "Kasi Pemerintahan", roles: [kepala_seksi]}'
 PEM2 = '"2026": 24,'
 PEM3 = '"2026": "80-90"'
 CAMAT_NAME = '"Drs. Ahmad Fauzi, M.Si (contoh)"'
+# "billion laughs": nine lines that stand for 9**9 values once every alias is written out
+BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
 ACTING = "acting: []"
 
 CASES: list[tuple[str, Change, list[str]]] = [
@@ -134,13 +138,17 @@ CASES: list[tuple[str, Change, list[str]]] = [
     ("day_off_bad", sub("days_off: []", "days_off: [2026-13-01]"), ["not valid YAML at line 12, column 14: '2026-13-01' is not a date (month must be in 1..12)"]),
     # the file's shape
     ("unknown_field", sub(TIM, TIM[:-1] + ", telegram: 5}"), ["people[3].telegram: Extra inputs are not permitted"]),
-    ("unknown_top_level", sub(ACTING, "acting: []\npeoples: []"), ["peoples: Extra inputs are not permitted"]),
+    ("unknown_top_level", sub(ACTING, "acting: []\npeoples: []"), ["unknown top-level key peoples: (expected office:, people:, sections: and optionally acting:)"]),
     ("person_not_mapping", sub("people:\n", "people:\n  - Pak Camat\n"), ["people[0]: expected a mapping (key: value)"]),
     ("key_twice", sub("  regency: Kabupaten Banjar", "  regency: Kabupaten Banjar\n  name: Kecamatan Lain"), ["not valid YAML at line 7, column 3: the key 'name' appears twice"]),
     ("yaml_malformed", sub("letterhead:\n", "letterhead: [\n"), ["not valid YAML at line"]),
     ("yaml_tab", sub("  code: astambul", "\tcode: astambul"), ["not valid YAML at line 4, column 1: while scanning for the next token found character '\\t' that cannot start any token"]),
     ("empty_file", const(""), ["the file is empty"]),
-    ("top_level_list", const("- office\n- people\n"), ["expected a mapping (key: value)"]),
+    ("top_level_list", const("- office\n- people\n"), ["the file is a list, not keys with values (expected office:, people:, sections: and optionally acting:)"]),
+    ("top_level_value", const("Kecamatan Astambul\n"), ["the file is one value ('Kecamatan Astambul'), not keys with values (expected office:, people:"]),
+    ("alias_bomb", const(BOMB), ["refused: the file's YAML aliases (*name) make it more than 100,000 values"]),
+    ("alias_bomb_in_config", sub("  days_off: []\n", "  days_off: []\n  config:\n" + BOMB.replace("\n", "\n    ").replace("a:", "    a:", 1)), ["refused: the file's YAML aliases (*name) make it more than 100,000 values"]),
+    ("alias_in_itself", const("a: &a [*a]\n"), ["not valid YAML at line 1"]),
     ("not_utf8", lambda text: text.replace("Camat BERUBAH", "Camat Béru").encode("latin-1", errors="replace"), ["not UTF-8 text (byte"]),
     # several errors: all listed at once
     (
@@ -154,7 +162,7 @@ CASES: list[tuple[str, Change, list[str]]] = [
     ),
 ]  # fmt: skip
 
-CLI_CASES = {"head_not_kepala_seksi", "not_utf8", "yaml_malformed", "telegram_of_other_office", "three_errors"}  # fmt: skip
+CLI_CASES = {"head_not_kepala_seksi", "not_utf8", "yaml_malformed", "telegram_of_other_office", "three_errors", "top_level_list", "alias_bomb", "alias_bomb_in_config"}  # fmt: skip
 
 
 def snapshot(db: Database) -> dict[str, Any]:

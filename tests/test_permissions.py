@@ -328,7 +328,7 @@ async def test_refusals_end_to_end(harness: Harness, db: Database, clock: FakeCl
     mid, data = h.find_button(o.sek.chat, "💾 Simpan tim")
     assert await h.press_data(other_camat, o.sek.chat, mid, data) == t("button_unknown")
     assert (await h.press_data(o.kasubag, o.sek.chat, mid, data) or "").startswith(
-        "Maaf, tombol ini ditujukan untuk"
+        "Mohon maaf, tombol ini ditujukan untuk"
     )
     assert await h.say(o.camat, "/minta", chat=GROUP_ID) == [t("private_only")]
     replies = await h.say(o.heads["pem"], "/kompilasi")

@@ -13,7 +13,15 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.capaian import Target, category, combine_periods, compute_capaian, looks_suspicious
+from bot.capaian import (
+    Target,
+    band_text,
+    category,
+    combine_periods,
+    compute_capaian,
+    looks_suspicious,
+    target_status,
+)
 from bot.report_builder import content_hash
 from bot.reports import build_report
 from bot.reports.model import (
@@ -461,10 +469,10 @@ def test_a_95_percent_capaian_reads_as_below_target_in_its_band_everywhere(tmp_p
     data = _data(pem1="85.5")
     pem1 = data.sections[0].indicators[0]
     assert pem1.capaian == D("95.00")
-    from bot.capaian import capaian_words
-
-    words = capaian_words(pem1.capaian)
-    assert words == "belum mencapai target, kategori capaian Sangat Tinggi (> 90%)"
+    assert (target_status(pem1.capaian), band_text(pem1.capaian)) == (
+        "belum mencapai target",
+        "Sangat Tinggi (> 90%)",
+    )
     files = build_report(data, tmp_path)
     text = " ".join(p.extract_text() for p in PdfReader(files.pdf).pages).replace("\n", " ")
     assert "belum mencapai target; Sangat Tinggi (>\u00a090%)" in text or (
@@ -478,7 +486,9 @@ def test_a_95_percent_capaian_reads_as_below_target_in_its_band_everywhere(tmp_p
     )
 
 
-async def test_section_head_sees_target_status_beside_the_band(harness):
+async def test_section_head_sees_a_shortfall_plainly_without_the_band(harness):
+    """In chat a value below target reads as one: no tick, no band that sounds like praise
+    (the band stays in the PDF and XLSX, above)."""
     from tests import flows
 
     h = harness
@@ -488,8 +498,8 @@ async def test_section_head_sees_target_status_beside_the_band(harness):
     await h.say(head, "/isi")
     replies = await h.say(head, "85,5")  # target 90 → 95%
     saved = next(r for r in replies if "PEM-1" in r and "capaian" in r)
-    assert "capaian 95%: belum mencapai target, kategori capaian Sangat Tinggi (> 90%)" in saved
-    assert "Sangat Tinggi)" not in saved
+    assert saved.startswith("⚠️ PEM-1: 85,5% → capaian 95% — belum mencapai target."), saved
+    assert "✅" not in saved.split("\n\n")[0] and "Sangat Tinggi" not in saved
 
 
 async def test_timeline_names_each_actor_with_a_role_they_hold(harness):

@@ -77,7 +77,7 @@ async def test_bad_numbers_are_refused_precisely_and_asked_again(harness: Harnes
     assert "tidak seperti biasanya" in replies[-1]
     await h.press(head, "Ubah")
     replies = await h.say(head, "90%")
-    assert replies[0].startswith("✅ PEM-1: 90 % → capaian 100%")
+    assert replies[0].startswith("✅ PEM-1: 90% → capaian 100% — mencapai target")
 
 
 async def test_too_large_and_wrong_type_files_are_refused_and_nothing_lost(harness: Harness):

@@ -1,4 +1,4 @@
-"""Several `sakip-bot run` processes on one PostgreSQL database (DESIGN.md decision 11):
+"""Several `sakip-bot run` processes on one PostgreSQL database (docs/design-notes.md, decision 11):
 section heads answering at once through the local Bot API server (a process of its own),
 each answer applied exactly once and in each person's order; a worker and the leader killed
 with `kill -9` mid-run; `sakip-bot run --workers 2` restarting a process that died.

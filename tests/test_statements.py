@@ -105,7 +105,7 @@ async def test_a_typed_form_value_is_one_transaction_of_at_most_8_statements(har
     head = await _at_the_form(h)
     with counting(h) as c:
         replies = await h.say(head, "13")
-    assert replies and replies[0].startswith("✅ PMD-2"), replies
+    assert replies and replies[0].startswith("⚠️ PMD-2"), replies
     print(c.show("typed value"))
     assert c.commits["handler"] == 1, c.show("typed value")
     assert len(c.statements["handler"]) <= MAX_HANDLER_STATEMENTS, c.show("typed value")

@@ -27,7 +27,7 @@ async def test_status_shows_each_section_and_the_steps_own_section_first(harness
     text = (await h.say(o.heads["pu"], "/status"))[0]
     lines = text.splitlines()
     first_section = lines[lines.index("Seksi:") + 1]
-    assert "Seksi Pelayanan Umum (seksi Anda): sedang diisi" in first_section
+    assert "Seksi Pelayanan Umum (seksi Bapak/Ibu): sedang diisi" in first_section
     assert "terlambat 1 hari kerja" in first_section
     assert "Seksi Pemberdayaan Masyarakat dan Desa: sudah dikirim" in text
     assert "Seksi Kesejahteraan Sosial: belum mulai" in text

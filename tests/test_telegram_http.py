@@ -117,7 +117,7 @@ async def test_nobody_listening_is_a_network_error_delivery_retries():
     await bot.request.initialize()  # type: ignore[attr-defined]
     try:
         with pytest.raises(NetworkError, match="aiohttp"):
-            await bot._post("sendMessage", {"chat_id": CHAT, "text": "halo"})
+            await bot.do_api_request("sendMessage", {"chat_id": CHAT, "text": "halo"})
         with pytest.raises(Retry, match="network"):
             await TelegramSender(bot, 0).send(
                 Message(id=3, chat_id=str(CHAT), kind="text", text="halo", buttons=[])

@@ -10,6 +10,7 @@ from bot.features import (  # noqa: F401
     rekap,
     request,
     review,
+    sheet,
     status,
     team,
 )

@@ -8,8 +8,9 @@ Few taps: each reply confirms what was saved and asks the next question in one m
 An indicator is done with its value when the target is reached (an explanation can be
 added with a button), or with its value and an explanation when it is not (both may come
 in one message: "87,5 kendala cuaca"). Evidence files and photos can be sent at any point:
-they belong to the indicator whose question is open, or to the one whose code the caption
-starts with; the caption is kept as the file's description. After a return or a revision
+they go to the indicator whose code the caption starts with, else to the open question's
+with a one-tap button to move them to another (on the summary, buttons ask which); the
+caption is kept as the file's description. After a return or a revision
 the named indicators open first, showing the saved value and explanation to keep or change.
 """
 
@@ -19,28 +20,24 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from bot.capaian import (
-    LowerMethod,
-    Polarity,
-    Target,
-    capaian_words,
-    compute_capaian,
-    looks_suspicious,
-)
-from bot.core import Ctx
+from bot.capaian import LowerMethod, Polarity, Target, compute_capaian, looks_suspicious
+from bot.core import Ctx, InboundFile
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
 from bot.fmt import (
     NumberParseError,
+    capaian_chat,
+    capaian_icon,
     format_datetime_id,
     format_number_id,
     format_percent_id,
+    format_quantity_id,
     parse_number_id,
 )
 from bot.roles import Role, headed_sections, heads
@@ -86,7 +83,13 @@ from db.reads import (
 # buttons its prompt offers and typed text ("text"), each with the stages it may lead to
 # (none: the form is sent and ends). A button not offered in the current stage is refused
 # as old (`_check_seq`); every move is checked against this table (`_bump`).
-TEXT = "text"  # a typed answer (a file is evidence, in any stage, and moves nothing)
+#
+# A file is evidence in any stage and moves nothing. The reply to a file that names no
+# indicator offers the stage's evidence buttons (`_receive_file`): [Pindahkan ke …] where a
+# question is open (the file went to it), the question which indicator on the summary. Those
+# have tokens of their own, not the prompt's: they stay good while the form is open, in
+# whatever stage it is by then (a file filed under the wrong indicator may be moved later).
+TEXT = "text"  # a typed answer
 STAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "value": {  # the open indicator's value is asked
         TEXT: ("value", "confirm", "explain", "summary"),  # saved, or an odd one confirmed
@@ -94,18 +97,22 @@ STAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "form_add_explain": ("explain",),  # [Penjelasan …] of this or the last indicator
         "form_later": ("value", "summary"),  # [Isi nanti]: the next unfinished one
         "form_summary": ("summary",),  # [Ringkasan]
+        "evidence_move": ("value",),  # [Pindahkan ke …] under a file: filed elsewhere
     },
     "confirm": {  # an unusual value waits to be confirmed
         "form_confirm": ("value", "explain", "summary"),  # [Ya, benar]: saved
         "form_reenter": ("value",),  # [Ubah]: asked again
+        "evidence_move": ("confirm",),
     },
     "explain": {  # an explanation is asked (required below target)
         TEXT: ("value", "summary"),  # saved; the next unfinished indicator, or the summary
         "form_keep_explain": ("value", "summary"),  # [Tetap] / [Tanpa penjelasan]
+        "evidence_move": ("explain",),
     },
     "summary": {  # every answer listed
         "form_edit": ("value",),  # [Ubah n]
         "form_submit": (),  # [Kirim]: to the Kasubag Program, the form ends
+        "evidence_to": ("summary",),  # [PEM-2] under a file: filed under that indicator
     },
 }
 
@@ -200,17 +207,27 @@ def _headed(ctx: Ctx) -> list[Section]:
     return headed
 
 
+@overload
 def _check_open(
-    ctx: Ctx, sub: Submission | SubmissionRead, rnd: CollectionRound | RoundRead
-) -> None:
-    """The person must head the section today, and the form must be open for answers."""
+    ctx: Ctx, sub: Submission | SubmissionRead, rnd: CollectionRound | None = None
+) -> CollectionRound: ...
+@overload
+def _check_open(ctx: Ctx, sub: Submission | SubmissionRead, rnd: RoundRead) -> RoundRead: ...
+def _check_open(
+    ctx: Ctx, sub: Submission | SubmissionRead, rnd: CollectionRound | RoundRead | None = None
+) -> CollectionRound | RoundRead:
+    """The person must head the section today, and the form must be open for answers; the
+    round (`rnd`, already read, or read here and locked shared: answers never change it)."""
     ctx.require(Role.KEPALA_SEKSI)
     if not heads(ctx.s, ctx.who, sub.section, ctx.today):
         raise UserError(t("form_not_your_section", section=sub.section.name))
-    if rnd.office_id != ctx.who.office_id:
+    if rnd is None:
+        rnd = get_round(ctx, sub.round_id, shared=True)
+    elif rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
         raise Stale(t("form_closed", section=sub.section.name, status=STATUS_TEXT[sub.status]))
+    return rnd
 
 
 # --- the form's state, loaded once per update -------------------------------------------------
@@ -229,10 +246,11 @@ class Form:
     def data(self) -> dict[str, Any]:
         return self.conv.data
 
-    def save(self, ctx: Ctx, values: dict[str, Any], idx: int | None = None) -> AnswerRead:
-        """Change an indicator's answer (the open one by default): staged, and seen by the
-        rest of the update."""
-        ind_id = self.order[self.data["idx"] if idx is None else idx]
+    def save(self, ctx: Ctx, values: dict[str, Any], ind_id: int | None = None) -> AnswerRead:
+        """Change an indicator's answer (the open question's by default): staged, and seen
+        by the rest of the update. The chat form and the Mini App change answers so."""
+        if ind_id is None:
+            ind_id = self.order[self.data["idx"]]
         self.answers[ind_id] = stage_update(ctx.s, self.answers[ind_id], **values)
         return self.answers[ind_id]
 
@@ -432,27 +450,15 @@ def open_form(
     ctx: Ctx, sub: Submission, edit: bool = False, rnd: CollectionRound | None = None
 ) -> None:
     """Open (or resume) the section's form; `rnd`: its round, already read and locked."""
-    if rnd is None:
-        rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
-    _check_open(ctx, sub, rnd)
-    inds, answers, order = _opening(ctx, sub, rnd)
-    if sub.status == "not_started":
-        sub = stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
-        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
-    missing = [
-        {"submission_id": sub.id, "indicator_id": i, "done": False}
-        for i in order
-        if i not in answers
-    ]
-    for ans in insert_rows(ctx.s, AnswerRead, missing):
-        answers[ans.indicator_id] = ans
+    rnd = _check_open(ctx, sub, rnd)
+    inds, answers, order = open_answers(ctx, sub, rnd)
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         if "tok" not in conv.data:
             conv = ctx.update_conversation(tok=_family_token(ctx, sub)) or conv
         form = Form(conv, sub, rnd, inds, answers)
         ctx.memo("form", lambda: form)
-        _ask(ctx, form, edit=edit)  # resume exactly where the person was
+        _ask(ctx, form, edit=edit, opening=True)  # resume exactly where the person was
         return
     # a return or a revision opens the indicators it names first
     reopened = [n for n, i in enumerate(order) if answers[i].reopen_note]
@@ -473,15 +479,41 @@ def open_form(
     prefix = ""
     if sub.status == "returned" and sub.note:
         prefix = t("form_note", note=sub.note)  # said once, naming who asked
-    _ask(ctx, form, prefix=prefix, edit=edit)
+    _ask(ctx, form, prefix=prefix, edit=edit, opening=True)
+
+
+def open_answers(
+    ctx: Ctx, sub: Submission, rnd: CollectionRound
+) -> tuple[dict[int, IndicatorView], dict[int, AnswerRead], list[int]]:
+    """The section's indicators, an answer for each (made where missing) and their order;
+    the form counts as started (`sub`, loaded, changes in memory too). The chat form and
+    the Mini App (`sheet.py`) open so."""
+    inds, answers, order = _opening(ctx, sub, rnd)
+    if sub.status == "not_started":
+        stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
+        ctx.audit("form_started", round_id=rnd.id, section=sub.section_id)
+    missing = [
+        {"submission_id": sub.id, "indicator_id": i, "done": False}
+        for i in order
+        if i not in answers
+    ]
+    for ans in insert_rows(ctx.s, AnswerRead, missing):
+        answers[ans.indicator_id] = ans
+    return inds, answers, order
 
 
 # --- prompts ---------------------------------------------------------------------------------
 
 
-def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False) -> None:
-    """Show what the form wants next, after `prefix` (what was just saved)."""
+def _ask(ctx: Ctx, form: Form, prefix: str = "", edit: bool = False, opening: bool = False) -> None:
+    """Show what the form wants next, after `prefix` (what was just saved). `opening`: the
+    form's first prompt, which also offers the whole section on one screen."""
     text, rows = _prompt(ctx, form)
+    if opening:
+        from bot.features.sheet import open_button
+
+        row = open_button(ctx.core.settings, form.sub.id)
+        rows = [*rows, row] if row else rows
     _show(ctx, f"{prefix}\n\n{text}" if prefix else text, rows, edit)
 
 
@@ -507,8 +539,7 @@ def _prompt(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
         value = Decimal(form.data["pending"])
         text = t(
             "form_confirm_odd",
-            value=format_number_id(value),
-            unit=ind.unit,
+            value=format_quantity_id(value, ind.unit),
             capaian=format_percent_id(form.cap(value=value)),
         )
         return text, [
@@ -539,9 +570,8 @@ def _prompt(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
         lines.append(
             t(
                 "form_current",
-                value=format_number_id(ans.realisation),
-                unit=ind.unit,
-                capaian=format_percent_id(form.cap()),
+                value=format_quantity_id(ans.realisation, ind.unit),
+                capaian=capaian_chat(form.cap()),
             )
         )
         if ans.explanation:
@@ -644,11 +674,10 @@ def _after_value(ctx: Ctx, form: Form, key: str, edit: bool, explained: bool = F
     cap = form.cap()
     saved = t(
         key,
+        icon=capaian_icon(cap),
         code=ind.code,
-        value=format_number_id(ans.realisation),
-        unit=ind.unit,
-        capaian=format_percent_id(cap),
-        category=capaian_words(cap),
+        value=format_quantity_id(ans.realisation, ind.unit),
+        capaian=capaian_chat(cap),
     )
     if explained:
         saved += " " + t("form_with_explanation")
@@ -677,8 +706,10 @@ def _finish(
 
 
 def _receive_file(ctx: Ctx, form: Form) -> None:
-    """Evidence at any point: for the open question's indicator, or the one the caption
-    names by its code; the caption is kept as the file's description."""
+    """Evidence at any point, filed under the indicator it belongs to: the one whose code the
+    caption starts with; else the open question's, with a one-tap [Pindahkan ke …] for each
+    other indicator; on the summary (no question open) the person chooses with buttons. The
+    caption is kept as the file's description."""
     f = ctx.msg.file
     assert f is not None
     caption = (ctx.msg.text or "").strip()
@@ -688,53 +719,170 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
         codes = {form.indicators[i].code.lower(): n for n, i in enumerate(form.order)}
         if m.group(1).lower() in codes:
             idx, caption = codes[m.group(1).lower()], m.group(2).strip()
-    if idx is None:
-        if form.data["stage"] == "summary":
-            raise UserError(t("form_file_in_summary"))
-        idx = form.data["idx"]
+    stored = _store(ctx, f)
+    about: dict[str, Any] = {"sub": form.sub.id, "photo": f.is_photo}
+    offered = STAGES[form.data["stage"]]
+    if idx is None and "evidence_to" in offered:  # no question open: which indicator?
+        rows = [
+            [ctx.button(form.indicators[i].code, "evidence_to", person=ctx.who, **about,
+                        file=stored.id, indicator=i, desc=caption)]
+            for i in form.order
+        ]  # fmt: skip
+        ctx.reply(t("form_file_which", name=f.name), buttons=_rows_of(rows, 3))
+        return
+    named = idx is not None
+    ind, ans = form.ind(idx), form.ans(idx)
+    att = Attachment(
+        answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
+    )
+    ctx.s.add(att)
+    text = _filed(ctx, form.rnd.id, ind, ans, stored, f.is_photo, caption)
+    if named or len(form.order) < 2 or "evidence_move" not in offered:
+        ctx.reply(text)
+        return
+    ctx.s.flush()  # the attachment's id, for the buttons that move it
+    rows = [
+        [ctx.button(t("btn_move_file", code=form.indicators[i].code), "evidence_move",
+                    person=ctx.who, **about, attachment=att.id, indicator=i)]
+        for i in form.order
+        if i != ind.id
+    ]  # fmt: skip
+    ctx.reply(text + "\n" + t("form_file_move_hint"), buttons=_rows_of(rows, 2))
+
+
+def _store(ctx: Ctx, f: InboundFile) -> StoredFile:
+    """The file kept under its own name (named as evidence once it is filed)."""
     ctx.core.files.check(f.name, f.size)
     if f.mime.startswith("error:") or f.content is None:
         raise UserError(t("file_download_failed", reason=f.mime.removeprefix("error:") or "-"))
-    ind, ans = form.ind(idx), form.ans(idx)
-    names = _attachment_names(ctx, ans)
-    count = len(names) + 1
-    photo_of_day = evidence_name(ind.code, f.name, True, ctx.today)
-    same_day = sum(n.startswith(photo_of_day.rsplit(".", 1)[0]) for n in names)
-    name = evidence_name(ind.code, f.name, f.is_photo, ctx.today, same_day + 1)
-    stored = ctx.core.files.put(
+    return ctx.core.files.put(
         ctx.s,
         ctx.who.office_id,
         f.content,
-        name,
+        f.name,
         f.mime,
         f"{ctx.msg.channel}:{f.source_id}",
         ctx.now,
     )
+
+
+def store_evidence(
+    ctx: Ctx,
+    rnd: CollectionRound,
+    ind: Indicator | IndicatorView,
+    ans: Answer | AnswerRead,
+    f: InboundFile,
+    caption: str,
+) -> tuple[str, int]:
+    """Keep a file as evidence of an answer, named as people see it; returns its name and
+    the answer's number of files. The Mini App stores evidence so (it names the indicator)."""
+    stored = _store(ctx, f)
     ctx.s.add(
         Attachment(
             answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=caption or None
         )
     )
-    ctx.audit("evidence_received", round_id=form.rnd.id, file=stored.sha256, name=name)
-    ctx.reply(
-        t(
-            "form_file_saved",
-            code=ind.code,
-            name=name,
-            desc=t("form_file_desc", text=caption) if caption else "",
-            count=count,
-        )
+    _filed(ctx, rnd.id, ind, ans, stored, f.is_photo, caption)
+    return stored.name, len(_attachment_names(ctx, ans, besides=0))
+
+
+def _rows_of(buttons: list[list[list[str]]], n: int) -> list[list[list[str]]]:
+    """Buttons `n` to a row, so a section's codes fit a phone's width."""
+    flat = [b for row in buttons for b in row]
+    return [flat[i : i + n] for i in range(0, len(flat), n)]
+
+
+def _filed(
+    ctx: Ctx,
+    round_id: int,
+    ind: Indicator | IndicatorView,
+    ans: Answer | AnswerRead,
+    stored: StoredFile,
+    is_photo: bool,
+    caption: str,
+) -> str:
+    """Name the file as evidence of `ind` (a photo after the indicator and its day), record
+    it, and say so: what was filed where, and how many files the indicator now has."""
+    names = _attachment_names(ctx, ans, besides=stored.id)
+    day = ctx.cal.local(stored.created_at).date()
+    photo_of_day = evidence_name(ind.code, stored.name, True, day)
+    same_day = sum(n.startswith(photo_of_day.rsplit(".", 1)[0]) for n in names)
+    stored.name = evidence_name(ind.code, stored.name, is_photo, day, same_day + 1)
+    ctx.audit("evidence_received", round_id=round_id, file=stored.sha256, name=stored.name)
+    return t(
+        "form_file_saved",
+        code=ind.code,
+        name=stored.name,
+        desc=t("form_file_desc", text=caption) if caption else "",
+        count=len(names) + 1,
     )
 
 
-def _attachment_names(ctx: Ctx, ans: Answer | AnswerRead) -> list[str]:
+def _attachment_names(ctx: Ctx, ans: Answer | AnswerRead, besides: int) -> list[str]:
+    """The names of the answer's evidence files, but the file `besides` (being filed)."""
     return list(
         ctx.s.scalars(
             select(StoredFile.name)
             .join(Attachment, Attachment.file_id == StoredFile.id)
-            .where(Attachment.answer_id == ans.id)
+            .where(Attachment.answer_id == ans.id, StoredFile.id != besides)
         )
     )
+
+
+def _evidence_target(ctx: Ctx, tok: Pressed) -> tuple[Submission, Indicator, Answer]:
+    """The indicator a file is filed under by a button, in a form still open to its head."""
+    sub = ctx.s.get(Submission, tok.payload["sub"])
+    ind = ctx.s.get(Indicator, tok.payload["indicator"])
+    if sub is None or ind is None:
+        raise Stale(t("button_unknown"))
+    _check_open(ctx, sub)
+    ans = ctx.s.scalar(
+        select(Answer).where(Answer.submission_id == sub.id, Answer.indicator_id == ind.id)
+    )
+    if ans is None:
+        raise Stale(t("button_unknown"))
+    return sub, ind, ans
+
+
+@router.action("evidence_move")
+def act_move_evidence(ctx: Ctx, tok: Pressed) -> None:
+    """[Pindahkan ke PEM-2]: the file just filed under the open question belongs elsewhere."""
+    sub, ind, ans = _evidence_target(ctx, tok)
+    att = ctx.s.get(Attachment, tok.payload["attachment"])
+    was = ctx.s.get(Answer, att.answer_id) if att is not None else None
+    was_ind = ctx.s.get(Indicator, was.indicator_id) if was is not None else None
+    if att is None or was is None or was_ind is None or was.submission_id != sub.id:
+        raise Stale(t("button_unknown"))
+    was_code = was_ind.code
+    att.answer_id = ans.id
+    ctx.s.flush()
+    text = (
+        t("form_file_moved", was=was_code, code=ind.code)
+        + "\n"
+        + _filed(ctx, sub.round_id, ind, ans, att.file, tok.payload["photo"], att.description or "")
+    )
+    ctx.audit("evidence_moved", round_id=sub.round_id, file=att.file.sha256, indicator=ind.code)
+    if not ctx.edit_pressed(text, buttons=[]):
+        ctx.reply(text)
+
+
+@router.action("evidence_to")
+def act_file_evidence(ctx: Ctx, tok: Pressed) -> None:
+    """[PEM-2] under a file sent on the summary: file it under that indicator."""
+    sub, ind, ans = _evidence_target(ctx, tok)
+    stored = ctx.s.get(StoredFile, tok.payload["file"])
+    if stored is None or stored.office_id != ctx.who.office_id:
+        raise Stale(t("button_unknown"))
+    desc = tok.payload.get("desc") or ""
+    ctx.s.add(
+        Attachment(
+            answer_id=ans.id, file_id=stored.id, created_at=ctx.now, description=desc or None
+        )
+    )
+    ctx.s.flush()
+    text = _filed(ctx, sub.round_id, ind, ans, stored, tok.payload["photo"], desc)
+    if not ctx.edit_pressed(text, buttons=[]):
+        ctx.reply(text)
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -884,11 +1032,10 @@ def summary_lines(
                 n=n,
                 code=ind.code,
                 name=ind.name,
-                value=format_number_id(ans.realisation),
-                unit=ind.unit,
+                icon=capaian_icon(cap),
+                value=format_quantity_id(ans.realisation, ind.unit),
                 target=target_display(ind, rnd.period),
-                capaian=format_percent_id(cap),
-                category=capaian_words(cap),
+                capaian=capaian_chat(cap),
                 done="" if ans.done else t("sum_unfinished"),
             )
         )
@@ -900,20 +1047,25 @@ def summary_lines(
     return lines
 
 
-def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+def summary_text(ctx: Ctx, form: Form) -> str:
+    """The section's header and every answer (the summary the chat and the Mini App show)."""
     sub, rnd = form.sub, form.rnd
-    missing = [
-        n
-        for n, ind_id in enumerate(form.order, start=1)
-        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
-    ]
     text = t(
         "sum_header",
         section=sub.section.name,
         period=rnd.period_label,
         deadline=format_datetime_id(sub.deadline, ctx.who.timezone),
     )
-    text += "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
+    return text + "\n\n" + "\n".join(summary_lines(ctx, sub, rnd, form))
+
+
+def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
+    missing = [
+        n
+        for n, ind_id in enumerate(form.order, start=1)
+        if form.answers[ind_id].realisation is None or not form.answers[ind_id].done
+    ]
+    text = summary_text(ctx, form)
     edit = [
         _button(ctx, form, t("btn_edit_n", n=n), "form_edit", idx=n - 1)
         for n in range(1, len(form.order) + 1)
@@ -931,9 +1083,15 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
 def act_submit(ctx: Ctx, tok: Pressed) -> None:
     """[Kirim]: the section's reply goes to the Kasubag Program for review."""
     form = _check_seq(ctx, tok)
-    sub, rnd = form.sub, form.rnd
     if any(a.realisation is None or not a.done for a in form.answers.values()):
         raise UserError(t("sum_missing_short"))
+    submit_section(ctx, form)
+
+
+def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
+    """The section's reply goes to the Kasubag Program: the chat's [Kirim] and the Mini
+    App's do this, every answer done. `reply`: what the head is shown before the notice."""
+    sub, rnd = form.sub, form.rnd
     late, timing = reply_timing(sub, ctx.now, ctx.cal)  # before it is marked sent
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
@@ -945,9 +1103,12 @@ def act_submit(ctx: Ctx, tok: Pressed) -> None:
         first_submitted_at=sub.first_submitted_at or ctx.now,
         note=None,
     )
-    ctx.end_conversation()
+    form.sub = sub
+    conv = ctx.conversation()
+    if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
+        ctx.end_conversation()
     ctx.audit("section_submitted", round_id=rnd.id, section=sub.section_id, late_days=late)
-    ctx.reply(t("form_submitted", section=sub.section.name, late=timing))
+    ctx.reply(reply + t("form_submitted", section=sub.section.name, late=timing))
     from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
     from bot.reminders import cancel_section

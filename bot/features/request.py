@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core import Ctx
 from bot.errors import UserError
 from bot.fmt import format_date_long_id, format_datetime_id
+from bot.messaging.outbox import address_of
 from bot.roles import Role
 from bot.rounds import end_step, open_rounds, role_holders, round_indicators, start_step
 from bot.router import Pressed, router
@@ -194,7 +195,7 @@ def _summary(ctx: Ctx, deadline: datetime) -> None:
         t(
             "req_summary",
             period=period_label(conv.data["period"]),
-            sections="\n".join(f"• {s.name}" for s in sections),
+            sections="\n".join(f"   – {s.name}" for s in sections),
             deadline=format_datetime_id(deadline, ctx.who.timezone),
         ),
         buttons=[
@@ -216,7 +217,8 @@ def act_cancel(ctx: Ctx, tok: Pressed) -> None:
 
 @router.action("req_send")
 def act_send(ctx: Ctx, tok: Pressed) -> None:
-    """[Kirim]: create the round, post it in the group, ask the Sekretaris for the team."""
+    """[Kirim]: create the round, ask the Sekretaris for the team, and announce it in the
+    Tim SAKIP group, or to each member one to one where no group is registered."""
     ctx.require(Role.CAMAT)
     conv = _conv(ctx, "confirm")
     data = conv.data
@@ -255,21 +257,35 @@ def act_send(ctx: Ctx, tok: Pressed) -> None:
     ctx.audit("round_requested", round_id=rnd.id, period=rnd.period, sections=data["sections"])
     tz = ctx.who.timezone
     n_sections = len({i.section_id for i in round_indicators(ctx.s, rnd)})
-    ctx.group(
-        t(
-            "req_group",
-            camat=ctx.who.name,
-            period=rnd.period_label,
-            sections=n_sections,
-            indicators=len(indicators),
-            deadline=format_datetime_id(rnd.proposed_deadline or ctx.now, tz),
-        )
+    announcement = t(
+        "req_group",
+        camat=ctx.who.name,
+        period=rnd.period_label,
+        sections=n_sections,
+        indicators=len(indicators),
+        deadline=format_datetime_id(rnd.proposed_deadline or ctx.now, tz),
     )
-    ctx.reply(t("req_sent", period=rnd.period_label))
     from bot.features.team import send_team_form
 
-    for h in role_holders(ctx, Role.SEKRETARIS):
+    posted = ctx.group(announcement)
+    sekretaris = role_holders(ctx, Role.SEKRETARIS)
+    for h in sekretaris:
         send_team_form(ctx, rnd, h.person, h.title)
+    if posted:
+        ctx.reply(t("req_sent", period=rnd.period_label))
+        return
+    # no group: the Tim SAKIP hear it one to one (WhatsApp users already have, by to_group)
+    told = {h.person.id for h in sekretaris}
+    team = [h.person for h in role_holders(ctx, Role.TIM_SAKIP) if h.person.id not in told]
+    for person in team:
+        if person.preferred_channel != "whatsapp":
+            ctx.send(person, announcement)
+    reached = [p.name for p in team if address_of(p) is not None]
+    unlinked = [p.name for p in team if address_of(p) is None]
+    text = t("req_sent_direct", period=rnd.period_label, names=", ".join(reached) or "-")
+    if unlinked:
+        text += "\n" + t("req_unlinked", names=", ".join(unlinked))
+    ctx.reply(text + "\n" + t("req_no_group"))
 
 
 def _set_period_check(ctx: Ctx, period: str) -> None:

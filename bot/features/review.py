@@ -4,6 +4,7 @@ draft report (automatically when every section is accepted, or on /kompilasi).""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.core import Ctx
 from bot.errors import Stale, UserError
@@ -54,18 +55,23 @@ def send_for_review(
                     "review_accept",
                     person=kasubag,
                     sub=sub.id,
-                    submitted=sub.submitted_at.isoformat() if sub.submitted_at else "",
+                    submitted=_stamp(sub),
                 ),
                 ctx.button(
                     t("btn_return"),
                     "review_return",
                     person=kasubag,
                     sub=sub.id,
-                    submitted=sub.submitted_at.isoformat() if sub.submitted_at else "",
+                    submitted=_stamp(sub),
                 ),
             ]
         ],
     )
+
+
+def _stamp(sub: Submission | SubmissionRead) -> str:
+    """When the reply was sent: a review button names it, and is stale once it changes."""
+    return sub.submitted_at.isoformat() if sub.submitted_at else ""
 
 
 def _reviewable(ctx: Ctx, tok: Pressed) -> tuple[CollectionRound, Submission]:
@@ -75,8 +81,7 @@ def _reviewable(ctx: Ctx, tok: Pressed) -> tuple[CollectionRound, Submission]:
         raise Stale(t("button_unknown"))
     rnd = get_round(ctx, sub.round_id)
     expect(rnd, RoundState.COLLECTING, RoundState.REVISION)
-    stamp = sub.submitted_at.isoformat() if sub.submitted_at else ""
-    if sub.status != "submitted" or tok.payload.get("submitted") != stamp:
+    if sub.status != "submitted" or tok.payload.get("submitted") != _stamp(sub):
         raise Stale(t("review_stale", section=sub.section.name))
     return rnd, sub
 
@@ -101,15 +106,78 @@ def act_accept(ctx: Ctx, tok: Pressed) -> None:
 
 @router.action("review_return")
 def act_return(ctx: Ctx, tok: Pressed) -> None:
-    """[Kembalikan]: ask for the note that goes back to the section head."""
+    """[Kembalikan]: choose the indicators to correct with buttons, then write the note."""
     rnd, sub = _reviewable(ctx, tok)
-    ctx.set_conversation("return_note", sub=sub.id)
-    codes = [i.code for i in round_indicators(ctx.s, rnd, sub.section_id)]
-    ctx.reply(t("review_return_ask", section=sub.section.name, example=codes[0] if codes else "-"))
+    ctx.set_conversation("return_note", sub=sub.id, picked=[])
+    ctx.reply(
+        t("review_return_ask", section=sub.section.name), buttons=_pick_buttons(ctx, rnd, sub)
+    )
+
+
+def _pick_buttons(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> list[list[list[str]]]:
+    """One toggle per indicator of the section (✅ = to correct), then [Lanjut]."""
+    conv = ctx.conversation()
+    picked = set(conv.data.get("picked", [])) if conv is not None else set()
+    # as [Kembalikan]'s: stale once the reply changes
+    about: dict[str, Any] = {"sub": sub.id, "submitted": _stamp(sub)}
+    rows = [
+        [
+            ctx.button(
+                f"{'✅' if i.id in picked else '⬜'} {i.code} {_short(i.name)}",
+                "review_pick",
+                person=ctx.who,
+                reusable=True,
+                indicator=i.id,
+                **about,
+            )
+        ]
+        for i in round_indicators(ctx.s, rnd, sub.section_id)
+    ]
+    rows.append([ctx.button(t("btn_next"), "review_picked", person=ctx.who, **about)])
+    return rows
+
+
+def _short(name: str, width: int = 32) -> str:
+    """An indicator's name cut to fit a button on a phone."""
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
+
+
+def _return_conv(ctx: Ctx, tok: Pressed) -> tuple[CollectionRound, Submission]:
+    rnd, sub = _reviewable(ctx, tok)
+    conv = ctx.conversation()
+    if conv is None or conv.kind != "return_note" or conv.data.get("sub") != sub.id:
+        raise Stale(t("review_stale", section=sub.section.name))
+    return rnd, sub
+
+
+@router.action("review_pick")
+def act_pick(ctx: Ctx, tok: Pressed) -> None:
+    """[⬜ TRA-1 …]: mark (or unmark) an indicator to correct."""
+    rnd, sub = _return_conv(ctx, tok)
+    conv = ctx.conversation()
+    assert conv is not None
+    picked = set(conv.data.get("picked", [])) ^ {tok.payload["indicator"]}
+    ctx.update_conversation(picked=sorted(picked))
+    ctx.edit_pressed(buttons=_pick_buttons(ctx, rnd, sub))
+
+
+@router.action("review_picked")
+def act_picked(ctx: Ctx, tok: Pressed) -> None:
+    """[Lanjut]: ask for the note, naming what it is for."""
+    rnd, sub = _return_conv(ctx, tok)
+    conv = ctx.conversation()
+    assert conv is not None
+    picked = set(conv.data.get("picked", []))
+    codes = [i.code for i in round_indicators(ctx.s, rnd, sub.section_id) if i.id in picked]
+    ctx.edit_pressed(buttons=[])
+    what = ", ".join(codes) if codes else t("review_return_whole", section=sub.section.name)
+    ctx.reply(t("review_return_note_ask", what=what))
 
 
 @router.conversation("return_note")
 def on_return_note(ctx: Ctx) -> None:
+    """The note: for the indicators chosen with buttons, or (none chosen) for the section;
+    a line starting with an indicator's code still reopens that one."""
     conv = ctx.conversation()
     assert conv is not None
     sub = ctx.s.get(Submission, conv.data["sub"])
@@ -122,11 +190,19 @@ def on_return_note(ctx: Ctx) -> None:
     note = (ctx.msg.text or "").strip()
     if len(note) < 5:
         raise UserError(t("review_note_short"))
-    general = reopen_named(ctx, sub, rnd, note, ROLE_LABELS[Role.KASUBAG_PROGRAM])
+    who = ROLE_LABELS[Role.KASUBAG_PROGRAM]
+    picked = set(conv.data.get("picked", []))
+    if picked:
+        for ind_id, ans in answers_by_indicator(ctx.s, sub).items():
+            if ind_id in picked:
+                ans.done, ans.reopen_note = False, t("note_by", who=who, note=note)
+        general = ""
+        codes = [i.code for i in round_indicators(ctx.s, rnd, sub.section_id) if i.id in picked]
+        note = f"{', '.join(codes)}: {note}"  # the head reads which indicators it is about
+    else:
+        general = reopen_named(ctx, sub, rnd, note, who)
     sub.status, sub.returns = "returned", sub.returns + 1
-    sub.note = (
-        t("note_by", who=ROLE_LABELS[Role.KASUBAG_PROGRAM], note=general) if general else None
-    )
+    sub.note = t("note_by", who=who, note=general) if general else None
     ctx.end_conversation()
     ctx.audit("section_returned", round_id=rnd.id, section=sub.section_id, note=note)
     ctx.reply(t("review_returned", section=sub.section.name))

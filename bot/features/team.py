@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import Ctx
 from bot.errors import UserError
+from bot.features.sheet import open_button
 from bot.fmt import format_datetime_id
 from bot.roles import Role, title_for
 from bot.rounds import (
@@ -305,7 +306,8 @@ def act_plan_ok(ctx: Ctx, tok: Pressed) -> None:
                             person=h.person,
                             reusable=True,
                             submission=sub.id,
-                        )
+                        ),
+                        *open_button(ctx.core.settings, sub.id),  # the Mini App, beside it
                     ]
                 ],
             )

@@ -344,12 +344,22 @@ class FakeTelegram(LocalServer):
         for msg in reversed(self._sent[chat_id]):
             for row in (msg.reply_markup or {}).get("inline_keyboard", []):
                 for button in row:
-                    if button["text"] == label:
+                    if button["text"] == label and "callback_data" in button:
                         return self.press_button(
                             user_id, chat_id, msg.message_id, button["callback_data"]
                         )
         visible = [b for m in self._sent[chat_id] for b in m.buttons]
         raise LookupError(f"no button {label!r} in chat {chat_id}; visible: {visible}")
+
+    def web_app_url(self, chat_id: int, label: str) -> str:
+        """The page the newest Mini App button labelled `label` opens (the test's browser
+        opens it, as Telegram's would)."""
+        for msg in reversed(self._sent[chat_id]):
+            for row in (msg.reply_markup or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label and "web_app" in button:
+                        return str(button["web_app"]["url"])
+        raise LookupError(f"no Mini App button {label!r} in chat {chat_id}")
 
     # --- reading ------------------------------------------------------------------------------
     def messages(self, chat_id: int) -> list[SentMessage]:
@@ -582,7 +592,19 @@ class FakeTelegram(LocalServer):
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if "web_app" in button:
+                    self._check_web_app(params, button["web_app"])
         return markup
+
+    @staticmethod
+    def _check_web_app(params: dict[str, Any], web_app: Any) -> None:
+        """As Telegram: a Mini App button only in a private chat, its page on HTTPS (here
+        also plain HTTP on the loopback address, where tests serve the page)."""
+        url = str((web_app or {}).get("url", ""))
+        if str(params.get("chat_id", "")).startswith("-"):
+            raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+        if not url.startswith(("https://", "http://127.0.0.1:")):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
     def _record(
         self, chat_id: int, kind: str, text: str | None, markup: dict[str, Any] | None, **extra: Any

@@ -1,4 +1,4 @@
-"""Delivering the outbox (DESIGN.md decision 3): in order per chat, one message per chat at a
+"""Delivering the outbox (docs/design-notes.md, decision 3): in order per chat, one message per chat at a
 time, within the channels' limits, retried on 429 (after `retry_after`), 5xx, timeouts and
 connection resets.
 
@@ -147,6 +147,8 @@ _SENT = (
     .where(Outbox.id == bindparam("row"))
     .values(status="sent", remote_id=bindparam("remote"), sent_at=bindparam("at"), error=None)
 )
+# a message whose text carries a secret: marked sent with its masked text (`outbox.KEEP_TEXT`)
+_SENT_KEEP = _SENT.values(text=bindparam("keep"))
 # What a request needs besides its row: the stored file; the original an edit names.
 _FILE = select(StoredFile.path, StoredFile.name, StoredFile.mime).where(
     StoredFile.id == bindparam("file")
@@ -479,15 +481,16 @@ class DeliveryWorker:
                 log.exception("sender crashed on outbox %s", msg.id)
                 await self._fail(msg.id, f"kesalahan internal: {exc}")
                 return "failed"
-            await self._db(self._sent_op(msg.id, remote_id, self.clock.now()))
+            keep = (msg.template or {}).get(outbox.KEEP_TEXT)
+            await self._db(self._sent_op(msg.id, remote_id, self.clock.now(), keep))
             return "sent"
 
     @staticmethod
-    def _sent_op(row_id: int, remote_id: str, now: datetime) -> Plain:
-        return Plain(
-            lambda c: c.execute(_SENT, {"row": row_id, "remote": remote_id, "at": now}),
-            single=True,
-        )
+    def _sent_op(row_id: int, remote_id: str, now: datetime, keep: str | None = None) -> Plain:
+        params = {"row": row_id, "remote": remote_id, "at": now}
+        if keep is not None:
+            return Plain(lambda c: c.execute(_SENT_KEEP, {**params, "keep": keep}), single=True)
+        return Plain(lambda c: c.execute(_SENT, params), single=True)
 
     def _defer(self, s: Session, row_id: int, exc: Defer) -> None:
         """Back to pending until the quota frees, with the chat's later rows behind it."""
@@ -513,6 +516,7 @@ class DeliveryWorker:
         assert row is not None
         row.status, row.error = "rerouted", str(exc)
         outbox.copy(s, row, now=self.clock.now(), channel=exc.channel, chat_id=exc.chat_id)
+        outbox.mask(row)
 
     async def _fail(self, row_id: int, error: str) -> None:
         """Mark failed and tell the admin and the Kasubag Program who could not be reached."""
@@ -521,6 +525,7 @@ class DeliveryWorker:
             row = s.get(Outbox, row_id)
             assert row is not None
             row.status, row.error = "failed", error
+            outbox.mask(row)
             report_failure(s, row, self.clock.now())
 
         await self._db(op)

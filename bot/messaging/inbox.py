@@ -1,4 +1,4 @@
-"""The durable inbox (DESIGN.md decision 3): every incoming update is written here and
+"""The durable inbox (docs/design-notes.md, decision 3): every incoming update is written here and
 committed before the channel is told it arrived (the next `getUpdates` offset, the webhook's
 200), then handled from here, one person's updates in order.
 
@@ -167,6 +167,15 @@ class Inbox:
         with self.db.transaction() as s:
             self.mark(s, item, self.clock.now(), status, error)
         item.done = True
+
+    def status(self, channel: str, external_id: str) -> str | None:
+        """Where a recorded update stands (`pending`, `done`, …), None if never recorded."""
+        with self.db.transaction() as s:
+            return s.scalar(
+                select(InboxUpdate.status).where(
+                    InboxUpdate.channel == channel, InboxUpdate.external_id == external_id
+                )
+            )
 
     def pending(self, limit: int = 10_000) -> list[Item]:
         """What was recorded but not handled (after a restart), oldest first."""

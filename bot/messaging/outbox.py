@@ -1,4 +1,4 @@
-"""Writing to the outbox (DESIGN.md decision 3): every outgoing message is a row, written in
+"""Writing to the outbox (docs/design-notes.md, decision 3): every outgoing message is a row, written in
 the same transaction as the change that causes it. Delivery lives in `bot/messaging/delivery.py`."""
 
 from __future__ import annotations
@@ -15,7 +15,31 @@ from db.engine import Database
 from db.models import Office, Outbox, Person
 from db.plain import stage_insert
 
-Buttons = list[list[list[str]]]  # rows of [label, token]
+Buttons = list[list[list[str]]]  # rows of [label, token], or [label, WEB_APP, url]
+WEB_APP = "web_app"  # a button that opens a page inside Telegram (a Mini App), not a token
+
+
+def web_app_button(label: str, url: str) -> list[str]:
+    """A button that opens `url` as a Telegram Mini App. Channels without Mini Apps
+    (WhatsApp) leave it out (`chat_buttons`), so a message may carry it whatever its
+    channel turns out to be."""
+    return [label, WEB_APP, url]
+
+
+def is_web_app(button: list[str]) -> bool:
+    return len(button) == 3 and button[1] == WEB_APP
+
+
+def chat_buttons(buttons: Buttons) -> Buttons:
+    """The buttons that answer in chat: without the Mini App ones (rows left empty go)."""
+    rows = [[b for b in row if not is_web_app(b)] for row in buttons]
+    return [row for row in rows if row]
+
+
+# `template` key: the text the row keeps once the message is out (sent, or failed), for a
+# message that carries a secret (a dashboard sign-in link): it leaves with the secret, and
+# the database keeps the masked text (bot/messaging/delivery.py)
+KEEP_TEXT = "keep_text"
 
 
 def address_of(person: Person) -> tuple[str, str] | None:
@@ -131,7 +155,13 @@ def copy(session: Session, row: Outbox, *, now: datetime, channel: str, chat_id:
         kind=row.kind,
         buttons=row.buttons,
         file_id=row.file_id,
+        template={k: v for k, v in (row.template or {}).items() if k == KEEP_TEXT},
     )
+
+
+def mask(row: Outbox) -> None:
+    """A row done with (failed, rerouted): keep its `KEEP_TEXT`, not a text with a secret."""
+    row.text = (row.template or {}).get(KEEP_TEXT, row.text)
 
 
 def to_person(
