@@ -287,7 +287,7 @@ async def run(output: Path) -> dict[str, Path]:
         await sc.press(sek, "✏️ Ada koreksi")
         await sc.press(sek, "📁 Seksi Pemerintahan")
         await sc.press(sek, "PEM-2")
-        await sc.say(sek, "lampirkan daftar hadir pembinaan dan perbaiki jumlahnya")
+        await sc.say(sek, "pembinaan di Desa Kaliukan belum terhitung; perbaiki jumlahnya")
         await sc.press(sek, "✅ Selesai")
         await sc.press(heads["pem"], "📝 Perbaiki")
         await sc.answer(

@@ -21,7 +21,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from bot.capaian import DEFAULT_BANDS, Target, band_text, looks_suspicious
+from bot.capaian import Target, looks_suspicious
 from bot.core import Ctx, InboundFile
 from bot.errors import UserError
 from bot.features.form import (
@@ -69,14 +69,12 @@ def open_button(settings: Settings, sub_id: int) -> list[list[str]]:
 
 
 def rules() -> dict[str, Any]:
-    """What the page needs to compute the capaian as the chat words it (bot/capaian.py)."""
-    bands = [[str(bound), band_text(bound + Decimal("0.01"))] for bound, _ in DEFAULT_BANDS.bands]
+    """What the page needs to compute the capaian as the chat words it (bot/capaian.py):
+    plainly against the target, as `fmt.capaian_chat` does; the category band is for the
+    documents, where the regulation's table uses it."""
     return {
-        "words": TEXTS["capaian_words"],
         "met": t("capaian_target_met"),
         "not_met": t("capaian_target_not_met"),
-        "bands": bands,
-        "lowest": band_text(Decimal(0)),
         "odd": TEXTS["form_confirm_odd"],
         "odd_above": "150",
     }

@@ -95,14 +95,9 @@
 
   function percent(h) { return h === null ? "-" : fmt(h, 100n) + "%"; }
 
-  function words(h) {  // capaian.capaian_words
+  function words(h) {  // capaian.target_status: plainly against the target, as the chat
     if (h === null) return "-";
-    var band = R.lowest;
-    for (var i = 0; i < R.bands.length; i++) {
-      if (h > scaled(R.bands[i][0]) / 100n) { band = R.bands[i][1]; break; }
-    }
-    var status = h >= 10000n ? R.met : R.not_met;
-    return R.words.replace("{status}", status).replace("{band}", band);
+    return h >= 10000n ? R.met : R.not_met;
   }
 
   function required(h) { return h === null || h < 10000n; }  // form.explanation_required
@@ -242,7 +237,7 @@
       input.classList.toggle("err", r === undefined);
       if (r === undefined) cap.textContent = T.sheet_not_number;
       else if (r === null) cap.textContent = "";
-      else cap.textContent = "→ capaian " + percent(h) + ": " + words(h);
+      else cap.textContent = "→ capaian " + percent(h) + " — " + words(h);  // as the chat
       cap.classList.toggle("bad", r === undefined || (r !== null && required(h)));
       var isOdd = r !== null && r !== undefined && input.value !== ind.value && suspicious(h, r);
       odd.hidden = !isOdd;
