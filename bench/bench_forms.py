@@ -23,7 +23,9 @@ With --path, the same runtime runs once more with a core that only says back wha
 the thread hand-offs cost around the handler, against the echo bot's own figure.
 
 PostgreSQL runs only with --pg-url, and that database is emptied. SQLite uses a temp file.
-Also printed: Bot API calls per update (the fake's counters, median over the repetitions);
+Also printed: the reply latency's p50 and p95 (from a person's update reaching the fake to
+the bot's answer there, every update of the measured phase), beside the echo bot's p95 as a
+ratio; Bot API calls per update (the fake's counters, median over the repetitions);
 SQL statements and commits per update, counted by listeners in the bot process in one more
 run of each (listeners on SQLAlchemy's execution events cost the handler about 5%, which the
 bot itself does not pay: the runs whose CPU is measured have none); and the most database
@@ -36,6 +38,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
 import os
 import signal
 import statistics
@@ -174,6 +177,7 @@ async def act(
     """Do one thing as a person; wait until the bot's newest message in the chat satisfies
     `done` (a new message, or an edit that says something it did not say before)."""
     n_before, seen_before = len(fake.messages(chat)), seen(fake.messages(chat))
+    sent = time.monotonic()
     do()
 
     def ready(msgs: list[SentMessage]) -> bool:
@@ -183,7 +187,18 @@ async def act(
         return any(done(m.text or "") for m in fresh[-1:])
 
     msgs = await fake.wait_chat(chat, ready, timeout=600)
+    LATENCIES.append(time.monotonic() - sent)
     return msgs[-1].text or ""
+
+
+# seconds from a person's update to the bot's answer, every `act` of the measured phase
+LATENCIES: list[float] = []
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) of `values`, nearest rank."""
+    v = sorted(values)
+    return v[max(0, math.ceil(q / 100 * len(v)) - 1)]
 
 
 def is_prompt(text: str) -> bool:
@@ -246,6 +261,8 @@ class Result:
     commits_per_update: float | None = None
     connects: int | None = None  # database connections opened during the measured phase
     startup_s: float | None = None
+    p50_ms: float = 0.0  # reply latency: from the person's update to the bot's answer
+    p95_ms: float = 0.0
 
 
 async def measured(
@@ -274,13 +291,16 @@ async def measured(
             "--nonblocking",
             "--gil",  # only the thread holding the GIL: where the process's Python CPU goes
         )
+    LATENCIES.clear()
     updates = await crowd(people, uids, one)
+    waits = list(LATENCIES)
     await quiet(fake)
     cpu1, calls1 = cpu_seconds(p.pid), api_calls(fake)
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         await spy.wait()
     r = Result((cpu1 - cpu0) * 1000 / updates, updates, (calls1 - calls0) / updates)
+    r.p50_ms, r.p95_ms = percentile(waits, 50) * 1000, percentile(waits, 95) * 1000
     if counters0 is not None:
         c1 = await p.snapshot()
         if c1["statements"]:  # counted (BENCH_COUNT_SQL)
@@ -430,6 +450,7 @@ async def main(args: argparse.Namespace) -> None:
                     kind, people, workdir, args.pg_url, None, path_only=True, count_sql=True
                 )
         echo_med = statistics.median(r.cpu_ms for r in runs["echo"])
+        echo_p95 = statistics.median(r.p95_ms for r in runs["echo"])
         print(
             f"\n{people} people at once ({runs['echo'][0].updates} echo updates, "
             f"{runs[kinds[0]][0].updates} sakip updates per run):"
@@ -445,8 +466,12 @@ async def main(args: argparse.Namespace) -> None:
                     f"  commits/update {c.commits_per_update or 0:.2f}"
                     f"  connections opened {max(r.connects or 0 for r in [*rs, c])}"
                 )
+            p95 = [r.p95_ms for r in rs]
+            late = "" if name == "echo" else f" ×{spread([x / echo_p95 for x in p95])}"
             print(
                 f"  {name:<16} CPU/update {spread(cpu):>17} ms{ratio}"
+                f"  reply p50 {spread([r.p50_ms for r in rs], '{:.0f}')} ms"
+                f" p95 {spread(p95, '{:.0f}')} ms{late}"
                 f"  API calls/update {statistics.median(r.api_per_update for r in rs):.2f}{sql}"
                 f"  start→getUpdates {spread([r.startup_s or 0 for r in rs], '{:.2f}')} s"
             )

@@ -18,7 +18,6 @@ import contextlib
 import gc
 import logging
 import threading
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
 from bot.logsafe import install_log_redaction
 from bot.messaging import outbox
-from bot.messaging.delivery import DeliveryWorker, Message, Sender
+from bot.messaging.delivery import DeliveryWorker, Sender
 from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
 from bot.messaging.leader import Leader
 from bot.router import light, router
@@ -64,8 +63,6 @@ class Runtime:
         self.telegram = TelegramChannel(settings, self.handle, self.intake, max_bytes)
         senders: dict[str, Sender] = {"telegram": self.telegram.sender}
         handlers = {"telegram": self.telegram.process}
-        # per channel: may an update be handled on arrival (`intake`)
-        self._quick: dict[str, Callable[[dict[str, Any]], bool]] = {"telegram": self.telegram.quick}
         self.whatsapp = None
         if settings.whatsapp_enabled:
             from handlers.whatsapp import WhatsAppChannel
@@ -87,9 +84,7 @@ class Runtime:
             file_root=str(settings.data_dir),
             sweep_interval=0.25 if shared else 2.0,  # shared: other processes' replies
         )
-        self.dispatcher = Dispatcher(
-            self.inbox, {name: self._delivering(h) for name, h in handlers.items()}
-        )
+        self.dispatcher = Dispatcher(self.inbox, handlers)
         self.scheduler = ReminderScheduler(self.core)
         self.leader = Leader(self.db)
         self._stop = asyncio.Event()
@@ -99,7 +94,7 @@ class Runtime:
         self._sync_pending = False
         self._sync_changes: dict[str, datetime | None] = {}
         self.started = asyncio.Event()
-        outbox.watch(self.db, self._outbox_committed, take_now=self._sends_now)
+        outbox.watch(self.db, self._outbox_committed)
         self.core.watch_reminders(self._reminders_committed)
 
     @property
@@ -117,34 +112,14 @@ class Runtime:
     async def intake(
         self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
     ) -> list[Item]:
-        """Record updates durably; hand the new ones to this process's dispatcher.
-
-        One process: an update its channel can take on arrival (`quick`: nothing to
-        download first), from a person with nothing else queued, is handled before it is
-        recorded, by the transaction that records it (`Dispatcher.arrive`); returned once
-        written. The others, and any such update whose try ended without writing it, are
-        recorded here, in the batch's order, and queued behind."""
-        arriving: list[tuple[int, Item, asyncio.Future[bool]]] = []
-        quick = None if self.shared else self._quick.get(channel)
-        if quick is not None:
-            later: set[str] = set()  # actors with an earlier update in this batch
-            for n, (ext, actor, payload) in enumerate(entries):
-                if actor not in later and self.dispatcher.may_arrive(actor) and quick(payload):
-                    item = Item(None, channel, actor, payload, external_id=ext)
-                    arriving.append((n, item, self.dispatcher.arrive(item)))
-                later.add(actor)
-        written: list[Item] = []
-        if arriving:
-            await asyncio.wait([f for _, _, f in arriving])
-            taken = {n: i for n, i, f in arriving if f.result()}
-            written = list(taken.values())
-            entries = [e for n, e in enumerate(entries) if n not in taken]
+        """Record updates durably; hand the new ones to this process's dispatcher (several
+        processes: wake the claimer). Returned once written: the channel may confirm them."""
         items = await self.db.run(self.inbox.record, channel, entries) if entries else []
         if self.shared:
             self.dispatcher.wake()
         else:
             self.dispatcher.submit(items)
-        return written + items
+        return items
 
     async def _poll_intake(
         self, channel: str, entries: list[tuple[str, str, dict[str, Any]]]
@@ -164,87 +139,28 @@ class Runtime:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Run the core (blocking database and file I/O): a light update where the database
-        runs its work (`Database.run`: on SQLite on the loop itself, when the database is
-        free), anything else in a thread, so a report being built never holds the loop. A
-        database outage is kept on the inbox item, so the channel adapter can raise it past
-        its library's own error handling and the update is tried again."""
+        runs its work (`Database.run`: on SQLite on the loop itself when the database is
+        free, on PostgreSQL in a thread), anything else in a thread, so a report being built
+        never holds the loop. A database outage is kept on the inbox item, so the channel
+        adapter can raise it past its library's own error handling and the update is tried
+        again."""
         item = current_item.get()
-        quick = light(inbound)
+        run = self.db.run if light(inbound) else asyncio.to_thread
         try:
-            # arrived, but heavy (a thread's work): recorded first, not to hold intake up;
-            # recorded before: handled from there
-            arrived_heavy = item is not None and item.id is None and not quick
-            if arrived_heavy and not await self._record_arrived(item):  # type: ignore[arg-type]
-                return Outcome()
-            run = self.db.run if quick else asyncio.to_thread
             return await run(self.core.handle, inbound, item)
         except Exception as exc:
             if item is not None and is_transient(exc):
-                item.meta["retry"] = exc
+                item.outage = exc
             raise
-        finally:
-            if item is not None:
-                item.recorded()  # an arriving update's intake may go on
-
-    async def _record_arrived(self, item: Item) -> bool:
-        """Write an arriving item as intake would; False when it was recorded before."""
-        got = await self.db.run(
-            self.inbox.record, item.channel, [(item.external_id, item.actor, item.payload)]
-        )
-        if got:
-            item.id = got[0].id
-        else:
-            item.done = True  # nothing to settle: the recorded copy is handled on its own
-        item.recorded()
-        return bool(got)
-
-    def _delivering(
-        self, process: Callable[[Item], Awaitable[None]]
-    ) -> Callable[[Item], Awaitable[None]]:
-        """A channel's handler, then the replies it committed straight to delivery (on the
-        loop already: no cross-thread wake-up)."""
-
-        async def run(item: Item) -> None:
-            try:
-                await process(item)
-            finally:
-                rows = item.meta.pop("outbox", None)
-                taken = item.meta.pop("taken", ())
-                # with several processes, every reply is found by the leader's sweep, in the
-                # order of the rows: a reply of this process must not overtake an earlier
-                # reply to the same person written by another
-                if rows and self.leader.held and not self.shared:
-                    self.delivery.submit(rows, taken)
-                # leadership lost meanwhile: the next leader's start puts rows written
-                # `sending` back (`recover`), so nothing taken is left behind
-
-        return run
-
-    def _sends_now(self, row: outbox.NewMessage) -> bool:
-        """A handler's reply that this process sends as soon as the handler returns (the one
-        process, holding delivery): written `sending` in the handler's transaction. All of
-        a transaction's rows are, so the sweep cannot queue some of them (those still
-        `pending`) before the handler hands over the rest: a chat's order is the rows'."""
-        return (
-            current_item.get() is not None
-            and not self.shared
-            and self.leader.held
-            and self.delivery.running
-            and row.channel in self.delivery.senders
-        )
 
     def _outbox_committed(self, rows: list[outbox.NewMessage]) -> None:
-        """Rows just committed: a handler's go with its inbox item (submitted when the
-        handler returns to the loop); others (the scheduler's thread) cross over now."""
-        ids = [(r.id, r.channel, r.chat_id) for r in rows if r.id is not None]
-        item = current_item.get()
-        if item is not None:
-            item.meta.setdefault("outbox", []).extend(ids)
-            taken = [Message.of(r) for r in rows if r.status == "sending"]
-            if taken:
-                item.meta.setdefault("taken", []).extend(taken)
-        elif self.leader.held:
-            self.delivery.submit_threadsafe(ids)
+        """Rows just committed (in whichever thread committed them): straight to delivery,
+        when this process delivers. With several processes a handler's replies are found by
+        the leader's sweep, in the order of the rows: a reply of this process must not
+        overtake an earlier reply to the same person written by another."""
+        if not self.leader.held or (self.shared and current_item.get() is not None):
+            return
+        self.delivery.submit_threadsafe([(r.id, r.channel, r.chat_id) for r in rows if r.id])
 
     def _reminders_committed(self, changes: dict[str, datetime | None]) -> None:
         """Reminders changed (any thread): bring their jobs in step, off the loop. Bursts

@@ -45,7 +45,8 @@ from db.models import (
     PersonRole,
     Reminder,
 )
-from db.plain import Row, delete_now, insert_rows, stage_insert, stage_update
+from db.plain import delete_now, insert_rows, stage_insert, stage_update
+from db.reads import ConversationRead, columns, width
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,6 @@ class Outcome:
     alert: bool = False
 
 
-_UNSET = object()
-
-
 @dataclass(slots=True)
 class Who:
     """The person behind an update, as every update needs them: read with a plain statement
@@ -104,10 +102,11 @@ class Who:
     timezone: str  # their office's, and its extra days off: the calendar
     days_off: list[Any]
     roles: frozenset[str]
-    conversation: Conversation | Row | None
+    conversation: ConversationRead | None
 
     @classmethod
     def of(cls, person: Person) -> Who:
+        conv = person.conversation
         return cls(
             person.id,
             person.office_id,
@@ -116,7 +115,9 @@ class Who:
             person.office.timezone,
             list(person.office.days_off or ()),
             frozenset(r.role for r in person.roles),
-            person.conversation,
+            ConversationRead(conv.person_id, conv.kind, conv.data, conv.updated_at)
+            if conv
+            else None,
         )
 
 
@@ -127,33 +128,31 @@ class Ctx:
         self.core = core
         self.s = session
         self.msg = msg
-        self.found = who
+        self._who = who
         self._person: Person | None = None
         self.now: datetime = core.clock.now()
         self.outcome = Outcome()
         self._memo: dict[object, Any] = {}
-        self._conv: object = _UNSET
-
-    @property
-    def person(self) -> Person | None:
-        """The person behind the update as an ORM object, loaded when first asked (most
-        updates need only `who`)."""
-        if self._person is None and self.found is not None:
-            self._person = self.s.get(Person, self.found.id)
-        return self._person
-
-    @person.setter
-    def person(self, person: Person | None) -> None:
-        """A person found by the update itself (an invitation taken up)."""
-        self._person = person
-        self.found = Who.of(person) if person is not None else None
-        self._conv = _UNSET
+        self._conv: ConversationRead | None = None
+        self._conv_read = False  # `_conv` taken from `who` (or set by this update)
 
     @property
     def who(self) -> Who:
         """The person behind the update (the router lets only known people through)."""
-        assert self.found is not None
-        return self.found
+        assert self._who is not None
+        return self._who
+
+    @property
+    def known(self) -> bool:
+        """The update comes from a person the office knows (else: a stranger, or an
+        invitation being taken up)."""
+        return self._who is not None
+
+    def take_up(self, person: Person) -> None:
+        """The update's sender turned out to be `person` (an invitation taken up)."""
+        self._person = person
+        self._who = Who.of(person)
+        self._conv_read = False
 
     def memo(self, key: object, compute: Callable[[], Any]) -> Any:
         """Compute once per unit of work (role and permission lookups repeat within one)."""
@@ -164,8 +163,12 @@ class Ctx:
     # --- who and when -------------------------------------------------------------
     @property
     def me(self) -> Person:
-        assert self.person is not None
-        return self.person
+        """`who` as an ORM object, for work that follows its relationships: loaded when
+        first asked (most updates need only `who`)."""
+        if self._person is None:
+            self._person = self.s.get(Person, self.who.id)
+        assert self._person is not None
+        return self._person
 
     @property
     def office(self) -> Office:
@@ -182,7 +185,7 @@ class Ctx:
     def roles(self) -> set[Role]:
         """Roles held today: own, acting (Plt/Plh), and admin by ADMIN_TELEGRAM_IDS."""
 
-        who = self.found
+        who = self._who
 
         def compute() -> set[Role]:
             have = set()
@@ -217,8 +220,8 @@ class Ctx:
             channel=self.msg.channel,
             chat_id=self.msg.chat_id,
             text=text,
-            office_id=self.found.office_id if self.found else None,
-            person_id=self.found.id if self.found and not self.msg.is_group else None,
+            office_id=self._who.office_id if self._who else None,
+            person_id=self._who.id if self._who and not self.msg.is_group else None,
             buttons=buttons,
             **kw,
         )
@@ -269,8 +272,8 @@ class Ctx:
             text=text,
             buttons=buttons,
             template={"edit_remote": self.msg.button_message_id},
-            office_id=self.found.office_id if self.found else None,
-            person_id=self.found.id if self.found and not self.msg.is_group else None,
+            office_id=self._who.office_id if self._who else None,
+            person_id=self._who.id if self._who and not self.msg.is_group else None,
         )
         return True
 
@@ -283,33 +286,36 @@ class Ctx:
             AuditLog,
             office_id=self.who.office_id,
             round_id=round_id,
-            person_id=self.found.id if self.found else None,
+            person_id=self._who.id if self._who else None,
             action=action,
             detail=_jsonable(detail),
             at=self.now,
         )
 
     # --- conversation (the persisted form state) ---------------------------------------
-    def conversation(self) -> Conversation | Row | None:
+    def conversation(self) -> ConversationRead | None:
         """The person's open form (read with the person: no query of its own)."""
-        if self._conv is _UNSET:
-            self._conv = self.who.conversation
-        return self._conv  # type: ignore[return-value]
+        if not self._conv_read:
+            self._conv, self._conv_read = self.who.conversation, True
+        return self._conv
 
-    def set_conversation(self, kind: str, **data: Any) -> Conversation | Row:
+    def set_conversation(self, kind: str, **data: Any) -> ConversationRead:
         conv = self.conversation()
         values = {"kind": kind, "data": _jsonable(data), "updated_at": self.now}
         if conv is None:
-            (conv,) = insert_rows(self.s, Conversation, [{"person_id": self.who.id, **values}])
+            (conv,) = insert_rows(self.s, ConversationRead, [{"person_id": self.who.id, **values}])
         else:
-            stage_update(self.s, conv, **values)
+            conv = stage_update(self.s, conv, **values)
         self._conv = conv
         return conv
 
-    def update_conversation(self, **data: Any) -> None:
+    def update_conversation(self, **data: Any) -> ConversationRead | None:
+        """Merge `data` into the open conversation's; the conversation as it is now."""
         conv = self.conversation()
         if conv is not None:
-            stage_update(self.s, conv, data={**conv.data, **_jsonable(data)}, updated_at=self.now)
+            data = {**conv.data, **_jsonable(data)}
+            conv = self._conv = stage_update(self.s, conv, data=data, updated_at=self.now)
+        return conv
 
     def end_conversation(self) -> None:
         conv = self.conversation()
@@ -338,6 +344,7 @@ def _jsonable(data: Any) -> Any:
 # own. As ORM objects (a person, an office, roles, a form) the same read cost three times as
 # much, and most updates use only these columns.
 _P, _O, _R, _C = Person.__table__, Office.__table__, PersonRole.__table__, Conversation.__table__
+_CONV = -width(ConversationRead)  # where the conversation starts in a row of `_PERSON`
 _PERSON = (
     select(
         _P.c.id,
@@ -347,10 +354,8 @@ _PERSON = (
         _O.c.timezone,
         _O.c.days_off,
         _R.c.role,
-        _C.c.kind.label("conv_kind"),
-        _C.c.data.label("conv_data"),
-        _C.c.updated_at.label("conv_updated_at"),
         ACTING_NEAR,
+        *columns(ConversationRead),  # the last columns (NULL: no open conversation)
     )
     .join(_O, _O.c.id == _P.c.office_id)
     .outerjoin(_R, _R.c.person_id == _P.c.id)
@@ -426,10 +431,7 @@ class Core:
         if not rows:
             return None
         r = rows[0]
-        conv = None
-        if r.conv_kind is not None:
-            values = {"person_id": r.id, "kind": r.conv_kind, "data": r.conv_data}
-            conv = Row(Conversation, {**values, "updated_at": r.conv_updated_at})
+        conv = ConversationRead(*r[_CONV:]) if r[_CONV] is not None else None
         roles = frozenset(x.role for x in rows if x.role is not None)
         who = Who(r.id, r.office_id, r.name, r.active, r.timezone, r.days_off, roles, conv)
         if not r.acting_near:
@@ -439,9 +441,10 @@ class Core:
     def handle(self, msg: Inbound, item: Item | None = None) -> Outcome:
         """Handle one update in one transaction; a refusal rolls back and answers clearly.
 
-        With `item` (the update's inbox row), the row is marked done in the same transaction
-        (an arriving update's row is written there, `Dispatcher.arrive`), so the update has
-        effect exactly once. A database that cannot be reached raises (the
+        With `item` (the update's inbox row), the row is marked done at the end of the same
+        transaction, so the update has effect exactly once (a row another worker marked
+        first rolls this one back). The transaction's staged rows and replies are written
+        after it (`Database.transaction`). A database that cannot be reached raises (the
         update stays pending and is tried again); any other failure is answered.
         """
         _strip_nul(msg)
@@ -450,9 +453,7 @@ class Core:
                 ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
                 dispatch(ctx)
                 outcome = ctx.outcome
-                if item is not None and not Inbox.mark_at_commit(
-                    s, item, ctx.now, lost=_AlreadyHandled
-                ):
+                if item is not None and not Inbox.mark(s, item, ctx.now):
                     raise _AlreadyHandled
             if item is not None:
                 item.done = True
@@ -473,9 +474,9 @@ class Core:
         features raise them (UserError, NotAllowed), for the page to show."""
         with self.db.transaction() as s:
             ctx = Ctx(self, s, msg, self.find_person(s, msg.channel, msg.user_id))
-            if ctx.found is None:
+            if not ctx.known:
                 raise UserError(t("stranger_generic"))
-            if not ctx.found.active:
+            if not ctx.who.active:
                 raise UserError(t("inactive"))
             return read(ctx)
 

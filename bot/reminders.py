@@ -37,6 +37,7 @@ from db.models import (
     RoundStep,
     Submission,
 )
+from db.reads import RoundRead, SubmissionRead
 
 if TYPE_CHECKING:
     from bot.core import Core, Ctx
@@ -64,7 +65,7 @@ def _morning(cal: WorkCalendar, d: Any) -> datetime:
 
 def _upsert(
     s: Session,
-    rnd: CollectionRound,
+    rnd: CollectionRound | RoundRead,
     key: str,
     kind: str,
     due: datetime,
@@ -186,7 +187,7 @@ def plan_round(ctx: Ctx, rnd: CollectionRound) -> None:
 
 
 def plan_step(
-    s: Session, rnd: CollectionRound, step: RoundStep, cal: WorkCalendar, now: datetime
+    s: Session, rnd: CollectionRound | RoundRead, step: RoundStep, cal: WorkCalendar, now: datetime
 ) -> None:
     """The overrun reminder of a step: fires when the step passes its standard."""
     if step.step in STEP_REMINDED:
@@ -232,12 +233,16 @@ def _cancel(s: Session, round_id: int, now: datetime, a: str, b: str | None = No
             set_committed_value(obj, "cancelled_at", now)
 
 
-def cancel_step(s: Session, rnd: CollectionRound, step: RoundStep, now: datetime) -> None:
+def cancel_step(
+    s: Session, rnd: CollectionRound | RoundRead, step: RoundStep, now: datetime
+) -> None:
     """A step ended: its overrun reminder goes."""
     _cancel(s, rnd.id, now, f"step:{rnd.id}:{step.step}:{step.iteration}")
 
 
-def cancel_section(ctx: Ctx, rnd: CollectionRound, sub: Submission) -> None:
+def cancel_section(
+    ctx: Ctx, rnd: CollectionRound | RoundRead, sub: Submission | SubmissionRead
+) -> None:
     """A section sent its reply: its reminders and escalations go."""
     section = f"{rnd.id}:{sub.section_id}:%"
     _cancel(ctx.s, rnd.id, ctx.now, f"remind:{section}", f"escalate:{section}")

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from db.models import Acting, Person, PersonRole, Section
+from db.reads import SectionRead
 
 
 class Role(StrEnum):
@@ -117,7 +118,7 @@ def _active_acting(session: Session, office_id: int, today: date) -> list[Acting
     return cached  # type: ignore[no-any-return]
 
 
-def heads(session: Session, person: Someone, section: Section, today: date) -> bool:
+def heads(session: Session, person: Someone, section: Section | SectionRead, today: date) -> bool:
     """Whether the person heads this (already loaded) section today: as its head while no one
     acts in their place, or acting for it."""
     acting = {

@@ -24,6 +24,7 @@ from db.models import (
     Section,
     Submission,
 )
+from db.reads import RoundRead, SubmissionRead
 
 OPEN_STATES = (
     RoundState.REQUESTED,
@@ -44,6 +45,14 @@ def get_round(ctx: Ctx, round_id: int, shared: bool = False) -> CollectionRound:
     if rnd is None or rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     return rnd
+
+
+def loaded_round(ctx: Ctx, rnd: CollectionRound | RoundRead) -> CollectionRound:
+    """The round as an ORM object, for work that changes it or reads its lists (a plain
+    read, `db.reads.RoundRead`, has neither)."""
+    if isinstance(rnd, CollectionRound):
+        return rnd
+    return get_round(ctx, rnd.id, shared=True)
 
 
 def expect(rnd: CollectionRound, *states: str) -> None:
@@ -78,7 +87,7 @@ def current_round(ctx: Ctx) -> CollectionRound | None:
 
 def start_step(
     s: Session,
-    rnd: CollectionRound,
+    rnd: CollectionRound | RoundRead,
     number: int,
     now: datetime,
     cal: WorkCalendar,
@@ -101,7 +110,7 @@ def start_step(
 
 
 def end_step(
-    s: Session, rnd: CollectionRound, number: int, now: datetime, actor_id: int | None
+    s: Session, rnd: CollectionRound | RoundRead, number: int, now: datetime, actor_id: int | None
 ) -> RoundStep | None:
     """Close the open run of a step; record the actor and whether it kept the standard."""
     step = s.scalar(
@@ -120,7 +129,7 @@ def end_step(
     return step
 
 
-def open_step(s: Session, rnd: CollectionRound, number: int) -> RoundStep | None:
+def open_step(s: Session, rnd: CollectionRound | RoundRead, number: int) -> RoundStep | None:
     return s.scalar(
         select(RoundStep)
         .where(RoundStep.round_id == rnd.id, RoundStep.step == number, RoundStep.ended_at.is_(None))
@@ -202,11 +211,11 @@ def round_sections(s: Session, rnd: CollectionRound) -> list[Section]:
     )
 
 
-def all_replied(s: Session, rnd: CollectionRound, besides: int | None = None) -> bool:
+def all_replied(s: Session, round_id: int, besides: int | None = None) -> bool:
     """Every section of the round has sent its first reply (one indexed EXISTS); `besides`:
     a submission that has just sent it, whatever the database says yet (its change is
     written at the commit)."""
-    return not s.execute(_WAITING, {"round": rnd.id, "besides": besides or 0}).scalar()
+    return not s.execute(_WAITING, {"round": round_id, "besides": besides or 0}).scalar()
 
 
 _WAITING = select(
@@ -234,7 +243,7 @@ def submissions(s: Session, rnd: CollectionRound) -> list[Submission]:
 _ANSWERS = select(Answer).where(Answer.submission_id == bindparam("sub"))  # built once
 
 
-def answers_by_indicator(s: Session, sub: Submission) -> dict[int, Answer]:
+def answers_by_indicator(s: Session, sub: Submission | SubmissionRead) -> dict[int, Answer]:
     return {a.indicator_id: a for a in s.scalars(_ANSWERS, {"sub": sub.id})}
 
 
@@ -242,10 +251,13 @@ def role_holders(ctx: Ctx, role: Role, section_id: int | None = None) -> list[Ho
     return holders(ctx.s, ctx.who.office_id, role, ctx.today, section_id)
 
 
-class _Reply(Protocol):
-    deadline: datetime
-    first_submitted_at: datetime | None
-    fix_deadline: datetime | None
+class _Reply(Protocol):  # read-only: a loaded Submission or a plain SubmissionRead
+    @property
+    def deadline(self) -> datetime: ...
+    @property
+    def first_submitted_at(self) -> datetime | None: ...
+    @property
+    def fix_deadline(self) -> datetime | None: ...
 
 
 def reply_timing(sub: _Reply, now: datetime, cal: WorkCalendar) -> tuple[int, str]:

@@ -18,13 +18,14 @@ from bot.errors import UserError
 from bot.roles import Role
 from bot.texts import HELP, t
 from db.models import ActionToken, Office
-from db.plain import Row, stage_update
+from db.plain import stage_update
+from db.reads import TokenRead, columns
 
 if TYPE_CHECKING:
     from bot.core import Ctx, Inbound
 
 Handler = Callable[["Ctx"], None]
-ActionHandler = Callable[["Ctx", Any], None]  # given the pressed token (a Row, or a Pressed)
+ActionHandler = Callable[["Ctx", "Pressed"], None]  # given the press
 
 
 @dataclass
@@ -93,10 +94,10 @@ router = Router()
 
 def dispatch(ctx: Ctx) -> None:
     msg = ctx.msg
-    if ctx.found is None:
+    if not ctx.known:
         _stranger(ctx)
         return
-    if not ctx.found.active:
+    if not ctx.who.active:
         if msg.button is None and msg.web is None:
             ctx.reply(t("inactive"))
         else:
@@ -167,12 +168,12 @@ FAMILY = "*"  # an action token that stands for a family of actions (see `press`
 _FAMILY_NUMBER = re.compile(r"0|[1-9][0-9]{0,7}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pressed:
-    """A press of a button of a token family: the family's record and what the button
-    named (`payload` = the record's payload + `seq` and `idx` from the button)."""
+    """A press of a button: its token, the action, and what the button carries (its
+    token's payload; in a token family, + `seq` and `idx` from the button)."""
 
-    token: Row  # of ActionToken
+    token: TokenRead
     action: str
     payload: dict[str, Any]
 
@@ -197,12 +198,10 @@ def light(msg: Inbound) -> bool:
     return msg.button is None or "." in msg.button
 
 
-# built once: every press asks. The token's columns as a plain row (`db.plain.Row`): an
-# action reads its payload, and a used single-use token is staged as used.
+# built once: every press asks. The token as a plain read (`db.reads.TokenRead`): an action
+# reads its payload, and a used single-use token is staged as used.
 _TOKEN = (
-    select(*ActionToken.__table__.c)
-    .where(ActionToken.token == bindparam("token"))
-    .with_for_update()
+    select(*columns(TokenRead)).where(ActionToken.token == bindparam("token")).with_for_update()
 )
 
 
@@ -216,7 +215,7 @@ def press(ctx: Ctx, data: str) -> None:
     the current one — so the form's prompts write no token rows at all."""
     token, _, rest = data.partition(".")
     got = ctx.s.connection().execute(_TOKEN, {"token": token}).first()
-    row = Row(ActionToken, dict(got._mapping)) if got is not None else None
+    row = TokenRead(*got) if got is not None else None
     if row is None or row.office_id != ctx.who.office_id:
         raise UserError(t("button_unknown"))
     if row.person_id is not None and row.person_id != ctx.who.id:
@@ -237,12 +236,12 @@ def press(ctx: Ctx, data: str) -> None:
         payload = {**row.payload, "seq": int(args[0])}
         if len(args) == 2:
             payload["idx"] = int(args[1])
-        router.actions[action](ctx, Pressed(row, action, payload))  # type: ignore[arg-type]
+        router.actions[action](ctx, Pressed(row, action, payload))
         return
     if rest or row.action not in router.actions:
         raise UserError(t("button_unknown"))
     if row.used_at is not None and not row.reusable:
         raise UserError(t("button_used"))
     if not row.reusable:
-        stage_update(ctx.s, row, used_at=ctx.now)
-    router.actions[row.action](ctx, row)
+        row = stage_update(ctx.s, row, used_at=ctx.now)
+    router.actions[row.action](ctx, Pressed(row, row.action, row.payload))

@@ -134,7 +134,7 @@ class MiniApp:
         uid = str(p.get("user", ""))
         web = p.get("web")
         if not uid.isdigit() or not isinstance(web, dict):
-            item.meta["status"] = "skipped"
+            item.status = "skipped"
             return
         inbound = Inbound(
             channel="telegram", user_id=uid, chat_id=uid, user_name=str(p.get("name", "")), web=web

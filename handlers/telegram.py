@@ -168,7 +168,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     item = current_item.get()
-    if item is not None and "retry" in item.meta:
+    if item is not None and item.outage is not None:
         return  # a database outage: the update is tried again (logged once by the dispatcher)
     log.error("telegram handler error", exc_info=context.error)
 
@@ -330,16 +330,6 @@ class TelegramChannel:
             if ids:
                 offset = max(ids) + 1
 
-    @staticmethod
-    def quick(update: dict[str, Any]) -> bool:
-        """May be handled on arrival, before its intake is confirmed: a button, or a message
-        without a file (a file is downloaded before it is handled, which must not hold up
-        the intake of everyone else's updates)."""
-        msg = update.get("message")
-        if isinstance(msg, dict):
-            return "document" not in msg and "photo" not in msg
-        return isinstance(update.get("callback_query"), dict)
-
     async def receive(self, body: Any) -> None:
         """One webhook call's update (already parsed JSON): recorded before the 200."""
         await self.record("telegram", entries([body]))
@@ -352,13 +342,13 @@ class TelegramChannel:
             log.warning(
                 "telegram update %s not understood, skipped: %s", item.payload.get("update_id"), exc
             )
-            item.meta["status"] = "skipped"
-            item.meta["error"] = f"{exc.__class__.__name__}: {exc}"[:300]
+            item.status = "skipped"
+            item.error = f"{exc.__class__.__name__}: {exc}"[:300]
             return
         await self.app.process_update(update)
-        retry = item.meta.pop("retry", None)
-        if retry is not None:  # python-telegram-bot swallowed it: the update stays pending
-            raise retry
+        outage, item.outage = item.outage, None
+        if outage is not None:  # python-telegram-bot swallowed it: the update stays pending
+            raise outage
 
 
 async def set_commands(bot: Bot, commands: dict[str, str]) -> None:

@@ -216,7 +216,7 @@ class WhatsAppChannel:
         p = item.payload
         if "status" in p:
             await self.db.run(self._status, p["status"])
-            item.meta["status"] = "done"  # a status changes no state a handler marks
+            item.status = "done"  # a status changes no state a handler marks
             return
         message, contact = p.get("message"), p.get("contact")
         if not isinstance(message, dict):

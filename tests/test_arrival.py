@@ -1,8 +1,6 @@
-"""Handled on arrival (`Dispatcher.arrive`): an update from a person with nothing else queued
-is handled before it is recorded, and the transaction that handles it writes its inbox row,
-so a form answer is one transaction, not two. Behind it, that person's later updates are
-recorded by intake and wait their turn, in order; a heavy update (a thread's work) is
-recorded first; a try that fails on the database records the update the usual way."""
+"""One way for an update: recorded by intake (and only then confirmed to the channel),
+handled from the inbox in a transaction that marks its row done with its effect, its replies
+delivered once that commits. One person's updates run in order; an outage is tried again."""
 
 from __future__ import annotations
 
@@ -42,15 +40,15 @@ def _recorded_by_intake(h: Harness) -> list[list[str]]:
     return calls
 
 
-def _database_fails_once(h: Harness, when: Any) -> list[tuple[int | None, str]]:
+def _database_fails_once(h: Harness, when: Any) -> list[int]:
     """The core's handler meets a database outage once, for the first update `when(msg,
-    item)` picks; returns (inbox id, external id) of that item as it was then (patched in)."""
+    item)` picks; returns that item's inbox id (patched in)."""
     assert h.rt is not None
     handle, failed = h.rt.core.handle, []
 
     def once_unreachable(msg: Any, item: Any = None) -> Any:
         if not failed and when(msg, item):
-            failed.append((item.id, item.external_id))
+            failed.append(item.id)
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
         return handle(msg, item)
 
@@ -100,22 +98,23 @@ def _update(h: Harness, user: User, update_id: int, text: str) -> tuple[str, str
     return str(update_id), f"tg:{user.id}", payload
 
 
-async def test_an_answer_is_recorded_by_the_transaction_that_handles_it(harness: Harness):
+async def test_an_answer_is_recorded_then_handled_in_a_transaction_of_its_own(harness: Harness):
     h = harness
     head = await _at_the_form(h)
     calls = _recorded_by_intake(h)
     replies = await h.say(head, "100")
     assert replies and replies[0].startswith("✅ PMD-1"), replies
-    assert calls == []  # no transaction of intake's own
+    assert len(calls) == 1 and len(calls[0]) == 1  # intake wrote it first
     assert _realisations(h) == {"PMD-1": Decimal(100)}
     assert h.fake.unconfirmed_updates == 0  # the next getUpdates confirmed it
     with h.db.transaction() as s:
         newest = s.scalars(select(InboxUpdate).order_by(InboxUpdate.id.desc())).first()
     assert newest is not None and newest.payload["message"]["text"] == "100"
-    assert (newest.status, newest.attempts) == ("done", 1) and newest.handled_at is not None
+    assert newest.external_id == calls[0][0]
+    assert newest.status == "done" and newest.handled_at is not None
 
 
-async def test_a_persons_later_updates_wait_recorded_behind_the_first(harness: Harness):
+async def test_a_persons_updates_are_recorded_together_and_handled_in_order(harness: Harness):
     h = harness
     head = await _at_the_form(h)
     assert h.rt is not None
@@ -125,14 +124,9 @@ async def test_a_persons_later_updates_wait_recorded_behind_the_first(harness: H
     )
     got = await h.rt.intake("telegram", [first, second, third])
     await h.settle()
-    # the first is handled on arrival; the two behind it are recorded in one transaction
-    assert calls == [[second[0], third[0]]]
-    assert [i.external_id or str(i.payload["update_id"]) for i in got] == [
-        first[0],
-        second[0],
-        third[0],
-    ]
-    assert _inbox(h, first[0], second[0], third[0]) == [("done", 1), ("done", 0), ("done", 0)]
+    assert calls == [[first[0], second[0], third[0]]]  # one transaction for the batch
+    assert [i.payload["update_id"] for i in got] == [8_000_000, 8_000_001, 8_000_002]
+    assert _inbox(h, first[0], second[0], third[0]) == [("done", 0)] * 3
     # handled in the order sent: the answers to PMD-1 and PMD-2, then the help
     assert _realisations(h) == {"PMD-1": Decimal(100), "PMD-2": Decimal(13)}
     texts = h.texts(head)
@@ -142,64 +136,44 @@ async def test_a_persons_later_updates_wait_recorded_behind_the_first(harness: H
     assert helped and helped[-1] > done[1], texts[-4:]
 
 
-async def test_a_heavy_update_is_recorded_before_it_is_handled(harness: Harness):
-    h = harness
-    head = await _at_the_form(h)
-    calls = _recorded_by_intake(h)
-    replies = await h.say(head, "/status")
-    assert replies, "no answer to /status"
-    assert len(calls) == 1 and len(calls[0]) == 1  # written by intake first
-    assert _inbox(h, calls[0][0]) == [("done", 0)]
-
-
-async def test_an_arrival_the_database_fails_is_recorded_and_handled_once(harness: Harness):
-    h = harness
-    head = await _at_the_form(h)
-    failed = _database_fails_once(h, lambda _msg, item: item is not None and item.id is None)
-    calls = _recorded_by_intake(h)
-    replies = await h.say(head, "100")
-    assert len(failed) == 1
-    ext = failed[0][1]
-    assert calls == [[ext]]  # recorded the usual way after the failed try
-    assert sum(r.startswith("✅ PMD-1") for r in replies) == 1, replies
-    assert _inbox(h, ext) == [("done", 0)]
-    assert _realisations(h) == {"PMD-1": Decimal(100)}
-
-
-async def test_intake_does_not_wait_behind_long_work(harness: Harness):
-    """With every handling slot taken by long work, an update is recorded and queued, not
-    handled on arrival: intake (and the confirmation of everyone's updates) goes on."""
-    assert harness.rt is not None
-    release = asyncio.Event()
-
-    async def long_work(item: Item) -> None:
-        await release.wait()
-        item.done = True
-
-    d = Dispatcher(harness.rt.inbox, {"telegram": long_work}, concurrency=2)
-    d.submit([Item(1, "telegram", "a", {}), Item(2, "telegram", "b", {})])
-    await asyncio.sleep(0)
-    assert not d.may_arrive("c")  # both slots taken
-    assert not d.may_arrive("a")  # and a's next update waits behind a's first anyway
-    release.set()
-    async with asyncio.timeout(5):
-        await d.idle.wait()
-    assert d.may_arrive("a") and d.may_arrive("c")
-
-
-async def test_a_heavy_arrival_that_fails_after_it_was_recorded_is_tried_again(
+async def test_an_update_the_database_fails_is_tried_again_and_has_effect_once(
     harness: Harness,
 ):
-    """A heavy update is written by intake first; if its handling then meets a database
-    outage, it waits in the queue and is tried again like any recorded update."""
+    """A database outage while an update is handled leaves it pending in the queue; it is
+    tried again like any recorded update, and takes effect once."""
     h = harness
     head = await _at_the_form(h)
     assert h.rt is not None
     h.rt.dispatcher.retry_delay = 0.01
-    failed = _database_fails_once(h, lambda msg, _item: msg.command == "status")
+    failed = _database_fails_once(h, lambda msg, _item: msg.text == "100")
     calls = _recorded_by_intake(h)
-    replies = await h.say(head, "/status")
-    assert failed and failed[0][0] is not None  # recorded before the failed try
+    replies = await h.say(head, "100")
+    assert failed and failed[0] is not None  # recorded before the failed try
     assert len(calls) == 1 and len(calls[0]) == 1  # recorded once: not again by intake
-    assert replies, "no answer to /status after the retry"
+    assert sum(r.startswith("✅ PMD-1") for r in replies) == 1, replies
     assert _inbox(h, calls[0][0]) == [("done", 0)]
+    assert _realisations(h) == {"PMD-1": Decimal(100)}
+
+
+async def test_a_handler_that_waits_holds_up_only_its_own_person(harness: Harness):
+    """One person's long update keeps their next one waiting, not anyone else's."""
+    assert harness.rt is not None
+    release = asyncio.Event()
+    handled: list[int] = []
+
+    async def work(item: Item) -> None:
+        if item.actor == "a" and item.id == 1:
+            await release.wait()
+        handled.append(item.id)
+        item.done = True
+
+    d = Dispatcher(harness.rt.inbox, {"telegram": work}, concurrency=2)
+    d.submit([Item(n, "telegram", actor, {}) for n, actor in ((1, "a"), (2, "a"), (3, "b"))])
+    async with asyncio.timeout(5):
+        while 3 not in handled:
+            await asyncio.sleep(0)
+    assert handled == [3]  # b's went ahead; a's second waits behind a's first
+    release.set()
+    async with asyncio.timeout(5):
+        await d.idle.wait()
+    assert handled == [3, 1, 2]

@@ -1,19 +1,20 @@
-"""The database: where light blocking work runs (on the event loop, or in a thread rather
-than wait for a lock), which updates are light, and psycopg's description built on demand."""
+"""The database: where light blocking work runs (SQLite: on the event loop, or in a thread
+rather than wait for the database; PostgreSQL: in a thread), which updates are light, and
+the bounds on every PostgreSQL statement."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from unittest.mock import patch
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.util import LRUCache
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 
 import bot.features  # noqa: F401  (registers the commands the router is asked about)
 from bot.core import Inbound, InboundFile
 from bot.router import family_data, light
-from db.engine import CompiledCache, Database
+from db.engine import Database
 from db.models import Office
 
 
@@ -21,7 +22,7 @@ async def test_light_work_runs_on_the_loop_and_goes_to_a_thread_rather_than_wait
     db: Database, office: int
 ) -> None:
     """SQLite: on the loop when the database is free, in a thread while another thread holds
-    it. PostgreSQL: on the loop, and in a thread when it would wait for a row lock."""
+    it. PostgreSQL: always in a thread (every statement is a network round trip)."""
     loop_thread = threading.current_thread().name
     tried: list[str] = []
 
@@ -31,7 +32,8 @@ async def test_light_work_runs_on_the_loop_and_goes_to_a_thread_rather_than_wait
             s.execute(select(Office.id).where(Office.id == office).with_for_update())
             return threading.current_thread().name
 
-    assert await db.run(lock_office) == loop_thread
+    pg = db.engine.dialect.name == "postgresql"
+    assert (await db.run(lock_office) == loop_thread) is not pg
 
     # another thread holds the database (SQLite) or the office's row (PostgreSQL), as a
     # report being built does: the work waits in a thread while the loop goes on
@@ -56,10 +58,7 @@ async def test_light_work_runs_on_the_loop_and_goes_to_a_thread_rather_than_wait
     release.set()
     assert await task != loop_thread
     t.join()
-    if db.engine.dialect.name == "postgresql":  # tried on the loop first, gave up the wait
-        assert tried[0] == loop_thread and tried[-1] != loop_thread
-    else:  # the database's turn was taken: straight to a thread
-        assert tried == [tried[-1]] and tried[-1] != loop_thread
+    assert tried == [tried[-1]] and tried[-1] != loop_thread  # straight to a thread
 
 
 def test_light_updates() -> None:
@@ -77,36 +76,24 @@ def test_light_updates() -> None:
     assert not light(Inbound(channel="telegram", user_id="1", chat_id="1", file=f))
 
 
-def test_postgresql_description_read_when_asked_and_after_the_cursor_moved_on(db: Database) -> None:
-    """psycopg's `description` is built only when read (SQLAlchemy asks only whether it is
-    None for statements it ran before); read, it says what psycopg's own would."""
+def test_every_postgresql_statement_and_lock_wait_is_bounded(db: Database) -> None:
+    """A stalled server or a forgotten lock holder fails the statement (the inbox tries the
+    update again) instead of holding a thread and its connection for good; the URL's own
+    options are kept."""
+    from db.engine import LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, _with_timeouts
+
+    bounds = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
+    assert _with_timeouts("postgresql+psycopg://u@h/db") == bounds
+    url = "postgresql+psycopg://u@h/db?options=-csearch_path%3Dsakip"
+    assert _with_timeouts(url) == f"-csearch_path=sakip {bounds}"
     if db.engine.dialect.name != "postgresql":
         return
     with db.engine.connect() as conn:
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.execute("SELECT 1 AS n, 'x'::text AS word")
-        desc = cur.description
-        assert len(desc) == 2
-        assert (desc[0][0], desc[0][1], desc[1][0], desc[1][1]) == ("n", 23, "word", 25)
-        assert desc[1].name == "word"  # psycopg's own Column
-        cur.execute("SELECT 1 AS n, 'x'::text AS word")
-        first = cur.description
-        cur.execute("SELECT now() AS at")
-        assert [(d[0], d[1]) for d in first] == [("n", 23), ("word", 25)]
-        assert [(d[0], d[1]) for d in cur.description] == [("at", 1184)]
-        cur.execute("UPDATE office SET name = name WHERE false")
-        assert cur.description is None
-        # through SQLAlchemy: a statement's result keys, the first time and when cached
-        for _ in range(2):
-            assert list(conn.exec_driver_sql("SELECT 2 AS two").keys()) == ["two"]
-
-
-def test_the_loops_postgresql_connections_keep_the_urls_own_options() -> None:
-    from db.engine import _with_lock_timeout
-
-    assert _with_lock_timeout("postgresql+psycopg://u@h/db") == "-c lock_timeout=50"
-    url = "postgresql+psycopg://u@h/db?options=-csearch_path%3Dsakip"
-    assert _with_lock_timeout(url) == "-csearch_path=sakip -c lock_timeout=50"
+        assert conn.scalar(text("SHOW statement_timeout")) == f"{STATEMENT_TIMEOUT_MS // 1000}s"
+        assert conn.scalar(text("SHOW lock_timeout")) == f"{LOCK_TIMEOUT_MS // 1000}s"
+        conn.execute(text("SET LOCAL statement_timeout = 50"))
+        with pytest.raises(OperationalError):  # a transient failure: tried again later
+            conn.execute(text("SELECT pg_sleep(2)"))
 
 
 def test_a_single_statement_commits_on_its_own_and_the_pool_gets_its_connection_back(
@@ -129,37 +116,3 @@ def test_a_single_statement_commits_on_its_own_and_the_pool_gets_its_connection_
         assert not raw.autocommit  # back in the pool, reset
     with db.transaction() as s:
         assert s.scalar(select(Office.name).where(Office.id == office)) == "Kecamatan Baru"
-
-
-def test_a_statement_built_once_is_found_by_its_key_object_and_one_built_per_call_by_value(
-    db: Database, office: int
-) -> None:
-    """The compiled-statement cache answers a statement run again from the identity of its
-    cache key (no hashing of the key), and a statement built anew on each call (an equal key
-    in another object) from the usual lookup by value: compiled once either way, and each
-    gets its own parameters' result."""
-    cache = db.engine.get_execution_options()["compiled_cache"]
-    assert isinstance(cache, CompiledCache)
-    compiled: list[object] = []
-    fallback: list[object] = []
-    super_get = LRUCache.get
-
-    def counting_get(self: LRUCache, key: object, default: object = None) -> object:  # type: ignore[type-arg]
-        fallback.append(key)
-        return super_get(self, key, default)
-
-    once = select(Office.name).where(Office.id == bindparam("office"))
-    with db.engine.connect() as conn, patch.object(LRUCache, "get", counting_get):
-        names = [conn.execute(once, {"office": office}).scalar() for _ in range(3)]
-        assert fallback[:1] and len(fallback) == 1  # compiled on the first run only
-        fallback.clear()
-        for n in (office, -1):
-            per_call = select(Office.name).where(Office.id == bindparam("office"))
-            compiled.append(conn.execute(per_call, {"office": n}).scalar())
-        assert len(fallback) == 2  # new key objects: asked by value, and found
-    assert names == [names[0]] * 3 and names[0]
-    assert compiled == [names[0], None]
-    with db.engine.connect() as conn:  # by value, from a fresh start: the same compiled form
-        key_count = len(cache)
-        conn.execute(select(Office.name).where(Office.id == bindparam("office")), {"office": 1})
-        assert len(cache) == key_count

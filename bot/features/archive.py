@@ -13,7 +13,7 @@ from bot.features.compile import send_report
 from bot.fmt import format_date_id
 from bot.roles import Role
 from bot.rounds import current_round
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, ReportVersion
@@ -75,7 +75,7 @@ def cmd_archive(ctx: Ctx) -> None:
 
 
 @router.action("archive_zip")
-def act_zip(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_zip(ctx: Ctx, tok: Pressed) -> None:
     ctx.require(Role.KASUBAG_PROGRAM, Role.SEKRETARIS, Role.CAMAT, Role.ADMIN)
     rnd = ctx.s.get(CollectionRound, tok.payload["round"])
     if rnd is None or rnd.office_id != ctx.who.office_id:

@@ -8,13 +8,21 @@ from bot.core import Ctx
 from bot.fmt import format_percent_id
 from bot.report_builder import build_version
 from bot.roles import Role
-from bot.rounds import all_replied, end_step, move, open_step, role_holders, start_step
+from bot.rounds import (
+    all_replied,
+    end_step,
+    move,
+    open_step,
+    role_holders,
+    start_step,
+)
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, ReportVersion, StoredFile, Submission
+from db.reads import RoundRead, SubmissionRead
 
 
-def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
+def end_collection(ctx: Ctx, rnd: CollectionRound | RoundRead) -> None:
     """Step 3 ends and step 4 starts (bot/sop.py): every section's reply is in, or the
     Kasubag compiles without the rest. Step 3's actor stays the Kasubag who ran it."""
     step3 = open_step(ctx.s, rnd, 3)
@@ -24,10 +32,12 @@ def end_collection(ctx: Ctx, rnd: CollectionRound) -> None:
     start_step(ctx.s, rnd, 4, ctx.now, ctx.cal)
 
 
-def every_reply_in(ctx: Ctx, rnd: CollectionRound, sent: Submission) -> None:
+def every_reply_in(
+    ctx: Ctx, rnd: CollectionRound | RoundRead, sent: Submission | SubmissionRead
+) -> None:
     """Called on each section's [Kirim] (`sent`, just sent): the last first reply ends
     step 3."""
-    if all_replied(ctx.s, rnd, besides=sent.id):
+    if all_replied(ctx.s, rnd.id, besides=sent.id):
         end_collection(ctx, rnd)
 
 

@@ -44,7 +44,7 @@ from bot.rounds import (
     start_step,
     submissions,
 )
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import CORRECTION_DAYS, RoundState, meeting_slots
 from bot.texts import t
 from db.models import (
@@ -152,7 +152,7 @@ def _paraf_buttons(
 
 
 @router.action("report_submit")
-def act_submit(ctx: Ctx, tok: Any) -> None:
+def act_submit(ctx: Ctx, tok: Pressed) -> None:
     """[Ajukan ke Sekretaris]: the first draft ends step 5 and goes to the internal meeting;
     a corrected draft goes to the Sekretaris for her paraf (step 7)."""
     ctx.require(Role.KASUBAG_PROGRAM)
@@ -205,7 +205,7 @@ def act_submit(ctx: Ctx, tok: Any) -> None:
 
 
 @router.action("meeting_set")
-def act_meeting_set(ctx: Ctx, tok: Any) -> None:
+def act_meeting_set(ctx: Ctx, tok: Pressed) -> None:
     """[Rapat pukul …] (step 6): the meeting is set; each team member and the Kasubag is
     invited with the draft, and reminded before it."""
     from bot.reminders import plan_meeting
@@ -271,7 +271,7 @@ def act_meeting_set(ctx: Ctx, tok: Any) -> None:
 
 
 @router.action("meeting_none")
-def act_meeting_none(ctx: Ctx, tok: Any) -> None:
+def act_meeting_none(ctx: Ctx, tok: Pressed) -> None:
     """[Tanpa koreksi]: the meeting found nothing to correct; the draft goes to paraf."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -299,7 +299,7 @@ def _minutes_hint(meeting: Meeting) -> str:
 
 
 @router.action("meeting_fix")
-def act_meeting_fix(ctx: Ctx, tok: Any) -> None:
+def act_meeting_fix(ctx: Ctx, tok: Pressed) -> None:
     """[Ada koreksi]: choose what to correct with buttons, section by section."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -337,7 +337,7 @@ def _revise_conv(ctx: Ctx) -> tuple[Any, CollectionRound]:
 
 
 @router.action("revise_section")
-def act_revise_section(ctx: Ctx, tok: Any) -> None:
+def act_revise_section(ctx: Ctx, tok: Pressed) -> None:
     """A section chosen: the whole section, or one of its indicators (buttons)."""
     _, rnd = _revise_conv(ctx)
     section = {s.id: s for s in _sections(ctx, rnd)}.get(tok.payload["section"])
@@ -371,7 +371,7 @@ def act_revise_section(ctx: Ctx, tok: Any) -> None:
 
 
 @router.action("revise_target")
-def act_revise_target(ctx: Ctx, tok: Any) -> None:
+def act_revise_target(ctx: Ctx, tok: Pressed) -> None:
     """What the next note is about is chosen; ask for the note."""
     _, rnd = _revise_conv(ctx)
     section_id, indicator_id = tok.payload.get("section"), tok.payload.get("indicator")
@@ -394,7 +394,7 @@ def act_revise_target(ctx: Ctx, tok: Any) -> None:
 
 
 @router.action("revise_done")
-def act_revise_done(ctx: Ctx, tok: Any) -> None:
+def act_revise_done(ctx: Ctx, tok: Pressed) -> None:
     """[Selesai]: record the corrections and reopen what they name."""
     conv, rnd = _revise_conv(ctx)
     if not conv.data.get("items"):
@@ -566,7 +566,7 @@ def _reopen(
 
 
 @router.action("report_revise")
-def act_revise(ctx: Ctx, tok: Any) -> None:
+def act_revise(ctx: Ctx, tok: Pressed) -> None:
     """[Revisi] on a corrected draft: another internal meeting (Revisi ke-n, step 6)."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -581,7 +581,7 @@ def act_revise(ctx: Ctx, tok: Any) -> None:
 
 
 @router.action("report_approve")
-def act_approve(ctx: Ctx, tok: Any) -> None:
+def act_approve(ctx: Ctx, tok: Pressed) -> None:
     """[Setujui] (step 7): record the paraf — who, when, the content hash — and deliver: the
     Camat gets the chart and the final report, each section head how the round ended."""
     ctx.require(Role.SEKRETARIS)

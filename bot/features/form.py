@@ -20,13 +20,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast, overload
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from bot.capaian import Target, compute_capaian, looks_suspicious
+from bot.capaian import LowerMethod, Polarity, Target, compute_capaian, looks_suspicious
 from bot.core import Ctx, InboundFile
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
@@ -47,6 +47,7 @@ from bot.rounds import (
     PeriodTarget,
     answers_by_indicator,
     get_round,
+    loaded_round,
     reply_timing,
     role_holders,
     round_indicators,
@@ -60,14 +61,60 @@ from db.models import (
     Answer,
     Attachment,
     CollectionRound,
-    Conversation,
     Indicator,
     IndicatorTarget,
     Section,
     StoredFile,
     Submission,
 )
-from db.plain import Row, insert_rows, stage_update
+from db.plain import insert_rows, stage_update
+from db.reads import (
+    AnswerRead,
+    ConversationRead,
+    RoundRead,
+    SectionRead,
+    SubmissionRead,
+    columns,
+    width,
+)
+
+# The form's stages (the open conversation's `stage`) and what moves between them, as
+# python-telegram-bot's ConversationHandler shows its states in one dict: in each stage, the
+# buttons its prompt offers and typed text ("text"), each with the stages it may lead to
+# (none: the form is sent and ends). A button not offered in the current stage is refused
+# as old (`_check_seq`); every move is checked against this table (`_bump`).
+#
+# A file is evidence in any stage and moves nothing. The reply to a file that names no
+# indicator offers the stage's evidence buttons (`_receive_file`): [Pindahkan ke …] where a
+# question is open (the file went to it), the question which indicator on the summary. Those
+# have tokens of their own, not the prompt's: they stay good while the form is open, in
+# whatever stage it is by then (a file filed under the wrong indicator may be moved later).
+TEXT = "text"  # a typed answer
+STAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "value": {  # the open indicator's value is asked
+        TEXT: ("value", "confirm", "explain", "summary"),  # saved, or an odd one confirmed
+        "form_keep": ("value", "explain", "summary"),  # [Tetap]: the saved value stays
+        "form_add_explain": ("explain",),  # [Penjelasan …] of this or the last indicator
+        "form_later": ("value", "summary"),  # [Isi nanti]: the next unfinished one
+        "form_summary": ("summary",),  # [Ringkasan]
+        "evidence_move": ("value",),  # [Pindahkan ke …] under a file: filed elsewhere
+    },
+    "confirm": {  # an unusual value waits to be confirmed
+        "form_confirm": ("value", "explain", "summary"),  # [Ya, benar]: saved
+        "form_reenter": ("value",),  # [Ubah]: asked again
+        "evidence_move": ("confirm",),
+    },
+    "explain": {  # an explanation is asked (required below target)
+        TEXT: ("value", "summary"),  # saved; the next unfinished indicator, or the summary
+        "form_keep_explain": ("value", "summary"),  # [Tetap] / [Tanpa penjelasan]
+        "evidence_move": ("explain",),
+    },
+    "summary": {  # every answer listed
+        "form_edit": ("value",),  # [Ubah n]
+        "form_submit": (),  # [Kirim]: to the Kasubag Program, the form ends
+        "evidence_to": ("summary",),  # [PEM-2] under a file: filed under that indicator
+    },
+}
 
 FILLABLE = ("not_started", "in_progress", "returned")
 STATUS_TEXT = {
@@ -86,7 +133,8 @@ def capaian_of(
     tt = target_text(ind, period)
     if tt is None or value is None:
         return None
-    return compute_capaian(value, Target.parse(tt), ind.polarity, ind.lower_method)  # type: ignore[arg-type]
+    polarity, method = cast(Polarity, ind.polarity), cast(LowerMethod, ind.lower_method)
+    return compute_capaian(value, Target.parse(tt), polarity, method)
 
 
 def explanation_required(cap: Decimal | None) -> bool:
@@ -147,24 +195,34 @@ def cmd_fill(ctx: Ctx) -> None:
 
 
 @router.action("form_open")
-def act_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_open(ctx: Ctx, tok: Pressed) -> None:
     sub = ctx.s.get(Submission, tok.payload.get("submission", 0))
     if sub is None:
         raise Stale(t("button_unknown"))
     open_form(ctx, sub)
 
 
-def _headed(ctx: Ctx) -> list:  # type: ignore[type-arg]
-    return ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.who, ctx.today))  # type: ignore[no-any-return]
+def _headed(ctx: Ctx) -> list[Section]:
+    headed: list[Section] = ctx.memo("headed", lambda: headed_sections(ctx.s, ctx.who, ctx.today))
+    return headed
 
 
-def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -> CollectionRound:
-    """The person must head the section today, and the form must be open for answers."""
+@overload
+def _check_open(
+    ctx: Ctx, sub: Submission | SubmissionRead, rnd: CollectionRound | None = None
+) -> CollectionRound: ...
+@overload
+def _check_open(ctx: Ctx, sub: Submission | SubmissionRead, rnd: RoundRead) -> RoundRead: ...
+def _check_open(
+    ctx: Ctx, sub: Submission | SubmissionRead, rnd: CollectionRound | RoundRead | None = None
+) -> CollectionRound | RoundRead:
+    """The person must head the section today, and the form must be open for answers; the
+    round (`rnd`, already read, or read here and locked shared: answers never change it)."""
     ctx.require(Role.KEPALA_SEKSI)
     if not heads(ctx.s, ctx.who, sub.section, ctx.today):
         raise UserError(t("form_not_your_section", section=sub.section.name))
     if rnd is None:
-        rnd = get_round(ctx, sub.round_id, shared=True)  # answers never change the round
+        rnd = get_round(ctx, sub.round_id, shared=True)
     elif rnd.office_id != ctx.who.office_id:
         raise Stale(t("button_unknown"))
     if rnd.state not in (RoundState.COLLECTING, RoundState.REVISION) or sub.status not in FILLABLE:
@@ -177,15 +235,24 @@ def _check_open(ctx: Ctx, sub: Submission, rnd: CollectionRound | None = None) -
 
 @dataclass
 class Form:
-    conv: Conversation | Row
-    sub: Submission
-    rnd: CollectionRound
+    conv: ConversationRead
+    sub: Submission | SubmissionRead
+    rnd: CollectionRound | RoundRead
     indicators: Mapping[int, Indicator | IndicatorView]
-    answers: dict[int, Answer]
+    answers: dict[int, AnswerRead]
+    via: str = TEXT  # what moves the form in this update: typed text, or a button's action
 
     @property
-    def data(self) -> dict:  # type: ignore[type-arg]
+    def data(self) -> dict[str, Any]:
         return self.conv.data
+
+    def save(self, ctx: Ctx, values: dict[str, Any], ind_id: int | None = None) -> AnswerRead:
+        """Change an indicator's answer (the open question's by default): staged, and seen
+        by the rest of the update. The chat form and the Mini App change answers so."""
+        if ind_id is None:
+            ind_id = self.order[self.data["idx"]]
+        self.answers[ind_id] = stage_update(ctx.s, self.answers[ind_id], **values)
+        return self.answers[ind_id]
 
     @property
     def order(self) -> list[int]:
@@ -194,7 +261,7 @@ class Form:
     def ind(self, idx: int | None = None) -> Indicator | IndicatorView:
         return self.indicators[self.order[self.data["idx"] if idx is None else idx]]
 
-    def ans(self, idx: int | None = None) -> Answer:
+    def ans(self, idx: int | None = None) -> AnswerRead:
         return self.answers[self.order[self.data["idx"] if idx is None else idx]]
 
     def cap(self, idx: int | None = None, value: Decimal | None = None) -> Decimal | None:
@@ -236,25 +303,24 @@ def _target(period: ColumnElement[str]) -> ScalarSelect[str]:
 _A, _I = Answer.__table__, Indicator.__table__
 
 
+_VIEW = ("id", "code", "name", "unit", "polarity", "lower_method")  # IndicatorView's columns
+
+
 def _indicator_columns(period: ColumnElement[str], year: ColumnElement[str]) -> tuple[Any, ...]:
-    """An indicator's columns as the form reads them (`i_…`), with its target for `period`,
-    else for `year` (as `target_text` chooses)."""
-    keys = ("id", "code", "name", "unit", "polarity", "lower_method")
-    return (
-        *(_I.c[k].label(f"i_{k}") for k in keys),
-        func.coalesce(_target(period), _target(year)).label("i_target"),
-    )
+    """An indicator's columns as the form reads them (`_VIEW`, then its target for `period`,
+    else for `year`, as `target_text` chooses)."""
+    return (*(_I.c[k] for k in _VIEW), func.coalesce(_target(period), _target(year)))
 
 
-def _view(row: Any, period: str) -> IndicatorView:
-    """The indicator of a row with `_indicator_columns`, its target under the round's period."""
-    targets = (PeriodTarget(period, row.i_target),) if row.i_target is not None else ()
-    return IndicatorView(
-        row.i_id, row.i_code, row.i_name, row.i_unit, row.i_polarity, row.i_lower_method, targets
-    )
+def _view(row: Any, at: int, period: str) -> IndicatorView:
+    """The indicator of a row with `_indicator_columns` from position `at`, its target under
+    the round's period."""
+    ind_id, code, name, unit, polarity, lower_method, target = row[at : at + len(_VIEW) + 1]
+    targets = (PeriodTarget(period, target),) if target is not None else ()
+    return IndicatorView(ind_id, code, name, unit, polarity, lower_method, targets)
 
 
-# An answer typed or pressed reads the open form as plain rows (`db.plain.Row`): no ORM
+# An answer typed or pressed reads the open form as plain reads (`db.reads`): no ORM
 # object is made (the answers, the submission, its section and its round cost about 25 us
 # each as ORM objects, and the form reads only their columns). Staged changes to them are
 # written as to loaded objects. The year of a period key ("2026-Q3", "2026") is its first
@@ -263,12 +329,11 @@ _S, _R, _SEC = Submission.__table__, CollectionRound.__table__, Section.__table_
 _DEFERRED = ("indicator_ids", "team_ids", "plan")  # the round's lists (see _ROUND_COLUMNS)
 _FORM = (
     select(
-        *_A.c,
+        *columns(AnswerRead),
         *_indicator_columns(_R.c.period, func.substr(_R.c.period, 1, 4)),
-        *(c.label(f"s_{c.key}") for c in _S.c),
-        *(c.label(f"r_{c.key}") for c in _R.c if c.key not in _DEFERRED),
-        *(c.label(f"sec_{c.key}") for c in (_SEC.c.id, _SEC.c.name, _SEC.c.active)),
-        _SEC.c.head_id.label("sec_head_id"),
+        *columns(SubmissionRead),
+        *columns(RoundRead),
+        *columns(SectionRead),
     )
     .join(_I, _I.c.id == _A.c.indicator_id)
     .join(_S, _S.c.id == _A.c.submission_id)
@@ -279,18 +344,17 @@ _FORM = (
 )
 
 
-def _columns(stmt: Select, prefix: str) -> tuple[tuple[int, str], ...]:  # type: ignore[type-arg]
-    """Where `stmt`'s columns named `<prefix><column>` are: (position, column)."""
-    names = [c.key or "" for c in stmt.selected_columns]
-    return tuple((i, k[len(prefix) :]) for i, k in enumerate(names) if k.startswith(prefix))
+# where each read starts in a row of `_FORM`
+_F_IND = width(AnswerRead)
+_F_SUB = _F_IND + len(_VIEW) + 1
+_F_RND = _F_SUB + width(SubmissionRead)
+_F_SEC = _F_RND + width(RoundRead)
 
 
-_ANSWER = tuple((i, c.key) for i, c in enumerate(_A.c))  # the first columns
-_SUBMISSION, _ROUND, _SECTION = (_columns(_FORM, p) for p in ("s_", "r_", "sec_"))
-
-
-def _plain(model: type, columns: tuple[tuple[int, str], ...], row: Any) -> Row:
-    return Row(model, {key: row[i] for i, key in columns})
+def _form_reads(row: Any) -> tuple[SubmissionRead, RoundRead]:
+    """The submission (with its section) and round of a row of `_FORM`."""
+    section = SectionRead(*row[_F_SEC : _F_SEC + width(SectionRead)])
+    return SubmissionRead(section, *row[_F_SUB:_F_RND]), RoundRead(*row[_F_RND:_F_SEC])
 
 
 def _form(ctx: Ctx) -> Form:
@@ -306,24 +370,26 @@ def _form(ctx: Ctx) -> Form:
             row = ctx.s.execute(_SUBMISSION_AND_ROUND, {"sub": conv.data["sub"]}).first()
             if row is None:
                 raise Stale(t("form_not_open"))
-            sub, rnd = row
-            return Form(conv, sub, _check_open(ctx, sub, rnd), {}, {})
-        first = rows[0]
-        plain_sub = _plain(Submission, _SUBMISSION, first)
-        plain_sub.__dict__["section"] = _plain(Section, _SECTION, first)
-        plain_rnd = _plain(CollectionRound, _ROUND, first)
-        _check_open(ctx, plain_sub, plain_rnd)  # type: ignore[arg-type]
-        inds = {r.indicator_id: _view(r, plain_rnd.period) for r in rows}
-        answers = {r.indicator_id: _plain(Answer, _ANSWER, r) for r in rows}
-        return Form(conv, plain_sub, plain_rnd, inds, answers)  # type: ignore[arg-type]
+            _check_open(ctx, row.Submission, row.CollectionRound)
+            return Form(conv, row.Submission, row.CollectionRound, {}, {})
+        sub, rnd = _form_reads(rows[0])
+        _check_open(ctx, sub, rnd)
+        answers = {r.indicator_id: AnswerRead(*r[:_F_IND]) for r in rows}
+        inds = {r.indicator_id: _view(r, _F_IND, rnd.period) for r in rows}
+        return Form(conv, sub, rnd, inds, answers)
 
-    return ctx.memo("form", compute)  # type: ignore[no-any-return]
+    form: Form = ctx.memo("form", compute)
+    return form
 
 
 def _bump(ctx: Ctx, form: Form, **changes: object) -> None:
     """Move the form on; the prompt's sequence number changes so older buttons go stale."""
-    data = {**form.conv.data, "seq": form.data["seq"] + 1, **changes}
-    stage_update(ctx.s, form.conv, data=data, updated_at=ctx.now)
+    to = changes.get("stage", form.data["stage"])
+    if to not in STAGES[form.data["stage"]].get(form.via, ()):
+        raise AssertionError(f"form: {form.data['stage']} → {to} by {form.via} is not in STAGES")
+    conv = ctx.update_conversation(seq=form.data["seq"] + 1, **changes)
+    assert conv is not None  # the form's, open
+    form.conv = conv
 
 
 def _button(ctx: Ctx, form: Form, label: str, action: str, idx: int | None = None) -> list[str]:
@@ -350,32 +416,33 @@ def _show(ctx: Ctx, text: str, buttons: list[list[list[str]]], edit: bool) -> No
 _OPENING = (
     select(
         *_indicator_columns(bindparam("period"), bindparam("year")),
-        *(c.label(f"a_{c.key}") for c in _A.c),
+        *columns(AnswerRead),
     )
     .select_from(_I)
     .outerjoin(_A, (_A.c.indicator_id == _I.c.id) & (_A.c.submission_id == bindparam("sub")))
     .where(_I.c.section_id == bindparam("section"))
     .order_by(_I.c.position, _I.c.id)
 )
-_OPENING_ANSWER = _columns(_OPENING, "a_")
+_O_ANS = len(_VIEW) + 1  # where the answer starts in a row of `_OPENING`
 
 
 def _opening(
     ctx: Ctx, sub: Submission, rnd: CollectionRound
-) -> tuple[dict[int, IndicatorView], dict[int, Any], list[int]]:
+) -> tuple[dict[int, IndicatorView], dict[int, AnswerRead], list[int]]:
     """The section's indicators in the round (and any it has answered besides), its answers
     by indicator, and the round's indicators in the form's order."""
     chosen = set(rnd.indicator_ids or ())
     keys = target_periods(rnd.period)
     params = {"sub": sub.id, "section": sub.section_id, "period": keys[0], "year": keys[-1]}
     inds: dict[int, IndicatorView] = {}
-    answers: dict[int, Any] = {}
+    answers: dict[int, AnswerRead] = {}
     for r in ctx.s.connection().execute(_OPENING, params):
-        if r.i_id not in chosen and r.a_id is None:
+        ind_id, answered = r[0], r[_O_ANS] is not None
+        if ind_id not in chosen and not answered:
             continue
-        inds[r.i_id] = _view(r, rnd.period)
-        if r.a_id is not None:
-            answers[r.i_id] = _plain(Answer, _OPENING_ANSWER, r)
+        inds[ind_id] = _view(r, 0, rnd.period)
+        if answered:
+            answers[ind_id] = AnswerRead(*r[_O_ANS:])
     return inds, answers, [i for i in inds if i in chosen]
 
 
@@ -388,7 +455,7 @@ def open_form(
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         if "tok" not in conv.data:
-            ctx.update_conversation(tok=_family_token(ctx, sub))
+            conv = ctx.update_conversation(tok=_family_token(ctx, sub)) or conv
         form = Form(conv, sub, rnd, inds, answers)
         ctx.memo("form", lambda: form)
         _ask(ctx, form, edit=edit, opening=True)  # resume exactly where the person was
@@ -417,9 +484,10 @@ def open_form(
 
 def open_answers(
     ctx: Ctx, sub: Submission, rnd: CollectionRound
-) -> tuple[dict[int, IndicatorView], dict[int, Any], list[int]]:
+) -> tuple[dict[int, IndicatorView], dict[int, AnswerRead], list[int]]:
     """The section's indicators, an answer for each (made where missing) and their order;
-    the form counts as started. The chat form and the Mini App (`sheet.py`) open so."""
+    the form counts as started (`sub`, loaded, changes in memory too). The chat form and
+    the Mini App (`sheet.py`) open so."""
     inds, answers, order = _opening(ctx, sub, rnd)
     if sub.status == "not_started":
         stage_update(ctx.s, sub, status="in_progress", started_at=ctx.now)
@@ -429,7 +497,7 @@ def open_answers(
         for i in order
         if i not in answers
     ]
-    for ans in insert_rows(ctx.s, Answer, missing):
+    for ans in insert_rows(ctx.s, AnswerRead, missing):
         answers[ans.indicator_id] = ans
     return inds, answers, order
 
@@ -567,6 +635,9 @@ def on_input(ctx: Ctx) -> None:
         return
     text = (ctx.msg.text or "").strip()
     stage = form.data["stage"]
+    if TEXT not in STAGES[stage]:
+        key = "form_use_confirm_buttons" if stage == "confirm" else "form_summary_use_buttons"
+        raise UserError(t(key))
     if stage == "value":
         ind = form.ind()
         try:
@@ -585,20 +656,15 @@ def on_input(ctx: Ctx) -> None:
             return
         if len(text) < 3:
             raise UserError(t("form_explain_short"))
-        stage_update(ctx.s, ans, explanation=text[:2000], updated_at=ctx.now)
+        form.save(ctx, {"explanation": text[:2000], "updated_at": ctx.now})
         _finish(ctx, form, t("form_explain_saved", code=form.ind().code))
-    elif stage == "confirm":
-        raise UserError(t("form_use_confirm_buttons"))
-    else:
-        raise UserError(t("form_summary_use_buttons"))
 
 
 def _save_value(
     ctx: Ctx, form: Form, value: Decimal, explanation: str | None, edit: bool = False
 ) -> None:
-    ans = form.ans()
     extra = {"explanation": explanation} if explanation else {}
-    stage_update(ctx.s, ans, realisation=value, updated_at=ctx.now, **extra)
+    form.save(ctx, {"realisation": value, "updated_at": ctx.now, **extra})
     _after_value(ctx, form, "form_saved_value", edit, explained=bool(explanation))
 
 
@@ -626,8 +692,7 @@ def _finish(
     ctx: Ctx, form: Form, saved: str, edit: bool = False, offer_explain: bool = False
 ) -> None:
     """Mark the open indicator done and ask the next unfinished one (or show the summary)."""
-    ans = form.ans()
-    stage_update(ctx.s, ans, done=True, reopen_note=None)
+    form.save(ctx, {"done": True, "reopen_note": None})
     idx, order = form.data["idx"], form.order
     later = [j for j in range(idx + 1, len(order)) if not form.answers[order[j]].done]
     earlier = [j for j in range(0, idx) if not form.answers[order[j]].done]
@@ -656,7 +721,8 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
             idx, caption = codes[m.group(1).lower()], m.group(2).strip()
     stored = _store(ctx, f)
     about: dict[str, Any] = {"sub": form.sub.id, "photo": f.is_photo}
-    if idx is None and form.data["stage"] == "summary":
+    offered = STAGES[form.data["stage"]]
+    if idx is None and "evidence_to" in offered:  # no question open: which indicator?
         rows = [
             [ctx.button(form.indicators[i].code, "evidence_to", person=ctx.who, **about,
                         file=stored.id, indicator=i, desc=caption)]
@@ -671,7 +737,7 @@ def _receive_file(ctx: Ctx, form: Form) -> None:
     )
     ctx.s.add(att)
     text = _filed(ctx, form.rnd.id, ind, ans, stored, f.is_photo, caption)
-    if named or len(form.order) < 2:
+    if named or len(form.order) < 2 or "evidence_move" not in offered:
         ctx.reply(text)
         return
     ctx.s.flush()  # the attachment's id, for the buttons that move it
@@ -704,7 +770,7 @@ def store_evidence(
     ctx: Ctx,
     rnd: CollectionRound,
     ind: Indicator | IndicatorView,
-    ans: Answer,
+    ans: Answer | AnswerRead,
     f: InboundFile,
     caption: str,
 ) -> tuple[str, int]:
@@ -730,7 +796,7 @@ def _filed(
     ctx: Ctx,
     round_id: int,
     ind: Indicator | IndicatorView,
-    ans: Answer,
+    ans: Answer | AnswerRead,
     stored: StoredFile,
     is_photo: bool,
     caption: str,
@@ -752,7 +818,7 @@ def _filed(
     )
 
 
-def _attachment_names(ctx: Ctx, ans: Answer, besides: int) -> list[str]:
+def _attachment_names(ctx: Ctx, ans: Answer | AnswerRead, besides: int) -> list[str]:
     """The names of the answer's evidence files, but the file `besides` (being filed)."""
     return list(
         ctx.s.scalars(
@@ -763,7 +829,7 @@ def _attachment_names(ctx: Ctx, ans: Answer, besides: int) -> list[str]:
     )
 
 
-def _evidence_target(ctx: Ctx, tok) -> tuple[Submission, Indicator, Answer]:  # type: ignore[no-untyped-def]
+def _evidence_target(ctx: Ctx, tok: Pressed) -> tuple[Submission, Indicator, Answer]:
     """The indicator a file is filed under by a button, in a form still open to its head."""
     sub = ctx.s.get(Submission, tok.payload["sub"])
     ind = ctx.s.get(Indicator, tok.payload["indicator"])
@@ -779,14 +845,15 @@ def _evidence_target(ctx: Ctx, tok) -> tuple[Submission, Indicator, Answer]:  # 
 
 
 @router.action("evidence_move")
-def act_move_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_move_evidence(ctx: Ctx, tok: Pressed) -> None:
     """[Pindahkan ke PEM-2]: the file just filed under the open question belongs elsewhere."""
     sub, ind, ans = _evidence_target(ctx, tok)
     att = ctx.s.get(Attachment, tok.payload["attachment"])
     was = ctx.s.get(Answer, att.answer_id) if att is not None else None
-    if att is None or was is None or was.submission_id != sub.id:
+    was_ind = ctx.s.get(Indicator, was.indicator_id) if was is not None else None
+    if att is None or was is None or was_ind is None or was.submission_id != sub.id:
         raise Stale(t("button_unknown"))
-    was_code = ctx.s.get(Indicator, was.indicator_id).code  # type: ignore[union-attr]
+    was_code = was_ind.code
     att.answer_id = ans.id
     ctx.s.flush()
     text = (
@@ -800,7 +867,7 @@ def act_move_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("evidence_to")
-def act_file_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_file_evidence(ctx: Ctx, tok: Pressed) -> None:
     """[PEM-2] under a file sent on the summary: file it under that indicator."""
     sub, ind, ans = _evidence_target(ctx, tok)
     stored = ctx.s.get(StoredFile, tok.payload["file"])
@@ -821,81 +888,69 @@ def act_file_evidence(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 # --- buttons ---------------------------------------------------------------------------------
 
 
-# The stage of the prompt that offers each of the form's buttons (see `_prompt`), and the
-# buttons that name an indicator (`idx`): a press the open prompt did not offer — forged,
-# or of an older prompt — is refused as stale and changes nothing.
-_OFFERED = {
-    "form_confirm": "confirm",
-    "form_reenter": "confirm",
-    "form_keep": "value",
-    "form_add_explain": "value",
-    "form_later": "value",
-    "form_summary": "value",
-    "form_keep_explain": "explain",
-    "form_edit": "summary",
-    "form_submit": "summary",
-}
+# The buttons that name an indicator (`idx`); which buttons each stage's prompt offers is
+# in `STAGES`. A press the open prompt did not offer — forged, or of an older prompt — is
+# refused as stale and changes nothing.
 _NAMES_INDICATOR = frozenset({"form_add_explain", "form_edit"})
 
 
-def _check_seq(ctx: Ctx, tok) -> Form:  # type: ignore[no-untyped-def]
+def _check_seq(ctx: Ctx, tok: Pressed) -> Form:
     """The open form, when the press is one of its current prompt's buttons: the form's own
     token (each opening of a form has its own, so a button of another form — an earlier
     round's, or before a return — is refused: `seq` starts again at 1 in a new form), the
-    prompt's `seq`, an action the prompt's stage offers, and an indicator of the form. All
-    of it is in the conversation, so a stale press reads nothing more."""
+    prompt's `seq`, an action the prompt's stage offers (`STAGES`), and an indicator of the
+    form. All of it is in the conversation, so a stale press reads nothing more."""
     conv = ctx.conversation()
     data = conv.data if conv is not None and conv.kind == "form" else {}
     if (
-        not isinstance(tok, Pressed)
-        or tok.token.token != data.get("tok")
+        tok.token.token != data.get("tok")
         or tok.payload.get("seq") != data.get("seq")
-        or _OFFERED.get(tok.action) != data.get("stage")
+        or tok.action not in STAGES.get(data.get("stage", ""), {})
         or ("idx" in tok.payload) != (tok.action in _NAMES_INDICATOR)
         or not 0 <= tok.payload.get("idx", 0) < len(data.get("order", ()))
     ):
         raise Stale(t("form_old_button"))
-    return _form(ctx)
+    form = _form(ctx)
+    form.via = tok.action
+    return form
 
 
 @router.action("form_confirm")
-def act_confirm(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_confirm(ctx: Ctx, tok: Pressed) -> None:
     """[Ya, benar]: an unusual value is meant."""
     form = _check_seq(ctx, tok)
     _save_value(ctx, form, Decimal(form.data["pending"]), form.data.get("pending_text"), edit=True)
 
 
 @router.action("form_reenter")
-def act_reenter(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_reenter(ctx: Ctx, tok: Pressed) -> None:
     form = _check_seq(ctx, tok)
     _bump(ctx, form, stage="value")
     _ask(ctx, form, edit=True)
 
 
 @router.action("form_keep")
-def act_keep(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_keep(ctx: Ctx, tok: Pressed) -> None:
     """[Tetap]: keep the saved value."""
     form = _check_seq(ctx, tok)
-    if form.data["stage"] != "value" or form.ans().realisation is None:
+    if form.ans().realisation is None:
         raise Stale(t("form_old_button"))
     _after_value(ctx, form, "form_kept_value", edit=True)
 
 
 @router.action("form_keep_explain")
-def act_keep_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_keep_explain(ctx: Ctx, tok: Pressed) -> None:
     """[Tetap] on the saved explanation, or [Tanpa penjelasan] where none is needed."""
     form = _check_seq(ctx, tok)
     ans = form.ans()
-    if form.data["stage"] != "explain" or (
-        not ans.explanation and explanation_required(form.cap())
-    ):
+    if not ans.explanation and explanation_required(form.cap()):
         raise Stale(t("form_old_button"))
     key = "form_explain_kept" if ans.explanation else "form_explain_none"
     _finish(ctx, form, t(key, code=form.ind().code), edit=True)
 
 
 @router.action("form_add_explain")
-def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_add_explain(ctx: Ctx, tok: Pressed) -> None:
     """[Penjelasan PEM-1]: add (or change) the explanation of the indicator just done."""
     form = _check_seq(ctx, tok)
     idx = tok.payload["idx"]
@@ -907,7 +962,7 @@ def act_add_explain(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_later")
-def act_later(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_later(ctx: Ctx, tok: Pressed) -> None:
     """[Isi nanti]: leave this indicator unfinished and go to the next one."""
     form = _check_seq(ctx, tok)
     order, idx = form.order, form.data["idx"]
@@ -920,14 +975,14 @@ def act_later(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("form_summary")
-def act_summary(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_summary(ctx: Ctx, tok: Pressed) -> None:
     form = _check_seq(ctx, tok)
     _bump(ctx, form, stage="summary", prev=None)
     _ask(ctx, form, edit=True)
 
 
 @router.action("form_edit")
-def act_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_edit(ctx: Ctx, tok: Pressed) -> None:
     """[Ubah n] on the summary: open that indicator with its saved answer."""
     form = _check_seq(ctx, tok)
     _bump(ctx, form, idx=tok.payload["idx"], stage="value", prev=None)
@@ -946,16 +1001,20 @@ _ATTACHMENTS = (  # built once: every summary asks (plain rows: only these are s
 
 
 def summary_lines(
-    ctx: Ctx, sub: Submission, rnd: CollectionRound, form: Form | None = None
+    ctx: Ctx,
+    sub: Submission | SubmissionRead,
+    rnd: CollectionRound | RoundRead,
+    form: Form | None = None,
 ) -> list[str]:
     """Each indicator's answer, capaian, explanation and evidence (with its description).
     With the open `form`, its indicators and answers (already loaded) are used."""
     indicators: Sequence[Indicator | IndicatorView]
+    answers: Mapping[int, Answer | AnswerRead]
     if form is not None:
         answers, indicators = form.answers, [form.indicators[i] for i in form.order]
     else:
         answers = answers_by_indicator(ctx.s, sub)
-        indicators = round_indicators(ctx.s, rnd, sub.section_id)
+        indicators = round_indicators(ctx.s, loaded_round(ctx, rnd), sub.section_id)
     files: dict[int, list[Any]] = {}
     ids = [a.id for a in answers.values()]
     for att in ctx.s.connection().execute(_ATTACHMENTS, {"answers": ids}):
@@ -1021,7 +1080,7 @@ def _summary(ctx: Ctx, form: Form) -> tuple[str, list[list[list[str]]]]:
 
 
 @router.action("form_submit")
-def act_submit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_submit(ctx: Ctx, tok: Pressed) -> None:
     """[Kirim]: the section's reply goes to the Kasubag Program for review."""
     form = _check_seq(ctx, tok)
     if any(a.realisation is None or not a.done for a in form.answers.values()):
@@ -1036,7 +1095,7 @@ def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
     late, timing = reply_timing(sub, ctx.now, ctx.cal)  # before it is marked sent
     # staged, not flushed: the one query that asks about submissions ("is every reply in")
     # leaves this one out, and nothing else here reads them by SQL
-    stage_update(
+    sub = stage_update(
         ctx.s,
         sub,
         status="submitted",
@@ -1044,6 +1103,7 @@ def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
         first_submitted_at=sub.first_submitted_at or ctx.now,
         note=None,
     )
+    form.sub = sub
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         ctx.end_conversation()

@@ -43,10 +43,10 @@ def bind_invitation(ctx: Ctx, token: str) -> None:
     )
     if inv is None:
         raise UserError(t("invite_bad"))
-    if ctx.person is not None and ctx.person.id != inv.person_id:
-        raise UserError(t("invite_other_account", name=ctx.person.name))
+    if ctx.known and ctx.who.id != inv.person_id:
+        raise UserError(t("invite_other_account", name=ctx.who.name))
     if inv.used_at is not None:
-        if ctx.person is not None:
+        if ctx.known:
             welcome_back(ctx)
             return
         raise UserError(t("invite_used"))
@@ -61,7 +61,7 @@ def bind_invitation(ctx: Ctx, token: str) -> None:
         person.whatsapp_last_inbound = ctx.now
     person.preferred_channel = ctx.msg.channel
     inv.used_at = ctx.now
-    ctx.person = person
+    ctx.take_up(person)
     ctx.audit("account_linked", channel=ctx.msg.channel, invitation=inv.id)
     ctx.reply(
         t("welcome", name=person.name, office=person.office.name, roles=roles_text(ctx.roles()))
@@ -169,8 +169,8 @@ def register_group(ctx: Ctx) -> None:
     until that office's admin releases it (/lepasgrup): announcements never cross offices."""
     if Role.ADMIN not in ctx.roles():
         raise UserError(t("group_register_refused"))
-    if ctx.person is not None:
-        office = ctx.person.office
+    if ctx.known:
+        office = ctx.me.office
     else:
         offices = list(ctx.s.scalars(select(Office).order_by(Office.id)))
         by_code = {o.code: o for o in offices}
@@ -201,7 +201,7 @@ def release_group(ctx: Ctx) -> None:
     bound = _bound_office(ctx)
     if bound is None:
         raise UserError(t("group_not_bound"))
-    if ctx.person is not None and ctx.person.office_id != bound.id:
+    if ctx.known and ctx.who.office_id != bound.id:
         raise UserError(t("group_release_other", office=bound.name))
     bound.group_chat_id = None
     bound.group_title = None
@@ -215,7 +215,7 @@ def _audit_group(ctx: Ctx, office: Office, action: str) -> None:
     ctx.s.add(
         AuditLog(
             office_id=office.id,
-            person_id=ctx.person.id if ctx.person else None,
+            person_id=ctx.who.id if ctx.known else None,
             action=action,
             detail={"chat_id": ctx.msg.chat_id},
             at=ctx.now,

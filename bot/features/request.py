@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +15,11 @@ from bot.fmt import format_date_long_id, format_datetime_id
 from bot.messaging.outbox import address_of
 from bot.roles import Role
 from bot.rounds import end_step, open_rounds, role_holders, round_indicators, start_step
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import STATE_TEXT, RoundState, parse_period, period_label, period_options
 from bot.texts import t
 from db.models import CollectionRound, Indicator, Section
+from db.reads import ConversationRead
 
 MONTHS = {
     "januari": 1, "februari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
@@ -56,20 +58,20 @@ def _ask_period(ctx: Ctx) -> None:
 
 
 @router.action("req_period")
-def act_period(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_period(ctx: Ctx, tok: Pressed) -> None:
     conv = _conv(ctx, "period")
     ctx.edit_pressed(buttons=[])
     _set_period(ctx, tok.payload["period"], conv.data)
 
 
-def _conv(ctx: Ctx, *stages: str):  # type: ignore[no-untyped-def]
+def _conv(ctx: Ctx, *stages: str) -> ConversationRead:
     conv = ctx.conversation()
     if conv is None or conv.kind != "request" or conv.data.get("stage") not in stages:
         raise UserError(t("req_not_open"))
     return conv
 
 
-def _set_period(ctx: Ctx, period: str, data: dict) -> None:  # type: ignore[type-arg]
+def _set_period(ctx: Ctx, period: str, data: dict[str, Any]) -> None:
     _set_period_check(ctx, period)
     sections = list(
         ctx.s.scalars(
@@ -108,7 +110,7 @@ def _section_buttons(ctx: Ctx) -> list[list[list[str]]]:
 
 
 @router.action("req_toggle")
-def act_toggle(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_toggle(ctx: Ctx, tok: Pressed) -> None:
     conv = _conv(ctx, "sections")
     chosen = set(conv.data.get("sections", []))
     chosen ^= {tok.payload["section"]}
@@ -117,7 +119,7 @@ def act_toggle(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("req_sections_done")
-def act_sections_done(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_sections_done(ctx: Ctx, tok: Pressed) -> None:
     conv = _conv(ctx, "sections")
     if not conv.data.get("sections"):
         raise UserError(t("req_no_sections"))
@@ -150,7 +152,7 @@ def _ask_deadline(ctx: Ctx) -> None:
 
 
 @router.action("req_deadline")
-def act_deadline(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_deadline(ctx: Ctx, tok: Pressed) -> None:
     _conv(ctx, "deadline")
     ctx.edit_pressed(buttons=[])
     _summary(ctx, ctx.cal.deadline_after(ctx.now, int(tok.payload["days"])))
@@ -206,7 +208,7 @@ def _summary(ctx: Ctx, deadline: datetime) -> None:
 
 
 @router.action("req_cancel")
-def act_cancel(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_cancel(ctx: Ctx, tok: Pressed) -> None:
     _conv(ctx, "confirm")
     ctx.end_conversation()
     ctx.edit_pressed(buttons=[])
@@ -214,7 +216,7 @@ def act_cancel(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("req_send")
-def act_send(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_send(ctx: Ctx, tok: Pressed) -> None:
     """[Kirim]: create the round, ask the Sekretaris for the team, and announce it in the
     Tim SAKIP group, or to each member one to one where no group is registered."""
     ctx.require(Role.CAMAT)

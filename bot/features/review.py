@@ -20,16 +20,17 @@ from bot.rounds import (
     round_indicators,
     submissions,
 )
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, Submission
+from db.reads import RoundRead, SubmissionRead
 
 
 def send_for_review(
     ctx: Ctx,
-    rnd: CollectionRound,
-    sub: Submission,
+    rnd: CollectionRound | RoundRead,
+    sub: Submission | SubmissionRead,
     kasubag: Person,
     timing: str,
     form: Form | None = None,
@@ -68,12 +69,12 @@ def send_for_review(
     )
 
 
-def _stamp(sub: Submission) -> str:
+def _stamp(sub: Submission | SubmissionRead) -> str:
     """When the reply was sent: a review button names it, and is stale once it changes."""
     return sub.submitted_at.isoformat() if sub.submitted_at else ""
 
 
-def _reviewable(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: ignore[no-untyped-def]
+def _reviewable(ctx: Ctx, tok: Pressed) -> tuple[CollectionRound, Submission]:
     ctx.require(Role.KASUBAG_PROGRAM)
     sub = ctx.s.get(Submission, tok.payload["sub"])
     if sub is None:
@@ -86,7 +87,7 @@ def _reviewable(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: i
 
 
 @router.action("review_accept")
-def act_accept(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_accept(ctx: Ctx, tok: Pressed) -> None:
     """[Terima]: the section's reply is accepted; compile when every section is in."""
     rnd, sub = _reviewable(ctx, tok)
     sub.status, sub.accepted_at = "accepted", ctx.now
@@ -104,7 +105,7 @@ def act_accept(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("review_return")
-def act_return(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_return(ctx: Ctx, tok: Pressed) -> None:
     """[Kembalikan]: choose the indicators to correct with buttons, then write the note."""
     rnd, sub = _reviewable(ctx, tok)
     ctx.set_conversation("return_note", sub=sub.id, picked=[])
@@ -141,7 +142,7 @@ def _short(name: str, width: int = 32) -> str:
     return name if len(name) <= width else name[: width - 1].rstrip() + "…"
 
 
-def _return_conv(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: ignore[no-untyped-def]
+def _return_conv(ctx: Ctx, tok: Pressed) -> tuple[CollectionRound, Submission]:
     rnd, sub = _reviewable(ctx, tok)
     conv = ctx.conversation()
     if conv is None or conv.kind != "return_note" or conv.data.get("sub") != sub.id:
@@ -150,7 +151,7 @@ def _return_conv(ctx: Ctx, tok) -> tuple[CollectionRound, Submission]:  # type: 
 
 
 @router.action("review_pick")
-def act_pick(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_pick(ctx: Ctx, tok: Pressed) -> None:
     """[⬜ TRA-1 …]: mark (or unmark) an indicator to correct."""
     rnd, sub = _return_conv(ctx, tok)
     conv = ctx.conversation()
@@ -161,7 +162,7 @@ def act_pick(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("review_picked")
-def act_picked(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_picked(ctx: Ctx, tok: Pressed) -> None:
     """[Lanjut]: ask for the note, naming what it is for."""
     rnd, sub = _return_conv(ctx, tok)
     conv = ctx.conversation()

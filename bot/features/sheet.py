@@ -43,8 +43,8 @@ from bot.rounds import IndicatorView, target_display, target_text
 from bot.router import router
 from bot.settings import Settings
 from bot.texts import TEXTS, t
-from db.models import CollectionRound, Conversation, Submission
-from db.plain import Row, stage_update
+from db.models import CollectionRound, Indicator, Submission
+from db.reads import AnswerRead, ConversationRead
 
 PATH = "/formulir"  # where the web app serves the page, beside /dasbor
 _SHA = re.compile(r"[0-9a-f]{64}")
@@ -90,7 +90,9 @@ def _submission(ctx: Ctx, raw: Any) -> tuple[Submission, CollectionRound]:
     return sub, _check_open(ctx, sub)
 
 
-def _indicator(ind: IndicatorView, ans: Any, period: str, files: list[Any]) -> dict[str, Any]:
+def _indicator(
+    ind: IndicatorView, ans: AnswerRead | None, period: str, files: list[Any]
+) -> dict[str, Any]:
     tt = target_text(ind, period)
     low = high = None
     if tt is not None:
@@ -157,7 +159,10 @@ def on_sheet(ctx: Ctx) -> None:
         return
     if op not in ("save", "submit"):
         raise UserError(t("sheet_unknown"))
-    changed = _save(ctx, rnd, inds, answers, req.get("answers"), submit=op == "submit")
+    # the section as one form with no question open: the page shows every indicator
+    page = ConversationRead(ctx.who.id, "form", {"order": order, "idx": 0, "seq": 0}, ctx.now)
+    form = Form(page, sub, rnd, inds, answers)
+    changed = _save(ctx, form, req.get("answers"), submit=op == "submit")
     conv = ctx.conversation()
     if conv is not None and conv.kind == "form" and conv.data.get("sub") == sub.id:
         # the chat form's last prompt showed the answers as they were: its buttons go stale
@@ -165,26 +170,19 @@ def on_sheet(ctx: Ctx) -> None:
     if op == "save":
         ctx.notice(t("sheet_saved", n=changed) if changed else t("sheet_unchanged"))
         return
-    missing = [inds[i].code for i in order if not answers[i].done]
+    missing = [inds[i].code for i in order if not form.answers[i].done]
     if missing:
         raise UserError(t("sheet_missing", codes=", ".join(missing)))
-    plain = Row(Conversation, {"data": {"order": order, "idx": 0, "seq": 0}})
-    form = Form(plain, sub, rnd, inds, answers)
     reply = f"{summary_text(ctx, form)}\n\n{t('sheet_sent_from_app')} "
     submit_section(ctx, form, reply=reply)
     ctx.notice(t("form_submitted", section=sub.section.name, late="").strip())
 
 
-def _save(
-    ctx: Ctx,
-    rnd: CollectionRound,
-    inds: dict[int, IndicatorView],
-    answers: dict[int, Any],
-    entries: Any,
-    submit: bool,
-) -> int:
-    """The page's values; how many answers changed. Any bad value refuses them all (the
-    transaction rolls back), naming the indicator."""
+def _save(ctx: Ctx, form: Form, entries: Any, submit: bool) -> int:
+    """The page's values, saved as the chat form saves them (`Form.save`); how many answers
+    changed. Any bad value refuses them all (the transaction rolls back), naming the
+    indicator."""
+    answers = form.answers
     if not isinstance(entries, list) or len(entries) > len(answers):
         raise UserError(t("sheet_unknown"))
     changed = 0
@@ -194,12 +192,12 @@ def _save(
         ind_id = int(e["indicator"])
         if ind_id not in answers:
             raise UserError(t("sheet_unknown"))
-        ind, ans = inds[ind_id], answers[ind_id]
+        ind, ans = form.indicators[ind_id], answers[ind_id]
         value = _value(ind, e.get("value"))
         explanation = str(e.get("explanation") or "").strip()[:2000] or None
         if explanation is not None and len(explanation) < 3:
             raise UserError(t("sheet_field_error", code=ind.code, error=t("form_explain_short")))
-        cap = capaian_of(ind, value, rnd.period)
+        cap = capaian_of(ind, value, form.rnd.period)
         if (
             value is not None
             and value != ans.realisation
@@ -217,20 +215,13 @@ def _save(
         differs = value != ans.realisation or explanation != ans.explanation
         if differs or (submit and complete and not ans.done):
             extra = {"reopen_note": None} if complete else {}
-            stage_update(
-                ctx.s,
-                ans,
-                realisation=value,
-                explanation=explanation,
-                done=complete,
-                updated_at=ctx.now,
-                **extra,
-            )
+            values = {"realisation": value, "explanation": explanation, "done": complete}
+            form.save(ctx, {**values, "updated_at": ctx.now, **extra}, ind_id)
             changed += differs
     return changed
 
 
-def _value(ind: IndicatorView, raw: Any) -> Decimal | None:
+def _value(ind: Indicator | IndicatorView, raw: Any) -> Decimal | None:
     text = str(raw if raw is not None else "").strip()
     if not text:
         return None
@@ -244,7 +235,7 @@ def _file(
     ctx: Ctx,
     rnd: CollectionRound,
     inds: dict[int, IndicatorView],
-    answers: dict[int, Any],
+    answers: dict[int, AnswerRead],
     req: dict[str, Any],
 ) -> None:
     """A file the web app stored (by its SHA-256) before recording the request: kept as the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core import Ctx
 from bot.errors import UserError
@@ -22,7 +23,7 @@ from bot.rounds import (
     round_sections,
     start_step,
 )
-from bot.router import router
+from bot.router import Pressed, router
 from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, PersonRole, Section, Submission
@@ -38,7 +39,7 @@ def candidates(ctx: Ctx) -> list[Person]:
     return [p for p in people if not {r.role for r in p.roles} & {Role.CAMAT, Role.SEKRETARIS}]
 
 
-def default_team(s, office_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+def default_team(s: Session, office_id: int) -> list[int]:
     return list(
         s.scalars(
             select(Person.id)
@@ -81,7 +82,7 @@ def send_team_form(ctx: Ctx, rnd: CollectionRound, sek: Person, title: str) -> N
 
 
 @router.action("team_open")
-def act_team_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_team_open(ctx: Ctx, tok: Pressed) -> None:
     """From a step-2 reminder: the team form again, with the choices so far."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -90,7 +91,7 @@ def act_team_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("team_toggle")
-def act_toggle(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_toggle(ctx: Ctx, tok: Pressed) -> None:
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
     expect(rnd, RoundState.REQUESTED)
@@ -101,7 +102,7 @@ def act_toggle(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("team_save")
-def act_save(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_save(ctx: Ctx, tok: Pressed) -> None:
     """[Simpan]: announce the team, tell section heads, ask the Kasubag for the schedule."""
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -192,7 +193,7 @@ def send_plan(ctx: Ctx, rnd: CollectionRound, kasubag: Person) -> None:
 
 
 @router.action("plan_open")
-def act_plan_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_plan_open(ctx: Ctx, tok: Pressed) -> None:
     """From a step-3 reminder: the proposed schedule again, with its buttons."""
     ctx.require(Role.KASUBAG_PROGRAM)
     rnd = get_round(ctx, tok.payload["round"])
@@ -201,7 +202,7 @@ def act_plan_open(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.action("plan_edit")
-def act_plan_edit(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_plan_edit(ctx: Ctx, tok: Pressed) -> None:
     ctx.require(Role.KASUBAG_PROGRAM)
     rnd = get_round(ctx, tok.payload["round"])
     expect(rnd, RoundState.TEAM_FORMED, RoundState.COLLECTING, RoundState.REVISION)
@@ -270,7 +271,7 @@ def on_plan_edit(ctx: Ctx) -> None:
 
 
 @router.action("plan_ok")
-def act_plan_ok(ctx: Ctx, tok) -> None:  # type: ignore[no-untyped-def]
+def act_plan_ok(ctx: Ctx, tok: Pressed) -> None:
     """[Setujui jadwal]: fix the deadlines and send every section head their form."""
     ctx.require(Role.KASUBAG_PROGRAM)
     rnd = get_round(ctx, tok.payload["round"])

@@ -2,14 +2,13 @@
 
 channel (Telegram polling / webhooks, WhatsApp webhooks)
   │  intake: the raw update is written to the inbox and committed, then acknowledged
-  │  (one process, a person with nothing queued: handled first, and the handler's
-  │  transaction writes the row — `Dispatcher.arrive` — before it is acknowledged)
   ▼
 inbox.py      durable, deduplicated by the sender's id; one person's updates in order
   │  worker: one update at a time per person → channel adapter → `Core.handle`
   ▼
 core (bot/core.py, bot/router.py, bot/features): one transaction per update; the
   │  effect, the replies (outbox rows) and the inbox row's `done` commit together
+  │  (the staged rows written by one call at its end: `db.plain.write_staged`)
   ▼
 outbox.py     every outgoing message is a row, written with the change that causes it
   │
@@ -22,8 +21,9 @@ channel senders (handlers/telegram.py, handlers/whatsapp.py)
 leader.py     which process runs what must run once (the poller, delivery, the
               scheduler): always this one on SQLite; a PostgreSQL advisory lock otherwise
 
-The database work of intake, the marks and light updates runs on the event loop where it
-cannot hold it for long, else in a thread (`db.engine.Database.run`; docs/message-path.md).
+The database work of intake, the marks and light updates runs on the event loop on SQLite
+when the database is free, else (and always on PostgreSQL) in a thread
+(`db.engine.Database.run`; docs/message-path.md).
 """
 
 from __future__ import annotations

@@ -7,11 +7,8 @@ immediately before its request, and `sent` with the remote message id after it. 
 between the two leaves that one row `sending`: on start-up it is put back in the queue and
 sent again once (`resent` counts it) — it may show twice, since Telegram has no idempotency
 key; a message never attempted is simply sent. Edits are idempotent and simply retried.
-A reply to the update being handled is written `sending` by the handler's own transaction
-(`outbox.watch(take_now=…)`) and handed over in memory: its request leaves as soon as the
-handler returns, so the window is the same, and a statement and a commit per
-message are saved. After a crash such a row counts as `resent` even when its request had
-not left yet (it then arrives once).
+A handler's reply is written `pending` with its change; the rows a transaction wrote are
+handed to delivery as soon as it commits (`outbox.watch`), so nobody waits for the sweep.
 
 Marks are batched: the rows of many chats become `sending` (or `sent`) in one transaction,
 run off the event loop, so a fan-out costs a few commits per batch, not two per message.
@@ -24,7 +21,7 @@ import contextlib
 import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -239,7 +236,6 @@ class DeliveryWorker:
         self._chats: dict[str, deque[int]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
-        self._taken: dict[int, Message] = {}  # written `sending` by the handler: no _take
         self.running = False  # started (what a crash left `sending` is recovered) and not stopped
         self._wake = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
@@ -250,11 +246,8 @@ class DeliveryWorker:
         self.on_failed: list[Callable[[int], Awaitable[None] | None]] = []
 
     # --- feeding ------------------------------------------------------------------------
-    def submit(self, rows: list[tuple[int, str, str]], taken: Iterable[Message] = ()) -> None:
-        """New rows (id, channel, chat id), e.g. just committed by a handler; `taken`: those
-        of them the handler already wrote `sending`, ready to go."""
-        for msg in taken:
-            self._taken[msg.id] = msg
+    def submit(self, rows: list[tuple[int, str, str]]) -> None:
+        """New rows (id, channel, chat id), e.g. just committed by a handler."""
         for row_id, channel, chat_id in rows:
             if row_id in self._known or channel not in self.senders:
                 continue
@@ -314,8 +307,6 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._sweeper = None
-        with contextlib.suppress(Exception):  # not started: pending again, not in doubt
-            await self._release(list(self._taken))
         self._tasks.clear()
         self._chats.clear()
         self._known.clear()
@@ -379,10 +370,10 @@ class DeliveryWorker:
                     raise
                 except Exception:  # a bug: leave the row to the next sweep, keep the worker
                     log.exception("delivery of outbox %s failed; the sweep tries again", row_id)
-                    await self._let_go(queue)
+                    self._let_go(queue)
                     break
                 if outcome == "defer":  # keep the chat's order: the rest waits too
-                    await self._let_go(queue)
+                    self._let_go(queue)
                     break
                 queue.popleft()
                 self._known.discard(row_id)
@@ -393,28 +384,11 @@ class DeliveryWorker:
             if not self._chats:
                 self.idle.set()
 
-    async def _let_go(self, queue: deque[int]) -> None:
+    def _let_go(self, queue: deque[int]) -> None:
         """Give a chat's queued rows back to the sweep (in order, later)."""
-        rids = list(queue)
-        queue.clear()
-        for rid in rids:
+        for rid in queue:
             self._known.discard(rid)
-        await self._release([rid for rid in rids if rid in self._taken])
-
-    async def _release(self, rids: list[int]) -> None:
-        """Rows the handler wrote `sending` that will not be sent now: pending again, so the
-        sweep finds them (and a restart does not count them as in doubt)."""
-        for rid in rids:
-            self._taken.pop(rid, None)
-        if not rids:
-            return
-        await self._db(
-            lambda s: s.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(rids), Outbox.status == "sending")
-                .values(status="pending", attempts=Outbox.attempts - 1)
-            )
-        )
+        queue.clear()
 
     async def _db(self, op: Op) -> Any:
         """A mark, retried until the database takes it (an outage pauses, never loses)."""
@@ -469,19 +443,12 @@ class DeliveryWorker:
         return msg
 
     async def _deliver(self, sender: Sender, row_id: int) -> str:
-        taken = self._taken.pop(row_id, None)  # written `sending` by the handler: no take
         while True:
-            if taken is None:
-                got = await self._db(Plain(functools.partial(self._take, row_id=row_id)))
-            elif taken.file_id is not None or taken.edit_of_id is not None:
-                got = await self._db(Plain(functools.partial(self._complete, msg=taken)))
-            else:
-                got = taken
+            got = await self._db(Plain(functools.partial(self._take, row_id=row_id)))
             if got is None:
                 return "skip"
             if got == "wait":  # an edit whose original is not out yet (pending again)
                 await asyncio.sleep(0.05)
-                taken = None
                 continue
             break
         msg: Message = got

@@ -5,7 +5,7 @@ committed before the channel is told it arrived (the next `getUpdates` offset, t
 Intake calls `Inbox.record`; a duplicate (same channel and sender's id) is recorded once.
 The `Dispatcher` hands items to the channel adapters, one at a time per actor (a person),
 many actors at once. The core marks an item `done` inside the same transaction as its effect
-(`Inbox.mark_done`), so an update has effect exactly once: a crash before that commit leaves
+(`Inbox.mark`), so an update has effect exactly once: a crash before that commit leaves
 it `pending`, and it is handled again after the restart.
 
 Two ways to be fed, one way to handle:
@@ -26,7 +26,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,31 +38,26 @@ from sqlalchemy.orm import Session, aliased
 from bot.clock import Clock
 from db.engine import Database
 from db.models import InboxUpdate
-from db.plain import Claim, stage_claim
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Item:
-    """One update on its way through the core: recorded (`id`), or arriving (`id` None: it
-    is written by the transaction that handles it, see `Dispatcher.arrive`)."""
+    """One recorded update on its way through the core: recorded, handled, delivered."""
 
-    id: int | None
+    id: int
     channel: str
     actor: str
     payload: dict[str, Any]
     done: bool = False  # set once the handler's transaction committed its `done` mark
     attempts: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
-    external_id: str = ""
-    # arriving: resolved once the update is recorded (True), or will not be by this try
-    arrived: asyncio.Future[bool] | None = None
-
-    def recorded(self) -> None:
-        """An arriving item was just written: whoever waits to confirm it may go on."""
-        if self.arrived is not None and not self.arrived.done():
-            self.arrived.set_result(self.id is not None)
+    # how the channel adapter settled an update no handler marked (`Inbox.settle`)
+    status: str = "ignored"
+    error: str | None = None
+    # the database outage that stopped its handling, raised again past the channel
+    # library's own error handling so that the dispatcher tries the update again
+    outage: BaseException | None = None
 
 
 # The item being handled in this task (set by the dispatcher, read by the runtime's `handle`).
@@ -129,31 +124,6 @@ def _row(
     }
 
 
-def _handled(item: Item, now: datetime, status: str, error: str | None) -> dict[str, Any]:
-    """An arriving item's inbox row as its handler writes it: out of `pending` already."""
-    row = _row(item.channel, item.external_id, item.actor, item.payload, now)
-    row.update(status=status, attempts=1, handled_at=now, error=error)
-    return row
-
-
-# The handler's mark on PostgreSQL, written at the commit with the transaction's last
-# statement (`db.plain.Claim`): its parameters prefixed, every column given (a `WITH`
-# clause gets no defaults from SQLAlchemy).
-_WRITTEN_COLUMNS = tuple(_handled(Item(None, "", "", {}), datetime.min, "done", None))
-_CLAIM_NEW = (
-    postgresql.insert(InboxUpdate)
-    .values({c: bindparam(f"c_{c}") for c in _WRITTEN_COLUMNS})
-    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    .returning(InboxUpdate.id)
-)
-_CLAIM_MARK = (
-    update(InboxUpdate)
-    .where(InboxUpdate.id == bindparam("c_item"), InboxUpdate.status == "pending")
-    .values(status=bindparam("c_status"), handled_at=bindparam("c_at"), error=bindparam("c_error"))
-    .returning(InboxUpdate.id)
-)
-
-
 class Inbox:
     """The `inbox` table: record, mark, load and claim updates."""
 
@@ -182,47 +152,14 @@ class Inbox:
         ]
 
     @staticmethod
-    def mark_at_commit(
-        s: Session, item: Item, now: datetime, lost: Callable[[], BaseException]
-    ) -> bool:
-        """`mark` (done), for a transaction that goes on to commit: on PostgreSQL written
-        with its last statement (one round trip less a handled update); if the item turns
-        out taken, the commit raises `lost()` and rolls back. Elsewhere at once: False then,
-        and the caller rolls back."""
-        if s.get_bind().dialect.name != "postgresql":
-            return Inbox.mark(s, item, now)
-        statement: Any
-        if item.id is None:
-            row = _handled(item, now, "done", None)
-            statement, params = _CLAIM_NEW, {f"c_{c}": v for c, v in row.items()}
-        else:
-            statement = _CLAIM_MARK
-            params = {"c_item": item.id, "c_status": "done", "c_at": now, "c_error": None}
-
-        def won(row_id: int) -> None:
-            item.id = row_id
-
-        stage_claim(s, Claim(statement, params, won, lost))
-        return True
-
-    @staticmethod
     def mark(
         s: Session, item: Item, now: datetime, status: str = "done", error: str | None = None
     ) -> bool:
-        """Inside the handler's transaction: the item leaves `pending`; an arriving item is
-        written as it leaves (one statement either way). False when it already had (another
-        worker got there first, or the update was recorded before): the caller must roll
-        back."""
-        conn = s.connection()
-        if item.id is None:
-            got = conn.execute(
-                _INSERT[conn.dialect.name], _handled(item, now, status, error)
-            ).first()
-            if got is None:
-                return False
-            item.id = got[0]
-            return True
-        res = conn.execute(_MARK, {"item": item.id, "status": status, "at": now, "error": error})
+        """Inside the handler's transaction: the item leaves `pending`. False when it already
+        had (another worker got there first): the caller must roll back."""
+        res = s.connection().execute(
+            _MARK, {"item": item.id, "status": status, "at": now, "error": error}
+        )
         return bool(res.rowcount)
 
     def settle(self, item: Item, status: str, error: str | None = None) -> None:
@@ -319,8 +256,6 @@ class Dispatcher:
         self.handlers = handlers
         self.retry_delay = retry_delay
         self._sem = asyncio.Semaphore(concurrency)
-        self._concurrency = concurrency
-        self._in_hand = 0  # items being handled or waiting for their turn (the semaphore)
         self._queues: dict[str, deque[Item]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
@@ -335,32 +270,11 @@ class Dispatcher:
         """Items queued or being handled (tests wait for zero)."""
         return sum(len(q) for q in self._queues.values())
 
-    def may_arrive(self, actor: str) -> bool:
-        """`arrive` would start right away: nothing of this actor's is queued or being
-        handled, and there is room among the actors handled at once (intake waits for an
-        arriving update; it must not wait behind others' long work)."""
-        return actor not in self._queues and self._in_hand < self._concurrency
-
-    def arrive(self, item: Item) -> asyncio.Future[bool]:
-        """Handle an update before it is recorded, its actor having nothing before it: the
-        handler's transaction writes the inbox row with its effect (`Inbox.mark`), so a
-        light update costs one transaction instead of two. The future resolves when the row
-        is written (True), or when this try ended without writing it (False: record it the
-        usual way, which skips it if it was written after all). Until then the update must
-        not be confirmed to its sender: a crash loses nothing, the sender sends it again."""
-        assert item.id is None and self.may_arrive(item.actor)
-        item.arrived = asyncio.get_running_loop().create_future()
-        item.meta["counted"] = True  # in hand from now: the next arrival must see it
-        self._in_hand += 1
-        self.submit([item])
-        return item.arrived
-
     def submit(self, items: Iterable[Item]) -> None:
         for item in items:
-            if item.id is not None:
-                if item.id in self._known:
-                    continue
-                self._known.add(item.id)
+            if item.id in self._known:
+                continue
+            self._known.add(item.id)
             self._queues.setdefault(item.actor, deque()).append(item)
             if item.actor not in self._tasks:
                 self._tasks[item.actor] = asyncio.create_task(
@@ -374,23 +288,14 @@ class Dispatcher:
         try:
             while queue:
                 item = queue[0]
-                if not item.meta.pop("counted", False):  # an arriving one: by `arrive`
-                    self._in_hand += 1
-                try:
-                    async with self._sem:
-                        finished = await self._handle(item)
-                finally:
-                    self._in_hand -= 1
-                # an arriving item not written by its try is left to intake, which records
-                # it; once written (a heavy one is, before it is handled) it is retried here
-                if finished or item.id is None:
+                async with self._sem:
+                    finished = await self._handle(item)
+                if finished:
                     queue.popleft()
-                    self._known.discard(item.id)  # type: ignore[arg-type]
+                    self._known.discard(item.id)
                 else:
                     await asyncio.sleep(self.retry_delay)
         finally:
-            for left in queue:  # stopped: an arriving item's intake is not left waiting
-                left.recorded()
             self._tasks.pop(actor, None)
             if not queue:
                 self._queues.pop(actor, None)
@@ -408,8 +313,7 @@ class Dispatcher:
                 return True
             await handler(item)
             if not item.done:  # not marked by a handler: unused kind, unreadable, or a status
-                status = item.meta.get("status", "ignored")
-                await self.inbox.db.run(self.inbox.settle, item, status, item.meta.get("error"))
+                await self.inbox.db.run(self.inbox.settle, item, item.status, item.error)
             self._outage_logged = False
             return True
         except Exception as exc:
@@ -417,14 +321,14 @@ class Dispatcher:
                 if not self._outage_logged:
                     log.warning(
                         "database unavailable; update %s waits: %s",
-                        item.id or item.external_id,
+                        item.id,
                         exc.__class__.__name__,
                     )
                     self._outage_logged = True
                 return False
             log.exception(
                 "update %s (%s) could not be handled; set aside",
-                item.id or item.external_id,
+                item.id,
                 item.channel,
             )
             with contextlib.suppress(Exception):
@@ -432,7 +336,6 @@ class Dispatcher:
             return True
         finally:
             current_item.reset(token)
-            item.recorded()
 
     # --- shared mode ------------------------------------------------------------------------
     def start_claiming(self, interval: float = 0.05, batch: int = 32) -> None:

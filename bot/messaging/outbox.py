@@ -8,12 +8,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Office, Outbox, Person
-from db.plain import LAST, Last, constant_defaults
+from db.plain import stage_insert
 
 Buttons = list[list[list[str]]]  # rows of [label, token], or [label, WEB_APP, url]
 WEB_APP = "web_app"  # a button that opens a page inside Telegram (a Mini App), not a token
@@ -60,10 +60,10 @@ def address_of(person: Person) -> tuple[str, str] | None:
 
 @dataclass(eq=False)
 class NewMessage:
-    """An outbox row this transaction writes. Its INSERT runs just before the commit, all of
-    the transaction's new rows in one statement, as a plain statement: the ORM's unit of
-    work cost more than the INSERT itself (see `_insert_new`). Until then it can be changed
-    like a row; after the commit `id` is the row's."""
+    """An outbox row this transaction writes. Its INSERT runs at the end of the transaction,
+    all of the transaction's new rows in one statement, as a plain statement
+    (`db.plain.stage_insert`): the ORM's unit of work cost more than the INSERT itself.
+    Once written, `id` is the row's."""
 
     office_id: int | None
     channel: str
@@ -84,12 +84,9 @@ class NewMessage:
     id: int | None = None
 
 
-_PENDING = "outbox_pending"  # session.info: NewMessages not written yet
+_PENDING = "outbox_pending"  # session.info: this transaction's NewMessages (for dedupe_key)
 _WRITTEN = "new_outbox"  # session.info: written by this transaction, for `watch`'s on_commit
-_TAKE_NOW = "outbox_take_now"  # session.info (set by `watch` for its database's sessions)
 _COLUMNS = [f.name for f in fields(NewMessage) if f.name != "id"]
-# built once; `sort_by_parameter_order`: one statement for many rows, the ids in their order
-_INSERT = insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True)
 
 
 def enqueue(
@@ -136,57 +133,13 @@ def enqueue(
         error=error,
     )
     pending.append(msg)
+
+    def written(row_id: int) -> None:
+        msg.id = row_id
+        session.info.setdefault(_WRITTEN, []).append(msg)
+
+    stage_insert(session, Outbox, written, **{c: getattr(msg, c) for c in _COLUMNS})
     return msg
-
-
-# One row, which on PostgreSQL may carry the transaction's staged rows as `WITH` clauses:
-# its parameters are prefixed (SQLAlchemy would read a bare column name as a column to set
-# in those clauses too) and it carries its columns' defaults itself (SQLAlchemy gives them
-# to no statement with such clauses).
-_ONE_DEFAULTS = constant_defaults(Outbox, _COLUMNS)  # None: a computed one (then no `WITH`)
-_ONE = (
-    insert(Outbox)
-    .values({c: bindparam(f"o_{c}") for c in (*_COLUMNS, *(_ONE_DEFAULTS or {}))})
-    .returning(Outbox.id)
-)
-
-
-def _insert_new(session: Session) -> Last | None:
-    """The transaction's new messages, in one INSERT, written last before it commits
-    (`db.plain.LAST`; on PostgreSQL a single row carries the staged rows with it). A message
-    only names rows that exist already (a stored file, an original by their ids). With
-    `watch(take_now=…)`, a message its process will send at once is written `sending`
-    (attempt 1) in the same INSERT."""
-    if session.in_nested_transaction():
-        return None  # a savepoint's release: the outer commit writes them
-    new: list[NewMessage] | None = session.info.pop(_PENDING, None)
-    if not new:
-        return None
-    take_now = session.info.get(_TAKE_NOW)
-    if take_now is not None:
-        for m in new:
-            if m.status == "pending" and take_now(m):
-                m.status, m.attempts = "sending", 1
-
-    def done(ids: list[Any]) -> None:
-        for m, row_id in zip(new, ids, strict=True):
-            m.id = row_id
-        session.info.setdefault(_WRITTEN, []).extend(new)
-
-    if len(new) == 1 and _ONE_DEFAULTS is not None:
-        row = {**_ONE_DEFAULTS, **{c: getattr(new[0], c) for c in _COLUMNS}}
-        return Last(_ONE, {f"o_{c}": v for c, v in row.items()}, done, one_row=True)
-    return Last(_INSERT, [{c: getattr(m, c) for c in _COLUMNS} for m in new], done)
-
-
-LAST.append(_insert_new)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_new(session: Session, _previous: object) -> None:
-    if not session.in_transaction():  # the whole transaction, not a savepoint
-        session.info.pop(_PENDING, None)
-        session.info.pop(_WRITTEN, None)
 
 
 def copy(session: Session, row: Outbox, *, now: datetime, channel: str, chat_id: str) -> None:
@@ -267,23 +220,14 @@ def to_group(session: Session, office: Office, text: str, now: datetime, **kwarg
     return True
 
 
-def watch(
-    db: Database,
-    on_commit: Callable[[list[NewMessage]], None],
-    take_now: Callable[[NewMessage], bool] | None = None,
-) -> None:
-    """Call `on_commit(messages)` with the outbox rows each transaction of `db` wrote (pending,
-    or taken), right after it commits: delivery starts without looking for them.
-
-    `take_now(message)` true: the row is written `sending` (attempt 1) in the same INSERT,
-    for a sender that starts on it at once (a reply to the update being handled) —
-    delivery's own `UPDATE … RETURNING`, its commit and its thread hop are saved."""
-    if take_now is not None:
-        db.sessions.configure(info={_TAKE_NOW: take_now})
+def watch(db: Database, on_commit: Callable[[list[NewMessage]], None]) -> None:
+    """Call `on_commit(messages)` with the outbox rows each transaction of `db` wrote
+    pending, right after it commits (in the committing thread): delivery starts without
+    looking for them."""
 
     def after_commit(session: Session) -> None:
         rows = session.info.pop(_WRITTEN, None)
         if rows:
-            on_commit([r for r in rows if r.status in ("pending", "sending")])
+            on_commit([r for r in rows if r.status == "pending"])
 
     event.listen(db.sessions, "after_commit", after_commit)
