@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_forms import VALUES, WAJIB, setup_round  # noqa: E402
 from bench.common import START, compile_project, fresh_database, settings_for  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
-from bot.simulation import User  # noqa: E402
+from bot.tools.simulation import User  # noqa: E402
 from db.engine import Database  # noqa: E402
 from tests.coresim import CoreSim  # noqa: E402
 

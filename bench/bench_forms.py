@@ -335,8 +335,8 @@ def setup_round(url: str, heads: int) -> tuple[list[int], list[int]]:
     heads' Telegram user ids, and the Camat's, Sekretaris's and Kasubag's (who receive the
     notices a form sends: their chats must exist, as in a real office)."""
     from bot.clock import FakeClock
-    from bot.office_file import import_office, parse
-    from bot.simulation import Simulation
+    from bot.office.load import import_office, parse
+    from bot.tools.simulation import Simulation
     from db.engine import Database
 
     async def go() -> tuple[list[int], list[int]]:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.capaian import Target, band_text, category, combine_periods, compute_capaian  # noqa: E402
-from bot.lkjip import QUARTERS, Quarter, RoundUsed, YearData, YearRow  # noqa: E402
+from bot.procedure.capaian import Target, band_text, category, combine_periods, compute_capaian  # noqa: E402
+from bot.reports.lkjip_data import QUARTERS, Quarter, RoundUsed, YearData, YearRow  # noqa: E402
 
 T0 = datetime(2027, 1, 15, tzinfo=UTC)
 

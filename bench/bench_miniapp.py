@@ -26,8 +26,8 @@ from starlette.applications import Starlette  # noqa: E402
 
 from bench.common import TOKEN, fresh_database, nip, office_yaml, settings_for  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
-from bot.office_file import import_file  # noqa: E402
-from bot.simulation import Simulation  # noqa: E402
+from bot.office.load import import_file  # noqa: E402
+from bot.tools.simulation import Simulation  # noqa: E402
 from db.engine import Database  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -40,8 +40,8 @@ from bench.common import (  # noqa: E402
 )
 from bot.app import Runtime  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
-from bot.office_file import import_office, parse  # noqa: E402
-from bot.sop import RoundState  # noqa: E402
+from bot.office.load import import_office, parse  # noqa: E402
+from bot.procedure.sop import RoundState  # noqa: E402
 from db.engine import Database  # noqa: E402
 from db.models import CollectionRound, Indicator, Person, Reminder, Section, Submission  # noqa: E402
 

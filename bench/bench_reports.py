@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.capaian import Target, category, compute_capaian, section_average  # noqa: E402
+from bot.procedure.capaian import Target, category, compute_capaian, section_average  # noqa: E402
 from bot.reports.model import (  # noqa: E402
     Approval,
     EvidenceFile,

@@ -33,7 +33,7 @@ from bench.common import TOKEN, compile_project, reset_database  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.localapi.processes import BotProcess, FakeServer, ProcessOffice, bot_env  # noqa: E402
 from bot.messaging import outbox  # noqa: E402
-from bot.office_file import import_file  # noqa: E402
+from bot.office.load import import_file  # noqa: E402
 from db.engine import Database  # noqa: E402
 from db.models import Answer, AuditLog, InboxUpdate, Indicator, Outbox, Person  # noqa: E402
 from tests import flows  # noqa: E402

@@ -25,8 +25,8 @@ from sqlalchemy import func, select, text
 from bench.common import TOKEN, nip, office_yaml
 from bot.localapi.processes import bot_env
 from bot.messaging.leader import LOCK_KEY
-from bot.office_file import import_office, parse
-from bot.sop import RoundState
+from bot.office.load import import_office, parse
+from bot.procedure.sop import RoundState
 from db.engine import Database
 from db.models import (
     Answer,

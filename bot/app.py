@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 import bot.features  # noqa: F401  (registers every command, button and form on the router)
-from bot.calendar import warm_holidays
 from bot.clock import Clock, SystemClock
 from bot.core import Core, Inbound, Outcome
 from bot.logsafe import install_log_redaction
@@ -30,6 +29,7 @@ from bot.messaging import outbox
 from bot.messaging.delivery import DeliveryWorker, Sender
 from bot.messaging.inbox import Dispatcher, Inbox, Item, current_item, is_transient
 from bot.messaging.leader import Leader
+from bot.procedure.calendar import warm_holidays
 from bot.router import light, router
 from bot.settings import Settings
 from db.engine import Database
@@ -243,8 +243,8 @@ class Runtime:
 
     async def _digests(self, every: float = 900.0) -> None:
         """The kabupaten's weekly digest: looked at every quarter hour; it goes out once per
-        person and week, on the first working morning (bot/digest.py decides)."""
-        from bot.digest import send_weekly_digests
+        person and week, on the first working morning (bot/reports/digest.py decides)."""
+        from bot.reports.digest import send_weekly_digests
 
         while True:
             await asyncio.sleep(every)  # first look a quarter hour after taking the lead

@@ -88,7 +88,7 @@ def cmd_office_import(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.clock import SystemClock
-    from bot.office_file import OfficeFileError, import_file
+    from bot.office.load import OfficeFileError, import_file
 
     s = _settings()
     db = _db(s, auto_upgrade=True)
@@ -116,8 +116,8 @@ def cmd_office_import(args: argparse.Namespace) -> None:
 
 def cmd_kabupaten_import(args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
-    from bot.kabupaten_file import import_file
-    from bot.office_file import OfficeFileError
+    from bot.office.kabupaten import import_file
+    from bot.office.load import OfficeFileError
 
     s = _settings()
     db = _db(s, auto_upgrade=True)
@@ -184,7 +184,7 @@ def _bot_username(s: Settings) -> str | None:
 
 def cmd_acting(args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
-    from bot.roles import POSITIONS, Role
+    from bot.procedure.roles import POSITIONS, Role
     from db.models import Acting, AuditLog, Section
 
     s = _settings()
@@ -326,20 +326,20 @@ def serve(rt) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from bot.archive import export_round_cli
+    from bot.reports.archive import export_round_cli
 
     s = _settings()
     export_round_cli(_db(s), s, args.round, Path(args.output) if args.output else None)
 
 
 def cmd_lkjip(args: argparse.Namespace) -> None:
-    from bot.lkjip import lkjip_cli
+    from bot.reports.lkjip_data import lkjip_cli
 
     lkjip_cli(_db(_settings()), args.office, args.year, Path(args.output) if args.output else None)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from bot.demo import main as demo_main
+    from bot.tools.demo import main as demo_main
 
     demo_main(Path(args.output))
 

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
-from bot.calendar import WorkCalendar
 from bot.clock import Clock
 from bot.errors import UserError
 from bot.files import FileRejected, FileStore
 from bot.messaging import outbox
 from bot.messaging.inbox import Inbox, Item, is_transient
-from bot.roles import (
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.roles import (
     ACTING_NEAR,
     NotAllowed,
     Role,

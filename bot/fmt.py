@@ -14,7 +14,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 
-from bot.capaian import meets_target, target_status
+from bot.procedure.capaian import meets_target, target_status
 from bot.texts import t
 
 _ID = Locale.parse("id")

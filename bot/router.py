@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 
 from bot.errors import UserError
-from bot.roles import Role
+from bot.procedure.roles import Role
 from bot.texts import HELP, t
 from db.models import ActionToken, Office
 from db.plain import stage_update

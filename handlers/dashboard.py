@@ -4,7 +4,7 @@ per section and indicator, late sections, the report PDFs/XLSX and the archive Z
 
 Sign-in without passwords: `/dasbor` in chat gives a one-time link (10 minutes, used once);
 opening it and pressing "Masuk" starts a session (cookie, DASHBOARD_SESSION_HOURS). Every
-page and file checks, with the person's roles of today, what they may see (bot/monitoring.py);
+page and file checks, with the person's roles of today, what they may see (bot/office/monitoring.py);
 a change of those rights ends the person's sessions (`end_dashboard_access`).
 The numbers come from `report_data` and the charts from the same code as the chat's.
 
@@ -43,15 +43,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.capaian import category
 from bot.clock import Clock
 from bot.files import FileStore
 from bot.fmt import format_datetime_id, format_number_id
-from bot.monitoring import RoundAccess, RoundRight, can_see, round_access, visible_offices
-from bot.rekap import build_rekap, default_period, label, periods_of, round_data
-from bot.roles import ROLE_LABELS, Role, roles_of
+from bot.office.monitoring import RoundAccess, RoundRight, can_see, round_access, visible_offices
+from bot.procedure.capaian import category
+from bot.procedure.roles import ROLE_LABELS, Role, roles_of
+from bot.procedure.sop import STATE_TEXT
+from bot.reports.rekap_data import build_rekap, default_period, label, periods_of, round_data
 from bot.settings import Settings
-from bot.sop import STATE_TEXT
 from bot.texts import t
 from db.engine import Database
 from db.models import (
@@ -75,7 +75,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")  # secrets.token_urlsafe(24) is 32 of these
-_CODE = re.compile(r"[a-z0-9_-]{1,64}")  # an office code (bot/office_schema.py)
+_CODE = re.compile(r"[a-z0-9_-]{1,64}")  # an office code (bot/office/schema.py)
 _CHART = re.compile(r"[a-z0-9_]{1,64}")  # a report chart's name (bot/reports/charts.py)
 _PERIOD = re.compile(r"[0-9]{4}(-Q[1-4])?")  # "2026" or "2026-Q3"
 _EXTS = {"pdf": "application/pdf", "xlsx": XLSX}
@@ -401,7 +401,7 @@ class Dashboard:
         self, request: Request, s: Session, need: RoundRight = "page"
     ) -> tuple[Person, CollectionRound, RoundAccess] | Response:
         """The signed-in person, the round of the path and what they may have of it (the
-        one rule of bot/monitoring.py), when that includes `need`; else the answer: 404,
+        one rule of bot/office/monitoring.py), when that includes `need`; else the answer: 404,
         401 or 403."""
         round_id = db_id(request.path_params["round_id"])
         if round_id is None:
@@ -507,7 +507,7 @@ class Dashboard:
             return Response(self.files.absolute(row).read_bytes(), media_type="image/png")
 
     def archive(self, request: Request) -> Response:
-        from bot.archive import ArchiveError, build_zip
+        from bot.reports.archive import ArchiveError, build_zip
 
         with self.db.transaction() as s:
             found = self._round(request, s, "archive")

@@ -39,7 +39,7 @@ from bot.errors import UserError
 from bot.features.sheet import PATH, rules, view
 from bot.files import FileRejected
 from bot.messaging.inbox import Inbox, Item
-from bot.roles import NotAllowed
+from bot.procedure.roles import NotAllowed
 from bot.texts import TEXTS, t
 
 log = logging.getLogger(__name__)

@@ -40,8 +40,8 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from sqlalchemy import select
 
-from bot import reminders
 from bot.core import Core
+from bot.procedure import reminders
 from db.models import Reminder
 from scheduler.apscheduler_clock import ClockedScheduler
 

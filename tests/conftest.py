@@ -99,7 +99,7 @@ def db(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def office(db: Database, clock: FakeClock) -> int:
     """The example office (Kecamatan Astambul) imported from examples/astambul.yaml."""
-    from bot.office_file import import_file
+    from bot.office.load import import_file
 
     with db.transaction() as s:
         return import_file(s, EXAMPLE, clock.now()).office_id

@@ -18,7 +18,7 @@ import bot.features  # noqa: F401  (registers commands, buttons and forms on the
 from bot.clock import Clock
 from bot.core import Core, Inbound, InboundFile, Item, Outcome
 from bot.settings import Settings
-from bot.simulation import GROUP_ID, User
+from bot.tools.simulation import GROUP_ID, User
 from db.engine import Database
 from db.models import Outbox, Person
 

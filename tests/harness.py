@@ -1,7 +1,7 @@
-"""The test harness is the project's office simulation (bot/simulation.py), so tests, the
+"""The test harness is the project's office simulation (bot/tools/simulation.py), so tests, the
 demo and the benchmarks drive the bot the same way."""
 
-from bot.simulation import GROUP_ID, User, tick
-from bot.simulation import Simulation as Harness
+from bot.tools.simulation import GROUP_ID, User, tick
+from bot.tools.simulation import Simulation as Harness
 
 __all__ = ["GROUP_ID", "Harness", "User", "tick"]

@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from bot.files import FileStore
-from bot.kabupaten_file import import_file as import_kabupaten
-from bot.office_file import import_file as import_office
+from bot.office.kabupaten import import_file as import_kabupaten
+from bot.office.load import import_file as import_office
 from handlers.dashboard import dashboard_routes
 from tests import flows
 from tests.harness import Harness, User

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.sop import RoundState
+from bot.procedure.sop import RoundState
 from db.models import Acting, CollectionRound, Person
 from tests import flows
 from tests.harness import Harness

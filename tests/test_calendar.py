@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.calendar import WorkCalendar
+from bot.procedure.calendar import WorkCalendar
 
 WITA = WorkCalendar("Asia/Makassar")
 

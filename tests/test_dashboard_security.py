@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.files import FileStore
-from bot.kabupaten_file import import_file as import_kabupaten
-from bot.monitoring import round_access
-from bot.office_file import import_file as import_office
+from bot.office.kabupaten import import_file as import_kabupaten
+from bot.office.load import import_file as import_office
+from bot.office.monitoring import round_access
 from bot.texts import t
 from db.models import (
     Base,

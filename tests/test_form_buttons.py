@@ -21,8 +21,8 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.router import family_data, router
 from bot.settings import Settings
-from bot.simulation import User
 from bot.texts import t
+from bot.tools.simulation import User
 from db.engine import Database
 from db.models import Outbox
 from tests import flows

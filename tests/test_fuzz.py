@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from bot.clock import FakeClock
 from bot.settings import Settings
-from bot.simulation import GROUP_ID, User
 from bot.texts import t
+from bot.tools.simulation import GROUP_ID, User
 from db.engine import Database
 from tests import flows
 from tests.coresim import CoreSim, Saved, diff, snapshot

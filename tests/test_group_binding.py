@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.office_file import import_file
+from bot.office.load import import_file
 from bot.texts import t
 from db.models import AuditLog, Office
 from tests.harness import GROUP_ID, Harness

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.reminders import DEFAULTS, MEETING_REMINDER
+from bot.procedure.reminders import DEFAULTS, MEETING_REMINDER
+from bot.procedure.sop import CORRECTION_DAYS, STEPS
 from bot.settings import Settings
-from bot.sop import CORRECTION_DAYS, STEPS
 from bot.texts import t
 
 GUIDE = (Path(__file__).resolve().parents[1] / "docs" / "panduan-peran.md").read_text()

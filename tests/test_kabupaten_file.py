@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.kabupaten_file import import_file
-from bot.monitoring import is_kabupaten, visible_offices
-from bot.office_file import OfficeFileError
-from bot.office_file import import_file as import_office
+from bot.office.kabupaten import import_file
+from bot.office.load import OfficeFileError
+from bot.office.load import import_file as import_office
+from bot.office.monitoring import is_kabupaten, visible_offices
 from db.models import MonitorScope, Office, Person
 from tests.conftest import EXAMPLE
 

@@ -11,7 +11,7 @@ import httpx
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.digest import send_weekly_digests
+from bot.reports.digest import send_weekly_digests
 from bot.texts import t
 from db.models import CollectionRound, Office, Outbox
 from tests.harness import Harness, User

@@ -10,9 +10,9 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.capaian import Target, combine_periods, compute_capaian
 from bot.cli import main
 from bot.fmt import format_number_id, format_percent_id
+from bot.procedure.capaian import Target, combine_periods, compute_capaian
 from db.models import Answer, CollectionRound, Indicator, IndicatorTarget, Submission
 from tests import flows
 from tests.harness import Harness

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 
-from bot.calendar import WorkCalendar
-from bot.sop import meeting_slot
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.sop import meeting_slot
 from bot.texts import t
 from db.models import Meeting, RoundStep
 from tests import flows

@@ -22,7 +22,7 @@ import yaml
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot.office_file import import_file
+from bot.office.load import import_file
 from bot.texts import t
 from db.models import Answer, AuditLog, InboxUpdate, Indicator, Submission
 from handlers.miniapp import InitDataRefused, check_init_data

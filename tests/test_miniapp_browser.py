@@ -3,7 +3,7 @@
 with the test token; telegram.org is not reached: its script is answered empty). A head
 fills a ten-indicator section with one value below target and one photo and sends it; the
 database, the Kasubag's notice and the chat's summary are checked. Forged and expired
-initData get nothing. The page's capaian rules are run against bot/capaian.py's, and the
+initData get nothing. The page's capaian rules are run against bot/procedure/capaian.py's, and the
 interactions of the chat form and of the page are counted for the same section."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.capaian import Target, compute_capaian, looks_suspicious, target_status
 from bot.features.form import explanation_required
 from bot.fmt import NumberParseError, format_percent_id, parse_number_id
+from bot.procedure.capaian import Target, compute_capaian, looks_suspicious, target_status
 from bot.texts import t
 from db.models import Attachment, AuditLog, StoredFile
 from tests import flows
@@ -178,7 +178,7 @@ TARGETS = [
 
 
 def python_rules(text: str, low: str, high: str, polarity: str, method: str) -> list[Any]:
-    """What the chat says of a typed value (bot/fmt.py, bot/capaian.py, bot/features/form.py)."""
+    """What the chat says of a typed value (bot/fmt.py, bot/procedure/capaian.py, bot/features/form.py)."""
     try:
         value = parse_number_id(text)
     except NumberParseError:

@@ -9,13 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.capaian import Target, category, combine_periods, compute_capaian, looks_suspicious
 from bot.fmt import (
     NumberParseError,
     format_date_long_id,
     format_datetime_id,
     format_number_id,
     parse_number_id,
+)
+from bot.procedure.capaian import (
+    Target,
+    category,
+    combine_periods,
+    compute_capaian,
+    looks_suspicious,
 )
 
 

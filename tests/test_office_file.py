@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.office_file import OfficeFileError, import_file, parse
+from bot.office.load import OfficeFileError, import_file, parse
 from db.engine import Database
 from db.models import Indicator, Person, PersonRole, Section
 from tests.conftest import EXAMPLE

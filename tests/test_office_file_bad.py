@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.office_file import OfficeFileError, import_file
+from bot.office.load import OfficeFileError, import_file
 from db.engine import Database
 from db.models import Base, Indicator, IndicatorTarget, Office, Person, Section
 from tests.conftest import EXAMPLE
@@ -271,7 +271,7 @@ def test_database_refusal_at_commit_is_one_line(
     db, office, other_office, settings, tmp_path, monkeypatch, capsys
 ):
     """Should a check miss a conflict, the database's refusal is still one line, exit 1."""
-    monkeypatch.setattr("bot.office_schema._check_database", lambda *a, **k: None)
+    monkeypatch.setattr("bot.office.schema._check_database", lambda *a, **k: None)
     for key, value in {"DATABASE_URL": settings.db_url, "DATA_DIR": str(tmp_path)}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)

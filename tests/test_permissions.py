@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.roles import Role, roles_of
+from bot.procedure.roles import Role, roles_of
 from bot.router import FAMILY, family_data, router
 from bot.settings import Settings
-from bot.simulation import GROUP_ID, User
 from bot.texts import t
+from bot.tools.simulation import GROUP_ID, User
 from db.engine import Database
 from db.models import ActionToken, CollectionRound, Office, Outbox, Person
 from tests import flows
@@ -78,7 +78,7 @@ class Matrix:
 def world(
     settings: Settings, clock: FakeClock, db: Database, office: int
 ) -> tuple[CoreSim, flows.Office, dict[str, User]]:
-    from bot.office_file import import_file
+    from bot.office.load import import_file
 
     with db.transaction() as s:
         import_file(s, MARTAPURA, clock.now())
@@ -316,7 +316,7 @@ def test_form_buttons_across_two_rounds(
 async def test_refusals_end_to_end(harness: Harness, db: Database, clock: FakeClock) -> None:
     """A few of the matrix's cells through the real Telegram client: the alert on a button of
     another office, another person's button, the wrong chat, and a role the person lacks."""
-    from bot.office_file import import_file
+    from bot.office.load import import_file
 
     h = harness
     with db.transaction() as s:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.fmt import format_datetime_id
-from bot.sop import RoundState
+from bot.procedure.sop import RoundState
 from db.models import CollectionRound, Reminder
 from tests import flows
 from tests.flows import VALUES

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.capaian import (
+from bot.procedure.capaian import (
     Target,
     band_text,
     category,
@@ -22,8 +22,8 @@ from bot.capaian import (
     looks_suspicious,
     target_status,
 )
-from bot.report_builder import content_hash
 from bot.reports import build_report
+from bot.reports.builder import content_hash
 from bot.reports.model import (
     Approval,
     EvidenceFile,
@@ -601,8 +601,8 @@ async def test_timeline_names_each_actor_with_a_role_they_hold(harness):
     him as Kasubag Program, not with the SOP's actor role for step 6 (Sekretaris)."""
     from sqlalchemy import select
 
-    from bot.report_builder import _actor_text
-    from bot.roles import Role
+    from bot.procedure.roles import Role
+    from bot.reports.builder import _actor_text
     from db.models import Office, Person
     from tests import flows
 
@@ -735,8 +735,8 @@ def test_rekap_and_lkjip_charts_read_on_a_phone(tmp_path, monkeypatch):
     nothing outside the canvas, no label on a line or another label."""
     import sys
 
-    from bot.rekap import OfficeRekap
     from bot.reports.rekap import rekap_chart
+    from bot.reports.rekap_data import OfficeRekap
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from bench_lkjip import data as lkjip_data

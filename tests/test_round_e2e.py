@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.sop import RoundState
+from bot.procedure.sop import RoundState
 from db.models import (
     Answer,
     Attachment,

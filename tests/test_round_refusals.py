@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.sop import RoundState
+from bot.procedure.sop import RoundState
 from bot.texts import t
 from db.models import Answer, Attachment, CollectionRound, Indicator, Submission
 from tests import flows

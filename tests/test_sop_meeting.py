@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.calendar import WorkCalendar
-from bot.rekap import build_rekap, rekap_texts
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.sop import STEPS
 from bot.reports import labels as L
-from bot.sop import STEPS
+from bot.reports.rekap_data import build_rekap, rekap_texts
 from db.models import CollectionRound, Meeting, Office, Person, ReportVersion, RoundStep, StoredFile
 from tests import flows
 from tests.harness import Harness

@@ -1,4 +1,4 @@
-"""Which clock each SOP step runs on (bot/sop.py): a round done as planned keeps every
+"""Which clock each SOP step runs on (bot/procedure/sop.py): a round done as planned keeps every
 standard; a late section makes step 3 late, not step 4."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from io import BytesIO
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.report_builder import report_data
+from bot.reports.builder import report_data
 from db.models import CollectionRound
 from tests import flows
 from tests.harness import Harness
@@ -32,7 +32,7 @@ async def test_status_shows_each_section_and_the_steps_own_section_first(harness
     assert "Seksi Pemberdayaan Masyarakat dan Desa: sudah dikirim" in text
     assert "Seksi Kesejahteraan Sosial: belum mulai" in text
     # sections still out after Thursday's deadline: step 3 (the collection) is over its
-    # standard, and step 4 has not started (bot/sop.py)
+    # standard, and step 4 has not started (bot/procedure/sop.py)
     step3 = next(line for line in lines if line.startswith("3. "))
     assert "(mutu baku 3 hari kerja): berjalan" in step3 and "MELEWATI MUTU BAKU" in step3
     step4 = next(line for line in lines if line.startswith("4. "))

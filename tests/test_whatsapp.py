@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.features.people import create_invitation
-from bot.sop import RoundState
+from bot.procedure.sop import RoundState
 from bot.texts import t
 from db.models import Answer, Attachment, CollectionRound, Decision, Indicator, Outbox, Person
 from tests import flows

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.archive import ArchiveError, build_zip
 from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.features.compile import send_report
 from bot.fmt import format_date_id
-from bot.roles import Role
-from bot.rounds import current_round
+from bot.procedure.roles import Role
+from bot.procedure.rounds import current_round
+from bot.procedure.sop import RoundState
+from bot.reports.archive import ArchiveError, build_zip
 from bot.router import Pressed, router
-from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, ReportVersion
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from bot.core import Ctx
 from bot.fmt import format_percent_id
-from bot.report_builder import build_version
-from bot.roles import Role
-from bot.rounds import (
+from bot.procedure.roles import Role
+from bot.procedure.rounds import (
     all_replied,
     end_step,
     move,
@@ -16,14 +15,15 @@ from bot.rounds import (
     role_holders,
     start_step,
 )
-from bot.sop import RoundState
+from bot.procedure.sop import RoundState
+from bot.reports.builder import build_version
 from bot.texts import t
 from db.models import CollectionRound, Person, ReportVersion, StoredFile, Submission
 from db.reads import RoundRead, SubmissionRead
 
 
 def end_collection(ctx: Ctx, rnd: CollectionRound | RoundRead) -> None:
-    """Step 3 ends and step 4 starts (bot/sop.py): every section's reply is in, or the
+    """Step 3 ends and step 4 starts (bot/procedure/sop.py): every section's reply is in, or the
     Kasubag compiles without the rest. Step 3's actor stays the Kasubag who ran it."""
     step3 = open_step(ctx.s, rnd, 3)
     if step3 is None:
@@ -52,7 +52,7 @@ def compile_draft(ctx: Ctx, rnd: CollectionRound) -> ReportVersion:
         start_step(ctx.s, rnd, 5, ctx.now, ctx.cal, iteration=version.version)
     else:  # the meeting's corrections are in: the corrected draft, still step 6
         from bot.features.decision import latest_meeting
-        from bot.reminders import remind_minutes
+        from bot.procedure.reminders import remind_minutes
 
         meeting = latest_meeting(ctx, rnd)
         if meeting is not None and not meeting.notulen:

@@ -31,8 +31,8 @@ from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.features.compile import send_report
 from bot.fmt import format_date_long_id, format_datetime_id, format_percent_id, format_time_id
-from bot.roles import ROLE_LABELS, Role, title_for
-from bot.rounds import (
+from bot.procedure.roles import ROLE_LABELS, Role, title_for
+from bot.procedure.rounds import (
     answers_by_indicator,
     current_round,
     end_step,
@@ -44,8 +44,8 @@ from bot.rounds import (
     start_step,
     submissions,
 )
+from bot.procedure.sop import CORRECTION_DAYS, RoundState, meeting_slots
 from bot.router import Pressed, router
-from bot.sop import CORRECTION_DAYS, RoundState, meeting_slots
 from bot.texts import t
 from db.models import (
     CollectionRound,
@@ -208,7 +208,7 @@ def act_submit(ctx: Ctx, tok: Pressed) -> None:
 def act_meeting_set(ctx: Ctx, tok: Pressed) -> None:
     """[Rapat pukul …] (step 6): the meeting is set; each team member and the Kasubag is
     invited with the draft, and reminded before it."""
-    from bot.reminders import plan_meeting
+    from bot.procedure.reminders import plan_meeting
 
     ctx.require(Role.SEKRETARIS)
     rnd = get_round(ctx, tok.payload["round"])
@@ -516,7 +516,7 @@ def _reopen(
 ) -> list[str]:
     """Reopen what was named, for correction by `deadline` (one working day after the
     meeting's outcome), with reminders for it."""
-    from bot.reminders import plan_correction
+    from bot.procedure.reminders import plan_correction
 
     by_section: dict[int, list[Item]] = {}
     for item in items:
@@ -603,8 +603,8 @@ def act_approve(ctx: Ctx, tok: Pressed) -> None:
     version.status = "approved"
     end_step(ctx.s, rnd, 7, ctx.now, ctx.who.id)
     from bot.fmt import short_hash
-    from bot.reminders import cancel_round
-    from bot.report_builder import finalize_version
+    from bot.procedure.reminders import cancel_round
+    from bot.reports.builder import finalize_version
 
     finalize_version(ctx, rnd, version, decision)
     cancel_round(ctx, rnd)

@@ -26,7 +26,6 @@ from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from bot.capaian import LowerMethod, Polarity, Target, compute_capaian, looks_suspicious
 from bot.core import Ctx, InboundFile
 from bot.errors import Stale, UserError
 from bot.files import evidence_name
@@ -40,8 +39,9 @@ from bot.fmt import (
     format_quantity_id,
     parse_number_id,
 )
-from bot.roles import Role, headed_sections, heads
-from bot.rounds import (
+from bot.procedure.capaian import LowerMethod, Polarity, Target, compute_capaian, looks_suspicious
+from bot.procedure.roles import Role, headed_sections, heads
+from bot.procedure.rounds import (
     OPEN_STATES,
     IndicatorView,
     PeriodTarget,
@@ -54,8 +54,8 @@ from bot.rounds import (
     target_display,
     target_text,
 )
+from bot.procedure.sop import RoundState, target_periods
 from bot.router import FAMILY, Pressed, family_data, router
-from bot.sop import RoundState, target_periods
 from bot.texts import t
 from db.models import (
     Answer,
@@ -1111,7 +1111,7 @@ def submit_section(ctx: Ctx, form: Form, reply: str = "") -> None:
     ctx.reply(reply + t("form_submitted", section=sub.section.name, late=timing))
     from bot.features.compile import every_reply_in
     from bot.features.review import send_for_review
-    from bot.reminders import cancel_section
+    from bot.procedure.reminders import cancel_section
 
     cancel_section(ctx, rnd, sub)
     if rnd.state == RoundState.COLLECTING:

@@ -1,6 +1,6 @@
 """`/lkjip [tahun]`: the year's LKjIP chapter III (Akuntabilitas Kinerja) from the year's
 approved quarterly rounds, as a DOCX to edit, an XLSX of the same numbers and a chart per
-sasaran (bot/lkjip.py computes, bot/reports/lkjip.py draws)."""
+sasaran (bot/reports/lkjip_data.py computes, bot/reports/lkjip.py draws)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from bot.core import Ctx
 from bot.errors import UserError
-from bot.lkjip import QUARTERS, approved_rounds, build_files
-from bot.roles import Role
+from bot.procedure.roles import Role
+from bot.procedure.sop import RoundState
+from bot.reports.lkjip_data import QUARTERS, approved_rounds, build_files
 from bot.router import router
-from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Office
 

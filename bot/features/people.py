@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core import Ctx
 from bot.errors import UserError
 from bot.fmt import format_date_id, format_datetime_id
-from bot.roles import ROLE_LABELS, Role, headed_sections
+from bot.procedure.roles import ROLE_LABELS, Role, headed_sections
 from bot.router import router
 from bot.texts import t
 from db.models import Acting, Invitation, Office, Person
@@ -126,7 +126,7 @@ def cmd_whoami(ctx: Ctx) -> None:
     acts = ctx.s.scalars(
         select(Acting).where(Acting.person_id == me.id, Acting.end_date >= ctx.today)
     ).all()
-    from bot.roles import acting_label
+    from bot.procedure.roles import acting_label
 
     acting = "; ".join(
         t(

@@ -13,11 +13,11 @@ from datetime import timedelta
 from bot.core import Ctx
 from bot.errors import UserError
 from bot.messaging.outbox import KEEP_TEXT
-from bot.monitoring import visible_offices
-from bot.rekap import default_period, label, produce
-from bot.roles import Role
+from bot.office.monitoring import visible_offices
+from bot.procedure.roles import Role
+from bot.procedure.sop import parse_period
+from bot.reports.rekap_data import default_period, label, produce
 from bot.router import router
-from bot.sop import parse_period
 from bot.texts import t
 from db.models import DashboardLink, DigestOptOut
 

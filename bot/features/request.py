@@ -13,10 +13,10 @@ from bot.core import Ctx
 from bot.errors import UserError
 from bot.fmt import format_date_long_id, format_datetime_id
 from bot.messaging.outbox import address_of
-from bot.roles import Role
-from bot.rounds import end_step, open_rounds, role_holders, round_indicators, start_step
+from bot.procedure.roles import Role
+from bot.procedure.rounds import end_step, open_rounds, role_holders, round_indicators, start_step
+from bot.procedure.sop import STATE_TEXT, RoundState, parse_period, period_label, period_options
 from bot.router import Pressed, router
-from bot.sop import STATE_TEXT, RoundState, parse_period, period_label, period_options
 from bot.texts import t
 from db.models import CollectionRound, Indicator, Section
 from db.reads import ConversationRead

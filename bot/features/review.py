@@ -10,8 +10,8 @@ from bot.core import Ctx
 from bot.errors import Stale, UserError
 from bot.features.form import Form, summary_lines
 from bot.fmt import format_datetime_id
-from bot.roles import ROLE_LABELS, Role
-from bot.rounds import (
+from bot.procedure.roles import ROLE_LABELS, Role
+from bot.procedure.rounds import (
     answers_by_indicator,
     current_round,
     expect,
@@ -20,8 +20,8 @@ from bot.rounds import (
     round_indicators,
     submissions,
 )
+from bot.procedure.sop import RoundState
 from bot.router import Pressed, router
-from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, Submission
 from db.reads import RoundRead, SubmissionRead

@@ -21,7 +21,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from bot.capaian import Target, looks_suspicious
 from bot.core import Ctx, InboundFile
 from bot.errors import UserError
 from bot.features.form import (
@@ -39,7 +38,8 @@ from bot.features.form import (
 )
 from bot.fmt import NumberParseError, format_datetime_id, format_number_id, parse_number_id
 from bot.messaging.outbox import web_app_button
-from bot.rounds import IndicatorView, target_display, target_text
+from bot.procedure.capaian import Target, looks_suspicious
+from bot.procedure.rounds import IndicatorView, target_display, target_text
 from bot.router import router
 from bot.settings import Settings
 from bot.texts import TEXTS, t
@@ -69,7 +69,7 @@ def open_button(settings: Settings, sub_id: int) -> list[list[str]]:
 
 
 def rules() -> dict[str, Any]:
-    """What the page needs to compute the capaian as the chat words it (bot/capaian.py):
+    """What the page needs to compute the capaian as the chat words it (bot/procedure/capaian.py):
     plainly against the target, as `fmt.capaian_chat` does; the category band is for the
     documents, where the regulation's table uses it."""
     return {

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from bot.core import Ctx
 from bot.features.form import STATUS_TEXT
 from bot.fmt import format_datetime_id, format_percent_id
-from bot.roles import Role, headed_sections
-from bot.rounds import open_rounds, submissions
+from bot.procedure.roles import Role, headed_sections
+from bot.procedure.rounds import open_rounds, submissions
+from bot.procedure.sop import STEPS, RoundState, state_text, step_record
 from bot.router import router
-from bot.sop import STEPS, RoundState, state_text, step_record
 from bot.texts import t
 from db.models import CollectionRound, Meeting, Outbox, Person, ReportVersion, RoundStep
 

@@ -11,8 +11,8 @@ from bot.core import Ctx
 from bot.errors import UserError
 from bot.features.sheet import open_button
 from bot.fmt import format_datetime_id
-from bot.roles import Role, title_for
-from bot.rounds import (
+from bot.procedure.roles import Role, title_for
+from bot.procedure.rounds import (
     end_step,
     expect,
     get_round,
@@ -23,8 +23,8 @@ from bot.rounds import (
     round_sections,
     start_step,
 )
+from bot.procedure.sop import RoundState
 from bot.router import Pressed, router
-from bot.sop import RoundState
 from bot.texts import t
 from db.models import CollectionRound, Person, PersonRole, Section, Submission
 
@@ -139,7 +139,7 @@ def plan_deadlines(ctx: Ctx, rnd: CollectionRound) -> dict[int, datetime]:
     """Each section's deadline if the plan were confirmed now: its own override, otherwise
     the default working days, never past the Camat's proposed deadline."""
     overrides = rnd.plan or {}
-    step3 = open_step(ctx.s, rnd, 3)  # the sections answer within step 3 (bot/sop.py)
+    step3 = open_step(ctx.s, rnd, 3)  # the sections answer within step 3 (bot/procedure/sop.py)
     default = (
         step3.due_at
         if step3 is not None
@@ -215,7 +215,7 @@ def act_plan_edit(ctx: Ctx, tok: Pressed) -> None:
 @router.command("tenggat", Role.KASUBAG_PROGRAM)
 def cmd_deadline(ctx: Ctx) -> None:
     """Move a section's deadline while the collection runs (its reminders move with it)."""
-    from bot.rounds import current_round, submissions
+    from bot.procedure.rounds import current_round, submissions
 
     rnd = current_round(ctx)
     if rnd is None or rnd.state not in (RoundState.COLLECTING, RoundState.REVISION):
@@ -322,14 +322,14 @@ def act_plan_ok(ctx: Ctx, tok: Pressed) -> None:
     )
     ctx.reply(t("plan_confirmed", table=table))
     ctx.group(t("plan_group", period=rnd.period_label, table=table))
-    from bot.reminders import plan_round
+    from bot.procedure.reminders import plan_round
 
     plan_round(ctx, rnd)
 
 
 def _move_deadline(ctx: Ctx, rnd: CollectionRound, section_id: int, deadline: datetime) -> None:
     """A new deadline during the collection: reminders move, the head is told."""
-    from bot.reminders import plan_section
+    from bot.procedure.reminders import plan_section
 
     sub = ctx.s.scalar(
         select(Submission).where(Submission.round_id == rnd.id, Submission.section_id == section_id)

@@ -1,7 +1,7 @@
 """Real processes for crash tests and benchmarks: the fake Bot API server
 (`python -m bot.localapi.serve`), its control API, `sakip-bot run` as an operator starts it,
 and `ProcessOffice`, which acts as people through the control API with the same moves as
-`bot/simulation.py` (`say`, `press`, `send_file`, `user`, `group`, `settle`), so the flows
+`bot/tools/simulation.py` (`say`, `press`, `send_file`, `user`, `group`, `settle`), so the flows
 in tests/flows.py drive a bot that can be killed with `kill -9`.
 """
 
@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.clock import SystemClock
-from bot.simulation import GROUP_ID, User, unfinished_work
+from bot.tools.simulation import GROUP_ID, User, unfinished_work
 from db.engine import Database
 from db.models import Person
 
@@ -194,7 +194,7 @@ class BotProcess:
 
 class ProcessOffice:
     """People acting through the fake server's control API on a bot in another process;
-    the same moves as `bot.simulation.Simulation`, so tests/flows.py drives it."""
+    the same moves as `bot.tools.simulation.Simulation`, so tests/flows.py drives it."""
 
     def __init__(self, fake: FakeServer, db: Database, bot: BotProcess) -> None:
         self.fake, self.db, self.bot = fake, db, bot

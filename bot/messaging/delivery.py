@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.messaging import detached, outbox
-from bot.roles import Role, holders
+from bot.procedure.roles import Role, holders
 from bot.texts import t
 from db.engine import Database
 from db.models import Office, Outbox, Person, StoredFile

@@ -23,8 +23,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MultipleLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bot.capaian import meets_target  # noqa: E402
 from bot.fmt import format_number_id  # noqa: E402
+from bot.procedure.capaian import meets_target  # noqa: E402
 from bot.reports import labels as L  # noqa: E402
 from bot.reports.model import ReportData, SectionReport, StepTiming, timeline_order  # noqa: E402
 

@@ -1,6 +1,6 @@
 """The LKjIP's chapter III as files: a DOCX (python-docx) for the Kasubag to edit into the
 year's report, an XLSX (openpyxl) of the same numbers, and a chart per sasaran comparing
-this year's capaian with last year's. The figures come computed from `bot.lkjip.YearData`;
+this year's capaian with last year's. The figures come computed from `bot.reports.lkjip_data.YearData`;
 these builders only display them. Import lazily (matplotlib is slow to load)."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
 
-from bot.capaian import DEFAULT_BANDS
 from bot.fmt import format_datetime_id, format_number_id, format_percent_id
-from bot.lkjip import YearData, YearRow
+from bot.procedure.capaian import DEFAULT_BANDS
+from bot.reports.lkjip_data import YearData, YearRow
 from bot.reports.xlsx import PCT, _num, _Sheet, number_format
 
 TITLE = "BAB III AKUNTABILITAS KINERJA"

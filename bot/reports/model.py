@@ -1,5 +1,5 @@
 """The report's view model: plain data, already computed, filled from the database by
-`bot/report_builder.py`. The document builders only display it."""
+`bot/reports/builder.py`. The document builders only display it."""
 
 from __future__ import annotations
 

@@ -34,7 +34,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from bot.capaian import band_text, target_status
 from bot.fmt import (
     format_date_id,
     format_datetime_id,
@@ -42,6 +41,7 @@ from bot.fmt import (
     format_percent_id,
     format_time_id,
 )
+from bot.procedure.capaian import band_text, target_status
 from bot.reports import labels as L
 from bot.reports.model import (
     Approval,

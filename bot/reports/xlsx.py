@@ -13,8 +13,8 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.capaian import Target, band_text, target_status
 from bot.fmt import zone_abbr
+from bot.procedure.capaian import Target, band_text, target_status
 from bot.reports import labels as L
 from bot.reports.model import ReportData, timeline_order
 
@@ -122,7 +122,7 @@ def _bounds(row: Any) -> tuple[Any, Any]:
 
 
 def capaian_formula(r: int, polarity: str, method: str, low: str, high: str, real: str) -> str:
-    """The capaian rule of bot/capaian.py as an Excel formula over the row's cells, so a
+    """The capaian rule of bot/procedure/capaian.py as an Excel formula over the row's cells, so a
     corrected realisation or target recomputes it: a range counts 100 inside and the
     nearer bound outside; lower-is-better by PermenPANRB (2t − r)/t or t/r (capped)."""
     lo, hi, v = f"{low}{r}", f"{high}{r}", f"{real}{r}"

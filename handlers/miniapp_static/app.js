@@ -1,13 +1,13 @@
 /* The section's form as a Telegram Mini App (handlers/miniapp.py serves it).
    Every indicator on one screen; the capaian shown as the person types, with the rules and
-   words of bot/capaian.py (the server sends the words; tests/test_miniapp.py runs this
+   words of bot/procedure/capaian.py (the server sends the words; tests/test_miniapp.py runs this
    script's rules against the Python's). The server checks everything again. */
 "use strict";
 (function () {
   var T = JSON.parse(document.getElementById("texts").textContent);
   var R = JSON.parse(document.getElementById("rules").textContent);
 
-  // --- the capaian, as bot/capaian.py and bot/fmt.py compute it ---------------------------
+  // --- the capaian, as bot/procedure/capaian.py and bot/fmt.py compute it ---------------------------
   // Numbers are BigInt in ten-thousandths (the realisation column keeps 4 decimals), so
   // the rounding is the Python's exactly, not a float's.
   var MINUS = /[\u2212\u2012\u2013\u2014\ufe63\uff0d]/g;

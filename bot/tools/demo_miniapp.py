@@ -19,8 +19,8 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from bot.simulation import Simulation, User
 from bot.texts import t
+from bot.tools.simulation import Simulation, User
 
 
 @asynccontextmanager

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.messaging import outbox
-from bot.monitoring import visible_offices
-from bot.rekap import default_period, label, produce
-from bot.roles import Role
+from bot.office.monitoring import visible_offices
+from bot.procedure.roles import Role
+from bot.reports.rekap_data import default_period, label, produce
 from bot.texts import t
 from db.models import DigestOptOut, Outbox, Person, PersonRole
 

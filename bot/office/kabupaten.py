@@ -24,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.monitoring import KIND_KABUPATEN, end_dashboard_access, is_kabupaten
-from bot.office_file import ImportResult, upsert_person
-from bot.office_schema import OfficeFileError, OfficeIn, PersonIn
-from bot.roles import Role
+from bot.office.load import ImportResult, upsert_person
+from bot.office.monitoring import KIND_KABUPATEN, end_dashboard_access, is_kabupaten
+from bot.office.schema import OfficeFileError, OfficeIn, PersonIn
+from bot.procedure.roles import Role
 from db.models import MonitorScope, Office
 
 ALL_OFFICES = "semua"

@@ -1,6 +1,6 @@
 """`sakip-bot office import FILE.yaml`: create or update an office from one file.
 
-The file is validated whole before anything is written (bot/office_schema.py), and written
+The file is validated whole before anything is written (bot/office/schema.py), and written
 in one transaction: a bad file lists every error, each naming the entry and field
 (`people[3].roles: unknown role 'camatt'`), and changes nothing; importing the same file
 twice changes nothing the second time.
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.monitoring import end_dashboard_access
-from bot.office_schema import IndicatorIn, OfficeFile, OfficeFileError, parse
+from bot.office.monitoring import end_dashboard_access
+from bot.office.schema import IndicatorIn, OfficeFile, OfficeFileError, parse
 from db.models import Acting, Indicator, IndicatorTarget, Office, Person, PersonRole, Section
 
 

@@ -30,7 +30,7 @@ from pydantic import (
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.roles import POSITIONS, Role
+from bot.procedure.roles import POSITIONS, Role
 from db.models import Office, Person
 
 BIGINT_MAX = 2**63 - 1
@@ -96,7 +96,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Office.config["reminders"]: the keys bot/reminders.py reads, and their kinds.
+# Office.config["reminders"]: the keys bot/procedure/reminders.py reads, and their kinds.
 REMINDER_KEYS = {
     "before_days": int,
     "on_due": bool,

@@ -19,13 +19,13 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.calendar import WorkCalendar
 from bot.core import note_reminder_changes
 from bot.fmt import format_datetime_id, format_time_id
 from bot.messaging import outbox
-from bot.roles import Role, holders
-from bot.rounds import OPEN_STATES, role_holders, submissions
-from bot.sop import STEPS, RoundState
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.roles import Role, holders
+from bot.procedure.rounds import OPEN_STATES, role_holders, submissions
+from bot.procedure.sop import STEPS, RoundState
 from bot.texts import t
 from db.models import (
     ActionToken,

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.calendar import WorkCalendar
-from bot.capaian import (
+from bot.core import Ctx
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.capaian import (
     Target,
     category,
     combine_periods,
@@ -23,16 +24,15 @@ from bot.capaian import (
     count_met,
     section_average,
 )
-from bot.core import Ctx
-from bot.reports.model import place_of
-from bot.roles import ROLE_LABELS, Role, holders, roles_of, title_for
-from bot.rounds import (
+from bot.procedure.roles import ROLE_LABELS, Role, holders, roles_of, title_for
+from bot.procedure.rounds import (
     answers_by_indicator,
     round_indicators,
     submissions,
     target_text,
 )
-from bot.sop import RoundState, period_label, step_record
+from bot.procedure.sop import RoundState, period_label, step_record
+from bot.reports.model import place_of
 from db.models import (
     Attachment,
     CollectionRound,

@@ -19,18 +19,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.demo_miniapp import fill_in_page, web_app
 from bot.fmt import format_datetime_id
 from bot.settings import load_settings
-from bot.simulation import GROUP_ID, Simulation, User, tick
+from bot.tools.demo_miniapp import fill_in_page, web_app
+from bot.tools.simulation import GROUP_ID, Simulation, User, tick
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import CollectionRound, Person, ReportVersion, StoredFile
 
 TZ = "Asia/Makassar"
-EXAMPLE = Path(__file__).parent / "sample" / "astambul.yaml"
-SECOND = Path(__file__).parent / "sample" / "martapura.yaml"
-KABUPATEN = Path(__file__).parent / "sample" / "banjar-kabupaten.yaml"
+EXAMPLE = Path(__file__).parents[1] / "sample" / "astambul.yaml"
+SECOND = Path(__file__).parents[1] / "sample" / "martapura.yaml"
+KABUPATEN = Path(__file__).parents[1] / "sample" / "banjar-kabupaten.yaml"
 MONITOR = "197404042000031001"  # Kepala Bagian Organisasi, follows every kecamatan
 TOKEN = "123456:DEMO"
 PDF = b"%PDF-1.4\n% Daftar hadir pembinaan administrasi desa (contoh)\n" + b"0" * 1500
@@ -181,8 +181,8 @@ async def run(output: Path) -> dict[str, Path]:
     )
     db = Database(db_url)
     from bot.features.people import create_invitation
-    from bot.kabupaten_file import import_file as import_kabupaten
-    from bot.office_file import import_file
+    from bot.office.kabupaten import import_file as import_kabupaten
+    from bot.office.load import import_file
 
     with db.transaction() as s:
         import_file(s, EXAMPLE, clock.now())

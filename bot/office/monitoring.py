@@ -24,7 +24,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.roles import Role, roles_of
+from bot.procedure.roles import Role, roles_of
 from db.models import DashboardLink, DashboardSession, MonitorScope, Office, Person
 
 KIND_KABUPATEN = "kabupaten"  # Office.config["kind"] of the kabupaten's own office row

@@ -10,11 +10,11 @@ from typing import Protocol
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from bot.calendar import WorkCalendar
 from bot.core import Ctx
 from bot.errors import Stale
-from bot.roles import Holder, Role, holders
-from bot.sop import STATE_TEXT, STEPS, TRANSITIONS, RoundState, target_periods
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.roles import Holder, Role, holders
+from bot.procedure.sop import STATE_TEXT, STEPS, TRANSITIONS, RoundState, target_periods
 from bot.texts import t
 from db.models import (
     Answer,
@@ -103,7 +103,7 @@ def start_step(
     )
     s.add(step)
     s.flush()
-    from bot.reminders import plan_step
+    from bot.procedure.reminders import plan_step
 
     plan_step(s, rnd, step, cal, now)
     return step
@@ -123,7 +123,7 @@ def end_step(
     step.ended_at = now
     step.actor_id = actor_id
     step.on_time = now <= step.due_at
-    from bot.reminders import cancel_step
+    from bot.procedure.reminders import cancel_step
 
     cancel_step(s, rnd, step, now)
     return step
@@ -198,7 +198,7 @@ def target_text(ind: Indicator | IndicatorView, period: str) -> str | None:
 
 def target_display(ind: Indicator | IndicatorView, period: str) -> str:
     """The target as people read it: "80–90", "1.250", or "-" when none is set."""
-    from bot.capaian import Target
+    from bot.procedure.capaian import Target
 
     text = target_text(ind, period)
     return str(Target.parse(text)) if text is not None else "-"

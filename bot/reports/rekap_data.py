@@ -2,7 +2,7 @@
 office's round, its SOP steps against the standard, late sections and average capaian.
 
 There is no second source of numbers: every office's figures are the report's view model,
-`bot.report_builder.report_data`, the same function that builds the office's own report.
+`bot.reports.builder.report_data`, the same function that builds the office's own report.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.calendar import WorkCalendar
-from bot.sop import STATE_TEXT, RoundState, period_label
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.sop import STATE_TEXT, RoundState, period_label
 from db.models import CollectionRound, Office, ReportVersion
 
 CalendarFor = Callable[[Office], WorkCalendar]
@@ -86,7 +86,7 @@ def round_for(s: Session, office_id: int, period: str) -> CollectionRound | None
 
 def round_data(s: Session, rnd: CollectionRound, cal: WorkCalendar, now: datetime) -> Any:
     """The round's report view model, numbered as its latest report version."""
-    from bot.report_builder import report_data
+    from bot.reports.builder import report_data
 
     version = s.scalar(
         select(ReportVersion.version)

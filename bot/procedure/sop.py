@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.calendar import WorkCalendar
-from bot.roles import Role
+from bot.procedure.calendar import WorkCalendar
+from bot.procedure.roles import Role
 from bot.texts import t
 
 

@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.capaian import Target, band_text, category, combine_periods, compute_capaian
 from bot.fmt import format_number_id, parse_number_id
-from bot.rounds import answers_by_indicator, submissions, target_text
-from bot.sop import RoundState
+from bot.procedure.capaian import Target, band_text, category, combine_periods, compute_capaian
+from bot.procedure.rounds import answers_by_indicator, submissions, target_text
+from bot.procedure.sop import RoundState
 from db.models import CollectionRound, Indicator, Office, ReportVersion, Section
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")

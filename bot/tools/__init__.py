@@ -1,0 +1,1 @@
+"""Running the bot without Telegram: the office simulation, the demo."""
