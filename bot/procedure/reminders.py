@@ -440,6 +440,8 @@ def _remind_meeting(
     meeting = s.get(Meeting, row.payload["meeting"])
     if meeting is None or meeting.outcome is not None or rnd.state != RoundState.MEETING:
         return False
+    if now >= meeting.meeting_at:
+        return False  # fired late (the bot was down): "in 15 minutes" would no longer be true
     n = int(
         s.scalar(
             select(func.count(Meeting.id)).where(
