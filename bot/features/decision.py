@@ -44,7 +44,7 @@ from bot.procedure.rounds import (
     start_step,
     submissions,
 )
-from bot.procedure.sop import CORRECTION_DAYS, RoundState, meeting_slots
+from bot.procedure.sop import CORRECTION_DAYS, RoundState, meeting_slots, meeting_title
 from bot.router import Pressed, router
 from bot.texts import t
 from db.models import (
@@ -94,11 +94,6 @@ def _open_meeting(ctx: Ctx, rnd: CollectionRound) -> Meeting:
     return meeting
 
 
-def _revision_text(n: int) -> str:
-    """How the n-th meeting of a round is named: the meeting, then "Revisi ke-n"."""
-    return t("meeting_first") if n <= 1 else t("meeting_revision_title", n=n)
-
-
 def _invitees(ctx: Ctx, rnd: CollectionRound) -> list[Person]:
     """Whom the meeting invites: the round's Tim SAKIP and the Kasubag Program, each once,
     not the Sekretaris who calls it."""
@@ -137,7 +132,7 @@ def _ask_meeting(ctx: Ctx, rnd: CollectionRound, version: ReportVersion, to: Per
         for when in meeting_slots(ctx.now, ctx.cal)
     ]
     n = len(meetings(ctx, rnd)) + 1
-    ctx.send(to, t("meeting_ask", what=_revision_text(n), version=version.version), buttons=buttons)
+    ctx.send(to, t("meeting_ask", what=meeting_title(n), version=version.version), buttons=buttons)
 
 
 def _paraf_buttons(
@@ -239,7 +234,7 @@ def act_meeting_set(ctx: Ctx, tok: Pressed) -> None:
     ctx.audit("meeting_set", round_id=rnd.id, meeting=meeting.id, at=at.isoformat(), n=n)
     tz = ctx.who.timezone
     when = format_datetime_id(at, tz)
-    what = _revision_text(n)
+    what = meeting_title(n)
     for person in invited:
         ctx.send(person, None, kind="document", file_id=version.files["pdf"])
         ctx.send(

@@ -25,7 +25,7 @@ from bot.messaging import outbox
 from bot.procedure.calendar import WorkCalendar
 from bot.procedure.roles import Role, holders
 from bot.procedure.rounds import OPEN_STATES, role_holders, submissions
-from bot.procedure.sop import STEPS, RoundState
+from bot.procedure.sop import STEPS, RoundState, meeting_title
 from bot.texts import t
 from db.models import (
     ActionToken,
@@ -450,7 +450,7 @@ def _remind_meeting(
         )
         or 1
     )
-    what = t("meeting_first") if n <= 1 else t("meeting_revision_title", n=n)
+    what = meeting_title(n)
     for pid in dict.fromkeys([*(meeting.invited or []), meeting.set_by_id]):
         person = s.get(Person, pid) if pid else None
         if person is not None and person.active:

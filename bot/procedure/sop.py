@@ -263,6 +263,12 @@ def meeting_slot(now: datetime, cal: WorkCalendar) -> datetime:
     return cal.start_of_day(cal.add_working_days(day, 1))
 
 
+def meeting_title(n: int) -> str:
+    """How the n-th internal meeting of a round is named: "Rapat intern", then
+    "Rapat intern, Revisi ke-n" (still step 6)."""
+    return t("meeting_first") if n <= 1 else t("meeting_revision_title", n=n)
+
+
 def meeting_slots(now: datetime, cal: WorkCalendar) -> list[datetime]:
     """The times offered for the internal meeting as buttons: the next slot, an hour
     later when it still fits the working day, and the next working morning."""
